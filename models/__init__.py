@@ -1,0 +1,5 @@
+from . import res_currency
+from . import res_currency_rate
+from . import res_company
+from . import res_config_settings
+from . import account_chart_template

@@ -1,0 +1,171 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import formatLang
+
+from ..mlml_barter.amounts import RuleError, check_percent
+
+# Where the barter account goes, by chart of accounts: a French company books
+# its MLML account like a bank account at another financial body (517).
+MLML_ACCOUNT_PREFIX_BY_CHART = {"fr": "517"}
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    mlml_currency_id = fields.Many2one(
+        comodel_name="res.currency",
+        string="Barter Currency",
+        domain=[("mlml_is_barter", "=", True)],
+        default=lambda self: self._default_mlml_currency_id(),
+        help="The currency of the inter-company barter network the company belongs to.",
+    )
+    mlml_journal_id = fields.Many2one(
+        comodel_name="account.journal",
+        string="Barter Journal",
+        domain="[('type', '=', 'bank'), ('currency_id', '=', mlml_currency_id)]",
+        help="The company's account at the clearing house, kept like a bank account.",
+    )
+    mlml_default_share = fields.Float(
+        string="Default Barter Share (%)",
+        digits=(5, 2),
+        default=0.0,
+        help="Percent of an invoice's untaxed amount the company accepts in the "
+        "barter currency when it sells. VAT is always paid in the company's currency.",
+    )
+
+    @api.model
+    def _default_mlml_currency_id(self):
+        return self.env["res.currency"].search([("mlml_is_barter", "=", True)], limit=1)
+
+    @api.constrains("mlml_default_share")
+    def _check_mlml_default_share(self):
+        for company in self:
+            try:
+                check_percent(company.mlml_default_share)
+            except RuleError as error:
+                raise ValidationError(
+                    self.env._(
+                        "The default barter share of %(company)s must be between 0 and "
+                        "100 %%, not %(share)s %%.",
+                        company=company.name,
+                        share=formatLang(self.env, float(error.params["percent"])),
+                    )
+                ) from error
+
+    @api.constrains("mlml_journal_id", "mlml_currency_id")
+    def _check_mlml_journal(self):
+        for company in self.filtered("mlml_journal_id"):
+            journal = company.mlml_journal_id
+            if journal.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "The barter journal %(journal)s belongs to %(other)s; choose a "
+                        "journal of %(company)s.",
+                        journal=journal.display_name,
+                        other=journal.company_id.name,
+                        company=company.name,
+                    )
+                )
+            if journal.type != "bank" or journal.currency_id != company.mlml_currency_id:
+                raise ValidationError(
+                    self.env._(
+                        "The barter journal of %(company)s must be a bank journal in "
+                        "%(currency)s; %(journal)s is not.",
+                        company=company.name,
+                        currency=company.mlml_currency_id.name,
+                        journal=journal.display_name,
+                    )
+                )
+
+    def _mlml_setup(self):
+        """Give each company that keeps books its barter currency and journal."""
+        for company in self.filtered("chart_template"):
+            company._mlml_ensure_journal()
+
+    def _mlml_ensure_journal(self):
+        """Return the company's barter journal, creating it where missing."""
+        self.ensure_one()
+        if not self.chart_template:
+            raise UserError(
+                self.env._(
+                    "%(company)s has no chart of accounts yet: choose its fiscal "
+                    "localization in the Invoicing settings, then create the barter "
+                    "journal.",
+                    company=self.name,
+                )
+            )
+        if not self.mlml_currency_id:
+            self.mlml_currency_id = self._default_mlml_currency_id()
+        if not self.mlml_currency_id:
+            raise UserError(
+                self.env._(
+                    "No barter currency is defined: open Invoicing › Configuration › "
+                    "Currencies and tick “Barter Currency” on the network's currency."
+                )
+            )
+        if not self.mlml_journal_id:
+            journal = self.env["account.journal"].search(
+                [
+                    ("company_id", "=", self.id),
+                    ("type", "=", "bank"),
+                    ("currency_id", "=", self.mlml_currency_id.id),
+                ],
+                limit=1,
+            )
+            self.mlml_journal_id = journal or self._mlml_create_journal()
+        return self.mlml_journal_id
+
+    def _mlml_create_journal(self):
+        self.ensure_one()
+        currency = self.mlml_currency_id
+        account = self.env["account.account"].create(self._mlml_prepare_account_vals())
+        self._mlml_translate_account(account)
+        return self.env["account.journal"].create(
+            {
+                "name": currency.symbol,
+                "code": self._mlml_free_journal_code(currency.symbol),
+                "type": "bank",
+                "currency_id": currency.id,
+                "default_account_id": account.id,
+                "company_id": self.id,
+            }
+        )
+
+    def _mlml_prepare_account_vals(self):
+        """The barter account: class 517 on a French chart, a bank account otherwise."""
+        self.ensure_one()
+        Account = self.env["account.account"].with_company(self)
+        charts = self.env["account.chart.template"]._get_parent_template(self.chart_template)
+        prefix = next(
+            (MLML_ACCOUNT_PREFIX_BY_CHART[c] for c in charts if c in MLML_ACCOUNT_PREFIX_BY_CHART),
+            self.bank_account_code_prefix or "",
+        )
+        sample = Account.search(Account._check_company_domain(self), limit=1)
+        digits = len(sample.code) if sample else 6
+        return {
+            "name": self._mlml_account_name(),
+            "code": Account._search_new_account_code(prefix.ljust(digits, "0")),
+            "account_type": "asset_cash",
+            "currency_id": self.mlml_currency_id.id,
+            "company_ids": [fields.Command.link(self.id)],
+        }
+
+    def _mlml_account_name(self):
+        return self.env._("%(currency)s Account", currency=self.mlml_currency_id.symbol)
+
+    def _mlml_translate_account(self, account):
+        """Name the barter account in every active language, as charts do."""
+        for lang, _name in self.env["res.lang"].get_installed():
+            account.with_context(lang=lang).name = self.with_context(lang=lang)._mlml_account_name()
+
+    def _mlml_free_journal_code(self, wanted):
+        self.ensure_one()
+        base = "".join(ch for ch in wanted.upper() if ch.isalnum())[:4] or "BART"
+        used = set(
+            self.env["account.journal"]
+            .with_context(active_test=False)
+            .search([("company_id", "=", self.id)])
+            .mapped("code")
+        )
+        candidates = [base] + [f"{base}{n}" for n in range(2, 10)]
+        return next((code for code in candidates if code not in used), base)
