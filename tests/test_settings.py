@@ -1,0 +1,62 @@
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import MlmlBarterCommon
+
+
+@tagged("post_install", "-at_install")
+class TestBarterSettings(MlmlBarterCommon):
+    def save_settings(self, **values):
+        """Save the settings as the web client does: create, then execute."""
+        settings = self.env["res.config.settings"].create(values)
+        settings.execute()
+        return settings
+
+    def test_settings_block_is_in_the_invoicing_settings(self):
+        arch = self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
+        for name in ("mlml_currency_id", "mlml_journal_id", "mlml_default_share"):
+            self.assertIn(f'name="{name}"', arch)
+        self.assertIn("action_mlml_create_journal", arch)
+
+    def test_settings_round_trip(self):
+        company = self.env.company
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.mlml_currency_id, self.mlml)
+        self.assertEqual(settings.mlml_journal_id, company.mlml_journal_id)
+        self.assertEqual(settings.mlml_default_share, 0.0)
+
+        self.save_settings(mlml_default_share=40.0)
+
+        self.assertEqual(company.mlml_default_share, 40.0)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.mlml_default_share, 40.0)
+        self.assertEqual(settings.mlml_journal_id, company.mlml_journal_id)
+
+    def test_default_share_of_120_refused(self):
+        with self.assert_refused(ValidationError, "must be between 0 and 100 %, not 120.00 %"):
+            self.save_settings(mlml_default_share=120.0)
+        with self.assert_refused(ValidationError, "not -1.00 %"):
+            self.env.company.mlml_default_share = -1
+        self.assertEqual(self.env.company.mlml_default_share, 0.0)
+
+    def test_create_journal_from_settings_where_missing(self):
+        company = self.env.company
+        old_journal = company.mlml_journal_id
+        company.mlml_journal_id = False
+        old_journal.unlink()
+        settings = self.env["res.config.settings"].create({})
+        settings.action_mlml_create_journal()
+        self.assertTrue(company.mlml_journal_id)
+        self.assertNotEqual(company.mlml_journal_id, old_journal)
+        self.assertEqual(company.mlml_journal_id.currency_id, self.mlml)
+
+    def test_journal_of_another_currency_refused(self):
+        bank = self.company_data["default_journal_bank"]
+        with self.assert_refused(ValidationError, "must be a bank journal in MLM"):
+            self.env.company.mlml_journal_id = bank
+        self.assertNotEqual(self.env.company.mlml_journal_id, bank)
+
+    def test_journal_without_chart_refused_with_a_hint(self):
+        company = self.env["res.company"].create({"name": "Sans plan comptable"})
+        with self.assert_refused(UserError, "has no chart of accounts yet"):
+            company._mlml_ensure_journal()
