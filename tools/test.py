@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""The add-on's test command.
+
+1. the pure tier: pytest on ``mlml_barter/`` (the network's rules);
+2. the quality gate: ruff, pylint-odoo's mandatory checks, the OCA module and
+   PO checks, manifestoo's license check, and the French translation check;
+3. the Odoo tier, wherever Odoo 18.0 is installed (``ODOO_BIN`` or ``odoo`` on
+   PATH): a throwaway PostgreSQL cluster; the add-on installed with its demo
+   data on a generic company then uninstalled; installed on a French company
+   and its tests run with ``--test-tags /mlml_barter``. A failed test, an ERROR
+   or a WARNING line in a log fails the tier.
+
+It ends with one line ``N passed, N failed`` and exits non-zero on any failure.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import odoo_env
+from odoo_env import ADDON, ROOT
+
+# Outside the add-on: Odoo's translation export reads every file below it.
+VENV = Path(
+    os.environ.get("MLML_TOOLS_VENV", Path.home() / ".cache" / "mlml_barter" / "tools-venv")
+)
+REQUIREMENTS = ROOT / "tools" / "requirements-test.txt"
+LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ")
+TEST_START = re.compile(
+    rf" INFO \S+ odoo\.addons\.{ADDON}\.tests\.\S+: Starting (\w+\.\w+) \.\.\.\s*$"
+)
+TEST_FAIL = re.compile(
+    rf" (?:ERROR|CRITICAL) \S+ odoo\.addons\.{ADDON}\.tests\.\S+: (FAIL|ERROR): "
+)
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.lines = []
+
+    def add(self, label, passed, failed, note=""):
+        self.passed += passed
+        self.failed += failed
+        self.lines.append(f"{label}: {passed} passed, {failed} failed{note}")
+
+    def check(self, label, ok, note=""):
+        self.add(label, int(ok), int(not ok), note)
+
+
+def banner(text):
+    print(f"\n=== {text}", flush=True)
+
+
+def tools_venv():
+    """A virtualenv with the pinned tools, reinstalled when the pins change."""
+    stamp = VENV / ".requirements"
+    wanted = REQUIREMENTS.read_text()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        banner(f"installing the test tools into {VENV}")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+        subprocess.run(
+            [str(VENV / "bin" / "pip"), "install", "-q", "-r", str(REQUIREMENTS)], check=True
+        )
+        stamp.write_text(wanted)
+    return VENV / "bin"
+
+
+def pure_tier(bindir, tally, workdir):
+    banner("pure tier: pytest mlml_barter/")
+    report = workdir / "pure.xml"
+    result = subprocess.run(
+        [str(bindir / "pytest"), "mlml_barter", "-q", f"--junitxml={report}"],
+        cwd=ROOT,
+        check=False,
+    )
+    if result.returncode == 5 or not report.exists():
+        tally.add("pure tier", 0, 1, " (no test ran)")
+        return
+    suite = ET.parse(report).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    total = int(suite.get("tests"))
+    failed = int(suite.get("failures")) + int(suite.get("errors"))
+    skipped = int(suite.get("skipped"))
+    tally.add("pure tier", total - failed - skipped, failed, f", {skipped} skipped")
+
+
+def quality_gate(bindir, tally, addons_dir, odoo):
+    banner("quality gate")
+    addon = addons_dir / ADDON
+    po_files = sorted(str(p) for p in (ROOT / "i18n").glob("*.po*"))
+    checks = [
+        ("ruff check", [bindir / "ruff", "check", "."]),
+        ("ruff format", [bindir / "ruff", "format", "--check", "."]),
+        ("pylint-odoo", [bindir / "pylint", "--rcfile=.pylintrc-mandatory", str(addon)]),
+        (
+            "oca-checks-odoo-module",
+            [bindir / "oca-checks-odoo-module", str(addon / "__manifest__.py")],
+        ),
+        ("oca-checks-po", [bindir / "oca-checks-po", *po_files]),
+        ("French translations", [bindir / "python", "tools/check_i18n.py"]),
+    ]
+    if odoo:
+        # The license check reads the manifests of the dependencies: Odoo's.
+        addons_path = ",".join([str(addons_dir), *odoo_env.odoo_addons_path(odoo)])
+        checks.append(
+            (
+                "manifestoo check-licenses",
+                [
+                    bindir / "manifestoo",
+                    "--addons-path",
+                    addons_path,
+                    "--no-addons-path-from-import-odoo",
+                    "--select-include",
+                    ADDON,
+                    "--odoo-series",
+                    odoo_env.SERIES,
+                    "check-licenses",
+                ],
+            )
+        )
+    else:
+        print("manifestoo check-licenses SKIPPED: it reads the manifests of Odoo's add-ons")
+    for label, command in checks:
+        print(f"--- {label}", flush=True)
+        result = subprocess.run([str(part) for part in command], cwd=ROOT, check=False)
+        tally.check(f"gate: {label}", result.returncode == 0)
+
+
+def run_odoo(label, command, log_path, stdin=None, timeout=3600):
+    """Run an Odoo command, its log in ``log_path``; return (returncode, log lines)."""
+    print(f"--- {label}", flush=True)
+    with open(log_path, "w") as log:
+        result = subprocess.run(
+            [str(part) for part in command],
+            input=stdin,
+            text=True,
+            check=False,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+        )
+    lines = Path(log_path).read_text(errors="replace").splitlines()
+    return result.returncode, lines
+
+
+def log_problems(lines):
+    return [line for line in lines if LOG_PROBLEM.match(line)]
+
+
+def report_log(label, returncode, lines, tally, log_path):
+    problems = log_problems(lines)
+    for line in problems[:40]:
+        print(f"    {line}")
+    ok = returncode == 0 and not problems
+    note = (
+        "" if ok else f" (exit {returncode}, {len(problems)} ERROR/WARNING lines; log: {log_path})"
+    )
+    tally.check(f"odoo: {label}", ok, note)
+    return ok
+
+
+def odoo_tier(odoo, tally, workdir):
+    banner("Odoo tier")
+    data_dir = odoo_env.addons_data_dir(workdir / "odoo-data")
+    with odoo_env.Cluster() as cluster:
+        base = [
+            odoo,
+            "--data-dir",
+            data_dir,
+            *cluster.odoo_args(),
+            "--stop-after-init",
+            "--http-port",
+            str(odoo_env.free_port()),
+            "--log-level",
+            "info",
+        ]
+
+        # 1. A generic company: install with the demo data, then uninstall.
+        log = workdir / "generic-install.log"
+        rc, lines = run_odoo(
+            "install on a generic company, with demo data",
+            [*base, "-d", "mlml_generic", "-i", ADDON],
+            log,
+        )
+        if report_log("install (generic chart, demo data)", rc, lines, tally, log):
+            log = workdir / "generic-uninstall.log"
+            rc, lines = run_odoo(
+                "uninstall",
+                [
+                    odoo,
+                    "shell",
+                    "--data-dir",
+                    data_dir,
+                    *cluster.odoo_args(),
+                    "-d",
+                    "mlml_generic",
+                    "--no-http",
+                    "--log-level",
+                    "info",
+                ],
+                log,
+                stdin=(
+                    f"module = env['ir.module.module'].search([('name', '=', '{ADDON}')])\n"
+                    "module.button_immediate_uninstall()\n"
+                    "env.cr.commit()\n"
+                    "env.invalidate_all()\n"
+                    "print('MODULE STATE', module.state)\n"
+                ),
+            )
+            if not any("MODULE STATE uninstalled" in line for line in lines):
+                rc = rc or 1
+            report_log("uninstall", rc, lines, tally, log)
+
+        # 2. A French company: the tests of the add-on.
+        log = workdir / "french-base.log"
+        rc, lines = run_odoo(
+            "French company", [*base, "-d", "mlml_fr", "-i", "base", "--without-demo", "all"], log
+        )
+        if rc == 0:
+            rc, more = run_odoo(
+                "French company settings",
+                [
+                    odoo,
+                    "shell",
+                    "--data-dir",
+                    data_dir,
+                    *cluster.odoo_args(),
+                    "-d",
+                    "mlml_fr",
+                    "--no-http",
+                    "--log-level",
+                    "warn",
+                ],
+                workdir / "french-shell.log",
+                stdin=odoo_env.FRENCH_COMPANY,
+            )
+            lines += more
+        if not report_log("French company", rc, lines, tally, log):
+            return
+        log = workdir / "french-tests.log"
+        rc, lines = run_odoo(
+            "install on the French company and run the tests",
+            [
+                *base,
+                "-d",
+                "mlml_fr",
+                "-i",
+                ADDON,
+                "--test-enable",
+                "--test-tags",
+                f"/{ADDON}",
+                "--load-language",
+                "fr_FR",
+            ],
+            log,
+        )
+        started = {m.group(1) for line in lines if (m := TEST_START.search(line))}
+        failed = {line.split(": ", 2)[-1] for line in lines if TEST_FAIL.search(line)}
+        failures = min(len(failed), len(started)) if started else len(failed)
+        tally.add("odoo tests", len(started) - failures, failures)
+        if not started:
+            tally.check("odoo tests ran", False, f" (no test ran; log: {log})")
+        report_log("tests log (French chart)", rc, lines, tally, log)
+        check_pot(odoo, base, tally, workdir)
+
+
+def check_pot(odoo, base, tally, workdir):
+    """The committed .pot must be what Odoo exports for the add-on."""
+    exported = workdir / f"{ADDON}.pot"
+    log = workdir / "pot.log"
+    rc, lines = run_odoo(
+        "export the translation template",
+        [*base, "-d", "mlml_fr", "--i18n-export", exported, "--modules", ADDON],
+        log,
+    )
+    if rc != 0 or not exported.exists():
+        report_log("translation template export", rc or 1, lines, tally, log)
+        return
+    result = subprocess.run(
+        [str(VENV / "bin" / "python"), "tools/check_i18n.py", "--exported", str(exported)],
+        cwd=ROOT,
+        check=False,
+    )
+    tally.check("odoo: i18n/mlml_barter.pot up to date", result.returncode == 0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", action="store_true", help="keep the logs and work files")
+    args = parser.parse_args()
+
+    tally = Tally()
+    workdir = Path(tempfile.mkdtemp(prefix="mlml-test-"))
+    bindir = tools_venv()
+    pure_tier(bindir, tally, workdir)
+    addons_dir = workdir / "addons"
+    addons_dir.mkdir()
+    (addons_dir / ADDON).symlink_to(ROOT, target_is_directory=True)
+    odoo, reason = odoo_env.find_odoo()
+    quality_gate(bindir, tally, addons_dir, odoo)
+
+    if odoo is None:
+        print(f"\nOdoo tier SKIPPED: {reason}", flush=True)
+    else:
+        try:
+            odoo_tier(odoo, tally, workdir)
+        except (subprocess.SubprocessError, OSError, RuntimeError) as error:
+            tally.check("odoo tier", False, f" ({error})")
+
+    banner("summary")
+    for line in tally.lines:
+        print(line)
+    print(f"work files: {workdir}" if args.keep or tally.failed else "", end="")
+    if not args.keep and not tally.failed:
+        subprocess.run(["rm", "-rf", str(workdir)], check=False)
+    print(f"\n{tally.passed} passed, {tally.failed} failed", flush=True)
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
