@@ -37,6 +37,7 @@ def main():
     parser.add_argument("--port", type=int, default=8069)
     parser.add_argument("--database", default="mlml_demo")
     args = parser.parse_args()
+    odoo_env.exit_on_sigterm()
 
     odoo, reason = odoo_env.find_odoo()
     if odoo is None:
@@ -50,7 +51,7 @@ def main():
         if os.environ.get("PGUSER"):
             db_args += ["--db_user", os.environ["PGUSER"]]
     else:
-        cluster = odoo_env.Cluster(keep_dir=workdir / "pg").start()
+        cluster = odoo_env.Cluster().start()
         db_args = cluster.odoo_args()
     common = [odoo, "--data-dir", data_dir, *db_args, "-d", args.database]
     try:

@@ -12,14 +12,21 @@ import glob
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDON = "mlml_barter"
 SERIES = "18.0"
+
+
+def exit_on_sigterm():
+    """Turn SIGTERM into a normal exit, so that clusters and files are removed."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def find_odoo():
@@ -95,8 +102,7 @@ class Cluster:
     ``postgres`` user. Odoo connects as the superuser role ``odoo``.
     """
 
-    def __init__(self, keep_dir=None):
-        self.keep_dir = keep_dir
+    def __init__(self):
         self.bindir = None
         self.base = None
         self.datadir = None
@@ -109,32 +115,26 @@ class Cluster:
 
     def start(self):
         self.bindir = pg_bindir()
-        if self.keep_dir:
-            self.base = Path(self.keep_dir)
-            self.base.mkdir(parents=True, exist_ok=True)
-        else:
-            self.base = Path(tempfile.mkdtemp(prefix="mlml-pg-"))
+        self.base = Path(tempfile.mkdtemp(prefix="mlml-pg-"))
         self.datadir = self.base / "data"
         self.socket_dir = self.base
         if os.geteuid() == 0:
             shutil.chown(self.base, "postgres", "postgres")
-        fresh = not (self.datadir / "PG_VERSION").exists()
-        if fresh:
-            self._as_owner(
-                [
-                    str(self.bindir / "initdb"),
-                    "-D",
-                    str(self.datadir),
-                    "-A",
-                    "trust",
-                    "-U",
-                    "postgres",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                ],
-                stdout=subprocess.DEVNULL,
-            )
+        self._as_owner(
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         options = (
             f"-k {self.socket_dir} -c listen_addresses='' -p 5432 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -154,8 +154,7 @@ class Cluster:
             ],
             stdout=subprocess.DEVNULL,
         )
-        if fresh:
-            self.psql("CREATE ROLE odoo SUPERUSER LOGIN")
+        self.psql("CREATE ROLE odoo SUPERUSER LOGIN")
         return self
 
     def psql(self, sql, database="postgres"):
@@ -187,7 +186,7 @@ class Cluster:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        if self.base and not self.keep_dir:
+        if self.base:
             shutil.rmtree(self.base, ignore_errors=True)
 
     def odoo_args(self):

@@ -295,6 +295,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the logs and work files")
     args = parser.parse_args()
+    odoo_env.exit_on_sigterm()
 
     tally = Tally()
     workdir = Path(tempfile.mkdtemp(prefix="mlml-test-"))
