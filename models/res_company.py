@@ -33,9 +33,59 @@ class ResCompany(models.Model):
         "barter currency when it sells. VAT is always paid in the company's currency.",
     )
 
+    mlml_limit_mode = fields.Selection(
+        selection=[("block", "Block"), ("warn", "Warn")],
+        string="Credit Line Bounds",
+        default="block",
+        required=True,
+        help="Block: an entry that would take the barter balance past the credit line "
+        "is refused. Warn: it is posted, and the MLML managers are warned.",
+    )
+    mlml_credit_line_id = fields.Many2one(
+        comodel_name="mlml.credit.line",
+        string="Own Credit Line",
+        compute="_compute_mlml_credit_line",
+        help="The company's own credit line at the clearing house, approved and in "
+        "force today: the line of its partner in this company.",
+    )
+    mlml_credit_limit = fields.Monetary(
+        string="Own Credit Limit",
+        currency_field="mlml_currency_id",
+        compute="_compute_mlml_credit_line",
+    )
+    mlml_balance_ceiling = fields.Monetary(
+        string="Own Balance Ceiling",
+        currency_field="mlml_currency_id",
+        compute="_compute_mlml_credit_line",
+    )
+
     @api.model
     def _default_mlml_currency_id(self):
         return self.env["res.currency"].search([("mlml_is_barter", "=", True)], limit=1)
+
+    @api.depends("partner_id.mlml_credit_line_ids.state")
+    def _compute_mlml_credit_line(self):
+        today = fields.Date.context_today(self)
+        lines = (
+            self.env["mlml.credit.line"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("company_id", "in", self.ids),
+                    ("state", "=", "approved"),
+                    ("date_start", "<=", today),
+                ]
+            )
+        )
+        by_company = {
+            line.company_id: line for line in lines if line.partner_id == line.company_id.partner_id
+        }
+        for company in self:
+            line = by_company.get(company, lines.browse())
+            company.mlml_credit_line_id = line.sudo(False)
+            company.mlml_credit_limit = line.credit_limit
+            company.mlml_balance_ceiling = line.balance_ceiling
 
     @api.constrains("mlml_default_share")
     def _check_mlml_default_share(self):

@@ -8,6 +8,43 @@ class ResConfigSettings(models.TransientModel):
     mlml_journal_id = fields.Many2one(related="company_id.mlml_journal_id", readonly=False)
     mlml_default_share = fields.Float(related="company_id.mlml_default_share", readonly=False)
 
+    mlml_limit_mode = fields.Selection(related="company_id.mlml_limit_mode", readonly=False)
+    mlml_member_state = fields.Selection(
+        related="company_id.partner_id.mlml_member_state", readonly=False
+    )
+    mlml_member_number = fields.Char(
+        related="company_id.partner_id.mlml_member_number", readonly=False
+    )
+    mlml_charter_date = fields.Date(
+        related="company_id.partner_id.mlml_charter_date", readonly=False
+    )
+    mlml_credit_line_id = fields.Many2one(related="company_id.mlml_credit_line_id")
+    mlml_credit_limit = fields.Monetary(
+        related="company_id.mlml_credit_limit", currency_field="mlml_currency_id"
+    )
+    mlml_balance_ceiling = fields.Monetary(
+        related="company_id.mlml_balance_ceiling", currency_field="mlml_currency_id"
+    )
+
+    def action_mlml_open_credit_line(self):
+        """The company's own credit line, or a new one for its partner."""
+        self.ensure_one()
+        company = self.company_id
+        action = {
+            "type": "ir.actions.act_window",
+            "res_model": "mlml.credit.line",
+            "view_mode": "form",
+            "target": "current",
+        }
+        if company.mlml_credit_line_id:
+            action["res_id"] = company.mlml_credit_line_id.id
+        else:
+            action["context"] = {
+                "default_partner_id": company.partner_id.id,
+                "default_company_id": company.id,
+            }
+        return action
+
     def action_mlml_create_journal(self):
         self.ensure_one()
         self.company_id._mlml_ensure_journal()

@@ -1,0 +1,330 @@
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import formatLang
+
+from ..mlml_barter import credit_lines
+from ..mlml_barter.amounts import RuleError
+
+# Changing these on a decided line would bypass the decision: a new line is
+# submitted instead.
+DECIDED_FIELDS = ("partner_id", "company_id", "credit_limit", "balance_ceiling", "date_start")
+
+
+class MlmlCreditLine(models.Model):
+    _name = "mlml.credit.line"
+    _description = "Barter Credit Line"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_start desc, id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Member",
+        required=True,
+        index=True,
+        tracking=True,
+        domain="[('is_company', '=', True)]",
+        help="The member the clearing house grants this line to. The company's own "
+        "partner holds the company's own line.",
+    )
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.mlml_currency_id", string="Currency")
+    credit_limit = fields.Monetary(
+        tracking=True,
+        help="How far below zero the member's balance may go.",
+    )
+    balance_ceiling = fields.Monetary(
+        tracking=True,
+        help="How far above zero the member's balance may go; 0 means no ceiling.",
+    )
+    date_start = fields.Date(
+        string="Start Date",
+        required=True,
+        default=fields.Date.context_today,
+        tracking=True,
+    )
+    date_review = fields.Date(string="Review Date", tracking=True)
+    state = fields.Selection(
+        selection=[
+            ("draft", "Draft"),
+            ("submitted", "Submitted"),
+            ("approved", "Approved"),
+            ("refused", "Refused"),
+            ("closed", "Closed"),
+        ],
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+    )
+    decision_note = fields.Text(tracking=True)
+    decided_by_id = fields.Many2one(
+        comodel_name="res.users", string="Decided By", readonly=True, copy=False
+    )
+    decided_on = fields.Datetime(readonly=True, copy=False)
+    member_state = fields.Selection(related="partner_id.mlml_member_state", string="Membership")
+
+    _sql_constraints = [
+        (
+            "one_approved_line",
+            "EXCLUDE (partner_id WITH =, company_id WITH =) WHERE (state = 'approved')",
+            (
+                "A member has at most one approved credit line per company: close the "
+                "approved line first, or approve the new one in its place."
+            ),
+        ),
+    ]
+
+    @api.depends("partner_id", "credit_limit", "balance_ceiling", "currency_id")
+    def _compute_display_name(self):
+        for line in self:
+            ceiling = (
+                formatLang(self.env, line.balance_ceiling, currency_obj=line.currency_id)
+                if line.balance_ceiling
+                else "∞"
+            )
+            line.display_name = self.env._(
+                "%(member)s: −%(limit)s / +%(ceiling)s",
+                member=line.partner_id.display_name or "",
+                limit=formatLang(self.env, line.credit_limit, currency_obj=line.currency_id),
+                ceiling=ceiling,
+            )
+
+    @api.constrains("credit_limit", "balance_ceiling", "date_start", "date_review")
+    def _check_values(self):
+        for line in self:
+            try:
+                credit_lines.check_values(
+                    line.credit_limit, line.balance_ceiling, line.date_start, line.date_review
+                )
+            except RuleError as error:
+                raise ValidationError(line._rule_message(error)) from error
+
+    @api.constrains("state", "partner_id", "company_id")
+    def _check_one_approved(self):
+        approved = self.filtered(lambda line: line.state == "approved")
+        if not approved:
+            return
+        groups = self._read_group(
+            [
+                ("state", "=", "approved"),
+                ("partner_id", "in", approved.partner_id.ids),
+                ("company_id", "in", approved.company_id.ids),
+            ],
+            groupby=["partner_id", "company_id"],
+            aggregates=["__count"],
+            having=[("__count", ">", 1)],
+        )
+        for partner, company, _count in groups:
+            raise ValidationError(
+                self.env._(
+                    "%(member)s already has an approved credit line in %(company)s: "
+                    "close it first, or use “Approve” on the new line, which replaces it.",
+                    member=partner.display_name,
+                    company=company.name,
+                )
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_decided(self):
+        for line in self:
+            if line.state in credit_lines.KEPT:
+                raise UserError(
+                    self.env._(
+                        "The credit line “%(line)s” is %(state)s: decided lines stay in "
+                        "the history. Close it instead of deleting it.",
+                        line=line.display_name,
+                        state=dict(line._fields["state"]._description_selection(self.env))[
+                            line.state
+                        ],
+                    )
+                )
+
+    def write(self, vals):
+        if any(name in vals for name in DECIDED_FIELDS):
+            for line in self:
+                if line.state not in ("draft", "submitted") and any(
+                    line._fields[name].convert_to_write(line[name], line) != vals[name]
+                    for name in DECIDED_FIELDS
+                    if name in vals
+                ):
+                    raise UserError(
+                        self.env._(
+                            "The credit line “%(line)s” is decided: its member, company, "
+                            "amounts and start date no longer change. Submit a new line "
+                            "instead.",
+                            line=line.display_name,
+                        )
+                    )
+        return super().write(vals)
+
+    def action_submit(self):
+        self._set_state("submitted")
+        activity_type = self.env.ref("mlml_barter.mail_activity_type_mlml_approval")
+        for line in self:
+            line._schedule_for_managers(activity_type)
+        return True
+
+    def action_approve(self):
+        for line in self:
+            line._check_decision("approved")
+            previous = self.search(
+                [
+                    ("partner_id", "=", line.partner_id.id),
+                    ("company_id", "=", line.company_id.id),
+                    ("state", "=", "approved"),
+                    ("id", "!=", line.id),
+                ]
+            )
+            if previous:
+                previous._set_state("closed")
+                for old in previous:
+                    old.message_post(
+                        body=self.env._(
+                            "Closed: replaced by the credit line %(line)s.",
+                            line=line._get_html_link(),
+                        )
+                    )
+            line._set_state("approved")
+            line._flush_approval()
+        self.activity_feedback(["mlml_barter.mail_activity_type_mlml_approval"])
+        return True
+
+    def action_refuse(self):
+        for line in self:
+            if not line.decision_note:
+                raise UserError(
+                    self.env._(
+                        "Write the reason of the refusal in the decision note of "
+                        "“%(line)s”, then refuse it.",
+                        line=line.display_name,
+                    )
+                )
+        self._set_state("refused")
+        self.activity_feedback(["mlml_barter.mail_activity_type_mlml_approval"])
+        return True
+
+    def action_close(self):
+        self._set_state("closed")
+        return True
+
+    def action_draft(self):
+        self._set_state("draft")
+        self.activity_unlink(["mlml_barter.mail_activity_type_mlml_approval"])
+        return True
+
+    def _check_decision(self, new_state):
+        self.ensure_one()
+        try:
+            credit_lines.check_transition(
+                self.state, new_state, self.partner_id.commercial_partner_id.mlml_member_state
+            )
+        except RuleError as error:
+            raise UserError(self._rule_message(error)) from error
+
+    def _set_state(self, new_state):
+        for line in self:
+            line._check_decision(new_state)
+        values = {"state": new_state}
+        if new_state in ("approved", "refused"):
+            values.update(decided_by_id=self.env.uid, decided_on=fields.Datetime.now())
+        return self.write(values)
+
+    def _flush_approval(self):
+        """Write the approval now, so that a concurrent one is refused clearly.
+
+        The database refuses a second approved line of the same member and
+        company (an exclusion constraint), even when two approvals race.
+        """
+        try:
+            with self.env.cr.savepoint():
+                self.env.flush_all()
+        except psycopg2.errors.ExclusionViolation as error:
+            raise ValidationError(
+                self.env._(
+                    "%(member)s already has an approved credit line in %(company)s, "
+                    "approved a moment ago by someone else. Reload the member and "
+                    "decide again.",
+                    member=self.partner_id.display_name,
+                    company=self.company_id.name,
+                )
+            ) from error
+
+    def _schedule_for_managers(self, activity_type, date_deadline=None):
+        self.ensure_one()
+        managers = self.env.ref("mlml_barter.group_mlml_manager").users.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share
+        )
+        for manager in managers:
+            self.activity_schedule(
+                activity_type_id=activity_type.id,
+                user_id=manager.id,
+                date_deadline=date_deadline,
+            )
+
+    @api.model
+    def _cron_schedule_reviews(self):
+        """Remind the managers of every approved line whose review date has passed."""
+        activity_type = self.env.ref("mlml_barter.mail_activity_type_mlml_review")
+        due = self.search(
+            [
+                ("state", "=", "approved"),
+                ("date_review", "<=", fields.Date.context_today(self)),
+                ("activity_ids.activity_type_id", "!=", activity_type.id),
+            ]
+        )
+        for line in due:
+            line._schedule_for_managers(activity_type, date_deadline=line.date_review)
+        return True
+
+    def _rule_message(self, error):
+        """The user's message for a rule of ``credit_lines`` this line breaks."""
+        params = error.params
+        states = dict(self._fields["state"]._description_selection(self.env))
+        member_states = dict(
+            self.env["res.partner"]._fields["mlml_member_state"]._description_selection(self.env)
+        )
+        if error.code == "credit_limit_negative":
+            return self.env._(
+                "The credit limit of %(member)s cannot be negative (%(amount)s): it is how "
+                "far below zero the balance may go, so enter 0 or more.",
+                member=self.partner_id.display_name,
+                amount=formatLang(self.env, float(params["credit_limit"])),
+            )
+        if error.code == "balance_ceiling_negative":
+            return self.env._(
+                "The balance ceiling of %(member)s cannot be negative (%(amount)s): enter "
+                "0 for no ceiling, or how far above zero the balance may go.",
+                member=self.partner_id.display_name,
+                amount=formatLang(self.env, float(params["balance_ceiling"])),
+            )
+        if error.code == "review_before_start":
+            return self.env._(
+                "The review date of the credit line of %(member)s (%(review)s) is before "
+                "its start date (%(start)s): choose a review date on or after the start.",
+                member=self.partner_id.display_name,
+                review=params["date_review"],
+                start=params["date_start"],
+            )
+        if error.code == "line_member_not_active":
+            return self.env._(
+                "%(member)s is not an active member (membership: %(state)s): only active "
+                "members get a credit line approved. Activate the membership first.",
+                member=self.partner_id.display_name,
+                state=member_states.get(params["member_state"], params["member_state"]),
+            )
+        return self.env._(
+            "The credit line “%(line)s” is %(old)s: it cannot become %(new)s.",
+            line=self.display_name,
+            old=states.get(params["old"]),
+            new=states.get(params["new"]),
+        )

@@ -1,0 +1,367 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..mlml_barter import membership
+from ..mlml_barter.amounts import RuleError, check_percent
+
+MEMBERSHIP_FIELDS = (
+    "mlml_member_state",
+    "mlml_member_number",
+    "mlml_join_date",
+    "mlml_charter_date",
+)
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    mlml_member_state = fields.Selection(
+        selection=[
+            ("none", "Not a member"),
+            ("candidate", "Candidate"),
+            ("active", "Active"),
+            ("suspended", "Suspended"),
+            ("resigned", "Resigned"),
+        ],
+        string="Membership",
+        default="none",
+        required=True,
+        index=True,
+        tracking=True,
+        help="Membership of the barter network. Only active members trade in the "
+        "network's currency.",
+    )
+    mlml_member_number = fields.Char(
+        string="Member Number",
+        index="btree_not_null",
+        tracking=True,
+        copy=False,
+        help="The number the clearing house gave the member.",
+    )
+    mlml_join_date = fields.Date(string="Member Since", tracking=True, copy=False)
+    mlml_charter_date = fields.Date(
+        string="Charter Signed On",
+        tracking=True,
+        copy=False,
+        help="Date the member signed the membership charter.",
+    )
+    mlml_acceptance_rate = fields.Float(
+        string="Acceptance Rate (%)",
+        digits=(5, 2),
+        tracking=True,
+        help="Percent of its untaxed price this member accepts in the barter "
+        "currency when it sells.",
+    )
+    mlml_offer_ids = fields.Many2many(
+        comodel_name="mlml.activity",
+        relation="mlml_activity_partner_offer_rel",
+        column1="partner_id",
+        column2="activity_id",
+        string="Offers",
+    )
+    mlml_need_ids = fields.Many2many(
+        comodel_name="mlml.activity",
+        relation="mlml_activity_partner_need_rel",
+        column1="partner_id",
+        column2="activity_id",
+        string="Needs",
+    )
+    mlml_offer_note = fields.Text(string="What It Offers")
+    mlml_need_note = fields.Text(string="What It Needs")
+    mlml_credit_line_ids = fields.One2many(
+        comodel_name="mlml.credit.line",
+        inverse_name="partner_id",
+        string="Credit Lines",
+    )
+    mlml_credit_line_count = fields.Integer(compute="_compute_mlml_credit_line_count")
+    mlml_currency_id = fields.Many2one(
+        comodel_name="res.currency", compute="_compute_mlml_credit", string="Barter Currency"
+    )
+    mlml_credit_limit = fields.Monetary(
+        string="MLML Credit Limit",
+        currency_field="mlml_currency_id",
+        compute="_compute_mlml_credit",
+        search="_search_mlml_credit_limit",
+        help="How far below zero the member's balance may go, from its credit line "
+        "approved and in force today in the current company; 0 without one.",
+    )
+    mlml_balance_ceiling = fields.Monetary(
+        string="MLML Balance Ceiling",
+        currency_field="mlml_currency_id",
+        compute="_compute_mlml_credit",
+        search="_search_mlml_balance_ceiling",
+        help="How far above zero the member's balance may go (0: no ceiling), from its "
+        "credit line approved and in force today in the current company.",
+    )
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + [
+            *MEMBERSHIP_FIELDS,
+            "mlml_acceptance_rate",
+            "mlml_offer_ids",
+            "mlml_need_ids",
+            "mlml_offer_note",
+            "mlml_need_note",
+        ]
+
+    def init(self):
+        super().init()
+        # The guarantee behind _check_mlml_member_number: one number, one member
+        # (contacts carry their company's number, as a commercial field).
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS res_partner_mlml_member_number_uniq
+                ON res_partner (mlml_member_number)
+             WHERE mlml_member_number IS NOT NULL AND id = commercial_partner_id
+            """
+        )
+
+    @api.depends("mlml_credit_line_ids")
+    def _compute_mlml_credit_line_count(self):
+        counts = dict(
+            self.env["mlml.credit.line"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                groupby=["partner_id"],
+                aggregates=["__count"],
+            )
+        )
+        for partner in self:
+            partner.mlml_credit_line_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_mlml_credit(self):
+        lines = self._mlml_lines_in_force(self.commercial_partner_id.ids)
+        currency = self.env.company.mlml_currency_id
+        for partner in self:
+            limit, ceiling = lines.get(partner.commercial_partner_id.id, (0.0, 0.0))
+            partner.mlml_currency_id = currency
+            partner.mlml_credit_limit = limit
+            partner.mlml_balance_ceiling = ceiling
+
+    @api.model
+    def _mlml_lines_in_force(self, partner_ids=None, company=None):
+        """Map partner ids to (credit limit, ceiling) of their line in force today.
+
+        One query for any number of partners: the member list shows these
+        columns for thousands of members.
+        """
+        domain = [
+            ("state", "=", "approved"),
+            ("company_id", "=", (company or self.env.company).id),
+            ("date_start", "<=", fields.Date.context_today(self)),
+        ]
+        if partner_ids is not None:
+            domain.append(("partner_id", "in", partner_ids))
+        rows = (
+            self.env["mlml.credit.line"]
+            .sudo()
+            ._read_group(
+                domain,
+                groupby=["partner_id"],
+                aggregates=["credit_limit:max", "balance_ceiling:max"],
+            )
+        )
+        return {partner.id: (limit, ceiling) for partner, limit, ceiling in rows}
+
+    def _search_mlml_credit(self, index, operator, value):
+        if operator not in ("=", "!=", "<", "<=", ">", ">="):
+            raise UserError(self.env._("Operation not supported"))
+        compare = {
+            "=": lambda a: a == value,
+            "!=": lambda a: a != value,
+            "<": lambda a: a < value,
+            "<=": lambda a: a <= value,
+            ">": lambda a: a > value,
+            ">=": lambda a: a >= value,
+        }[operator]
+        lines = self._mlml_lines_in_force()
+        matching = [pid for pid, figures in lines.items() if compare(figures[index])]
+        domain = [("commercial_partner_id", "in", matching)]
+        if compare(0.0):
+            # Members without a line in force count as 0.
+            domain = ["|", *domain, ("commercial_partner_id", "not in", list(lines))]
+        return domain
+
+    def _search_mlml_credit_limit(self, operator, value):
+        return self._search_mlml_credit(0, operator, value)
+
+    def _search_mlml_balance_ceiling(self, operator, value):
+        return self._search_mlml_credit(1, operator, value)
+
+    @api.constrains("mlml_acceptance_rate")
+    def _check_mlml_acceptance_rate(self):
+        for partner in self:
+            try:
+                check_percent(partner.mlml_acceptance_rate)
+            except RuleError as error:
+                raise ValidationError(
+                    self.env._(
+                        "The acceptance rate of %(member)s must be between 0 and 100 %%, "
+                        "not %(rate)s %%.",
+                        member=partner.display_name,
+                        rate=partner.mlml_acceptance_rate,
+                    )
+                ) from error
+
+    @api.constrains("mlml_member_number")
+    def _check_mlml_member_number(self):
+        for partner in self.filtered(
+            lambda p: p.mlml_member_number and p == p.commercial_partner_id
+        ):
+            other = self.search(
+                [
+                    ("mlml_member_number", "=", partner.mlml_member_number),
+                    ("id", "!=", partner.id),
+                    ("commercial_partner_id", "!=", partner.id),
+                ],
+                limit=1,
+            ).commercial_partner_id
+            if other:
+                raise ValidationError(
+                    self.env._(
+                        "The member number %(number)s is already %(other)s's: each member "
+                        "has its own number. Check the number given by the clearing house.",
+                        number=partner.mlml_member_number,
+                        other=other.display_name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("mlml_member_state", "none") != "none" or any(
+                vals.get(name) for name in MEMBERSHIP_FIELDS[1:]
+            ):
+                self._mlml_check_manager()
+                if not vals.get("parent_id"):
+                    self._mlml_check_transition(
+                        "none",
+                        vals.get("mlml_member_state", "none"),
+                        vals.get("mlml_member_number"),
+                        vals.get("mlml_charter_date"),
+                    )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if any(name in vals for name in MEMBERSHIP_FIELDS):
+            changing = self.filtered(
+                lambda p: any(
+                    name in vals and p._fields[name].convert_to_write(p[name], p) != vals[name]
+                    for name in MEMBERSHIP_FIELDS
+                )
+            )
+            if changing:
+                self._mlml_check_manager()
+            if "mlml_member_state" in vals:
+                for partner in changing.filtered(lambda p: p == p.commercial_partner_id):
+                    partner._mlml_check_transition(
+                        partner.mlml_member_state,
+                        vals["mlml_member_state"],
+                        vals.get("mlml_member_number", partner.mlml_member_number),
+                        vals.get("mlml_charter_date", partner.mlml_charter_date),
+                        partner=partner,
+                    )
+        return super().write(vals)
+
+    def _mlml_check_manager(self):
+        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
+            raise AccessError(
+                self.env._(
+                    "Only MLML managers change the membership of a partner (state, member "
+                    "number, dates). Ask one of them."
+                )
+            )
+
+    @api.model
+    def _mlml_check_transition(self, old, new, number, charter_date, partner=None):
+        try:
+            membership.check_transition(old, new, number, charter_date)
+        except RuleError as error:
+            labels = dict(self._fields["mlml_member_state"]._description_selection(self.env))
+            name = partner.display_name if partner else self.env._("This partner")
+            if error.code == "member_activation_incomplete":
+                missing = {
+                    "member_number": self.env._("the member number"),
+                    "charter_date": self.env._("the date the charter was signed"),
+                }
+                raise ValidationError(
+                    self.env._(
+                        "%(member)s cannot become an active member without %(missing)s: "
+                        "fill it in on the MLML tab, then activate.",
+                        member=name,
+                        missing=self.env._(" and ").join(
+                            missing[item] for item in error.params["missing"]
+                        ),
+                    )
+                ) from error
+            raise ValidationError(
+                self.env._(
+                    "%(member)s cannot go from “%(old)s” to “%(new)s”; from “%(old)s” it "
+                    "can become: %(allowed)s.",
+                    member=name,
+                    old=labels[old],
+                    new=labels[new],
+                    allowed=", ".join(f"“{labels[s]}”" for s in error.params["allowed"]),
+                )
+            ) from error
+
+    def _mlml_may_trade(self):
+        """May this partner trade in the barter currency today?
+
+        True only for the contacts of an active member.
+        """
+        self.ensure_one()
+        return membership.may_trade(self.commercial_partner_id.mlml_member_state)
+
+    def _mlml_set_member_state(self, state):
+        for partner in self:
+            values = {"mlml_member_state": state}
+            if state == "active" and not partner.mlml_join_date:
+                values["mlml_join_date"] = fields.Date.context_today(self)
+            partner.write(values)
+        return True
+
+    def action_mlml_candidate(self):
+        return self._mlml_set_member_state("candidate")
+
+    def action_mlml_activate(self):
+        return self._mlml_set_member_state("active")
+
+    def action_mlml_suspend(self):
+        return self._mlml_set_member_state("suspended")
+
+    def action_mlml_resign(self):
+        return self._mlml_set_member_state("resigned")
+
+    def action_mlml_matching_members(self):
+        """The other active members whose offers match this member's needs."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mlml_barter.res_partner_mlml_member_action"
+        )
+        action.update(
+            name=self.env._("Offers matching the needs of %(member)s", member=partner.name),
+            domain=[
+                ("mlml_member_state", "=", "active"),
+                ("is_company", "=", True),
+                ("id", "!=", partner.id),
+                ("mlml_offer_ids", "in", partner.mlml_need_ids.ids),
+            ],
+            context={"search_default_mlml_active": 0},
+        )
+        return action
+
+    def action_mlml_credit_lines(self):
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mlml_barter.mlml_credit_line_action"
+        )
+        action.update(
+            domain=[("partner_id", "=", partner.id)],
+            context={"default_partner_id": partner.id},
+        )
+        return action
