@@ -22,6 +22,10 @@
     ],
     "demo": [
         "demo/res_company_demo.xml",
+        "demo/mlml_activity_demo.xml",
+        "demo/res_partner_demo.xml",
+        "demo/mlml_credit_line_demo.xml",
     ],
+    "assets": {"web.assets_tests": ["mlml_barter/static/tests/tours/*.js"]},
     "post_init_hook": "post_init_hook",
 }

@@ -67,9 +67,7 @@ class MlmlCreditLine(models.Model):
         tracking=True,
     )
     decision_note = fields.Text(tracking=True)
-    decided_by_id = fields.Many2one(
-        comodel_name="res.users", string="Decided By", readonly=True, copy=False
-    )
+    decided_by_id = fields.Many2one(comodel_name="res.users", readonly=True, copy=False)
     decided_on = fields.Datetime(readonly=True, copy=False)
     member_state = fields.Selection(related="partner_id.mlml_member_state", string="Membership")
 
@@ -109,22 +107,22 @@ class MlmlCreditLine(models.Model):
             except RuleError as error:
                 raise ValidationError(line._rule_message(error)) from error
 
-    @api.constrains("state", "partner_id", "company_id")
-    def _check_one_approved(self):
-        approved = self.filtered(lambda line: line.state == "approved")
-        if not approved:
-            return
+    def _check_one_approved(self, partner_ids, company_ids):
+        """Refuse a second approved line for a member in a company.
+
+        Checked before writing, to say which member; the exclusion constraint
+        one_approved_line is the guarantee when two approvals race.
+        """
         groups = self._read_group(
             [
                 ("state", "=", "approved"),
-                ("partner_id", "in", approved.partner_id.ids),
-                ("company_id", "in", approved.company_id.ids),
+                ("partner_id", "in", partner_ids),
+                ("company_id", "in", company_ids),
+                ("id", "not in", self.ids),
             ],
             groupby=["partner_id", "company_id"],
-            aggregates=["__count"],
-            having=[("__count", ">", 1)],
         )
-        for partner, company, _count in groups:
+        for partner, company in groups:
             raise ValidationError(
                 self.env._(
                     "%(member)s already has an approved credit line in %(company)s: "
@@ -149,7 +147,22 @@ class MlmlCreditLine(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("state") == "approved":
+                self._check_one_approved(
+                    [vals.get("partner_id")],
+                    [vals.get("company_id", self.env.company.id)],
+                )
+        return super().create(vals_list)
+
     def write(self, vals):
+        if vals.get("state") == "approved":
+            self._check_one_approved(
+                [vals.get("partner_id", p.id) for p in self.partner_id],
+                [vals.get("company_id", c.id) for c in self.company_id],
+            )
         if any(name in vals for name in DECIDED_FIELDS):
             for line in self:
                 if line.state not in ("draft", "submitted") and any(
@@ -194,8 +207,7 @@ class MlmlCreditLine(models.Model):
                             line=line._get_html_link(),
                         )
                     )
-            line._set_state("approved")
-            line._flush_approval()
+            line._approve_now()
         self.activity_feedback(["mlml_barter.mail_activity_type_mlml_approval"])
         return True
 
@@ -239,16 +251,18 @@ class MlmlCreditLine(models.Model):
             values.update(decided_by_id=self.env.uid, decided_on=fields.Datetime.now())
         return self.write(values)
 
-    def _flush_approval(self):
-        """Write the approval now, so that a concurrent one is refused clearly.
+    def _approve_now(self):
+        """Approve and write it at once, so that a concurrent approval is refused clearly.
 
         The database refuses a second approved line of the same member and
         company (an exclusion constraint), even when two approvals race.
         """
         try:
             with self.env.cr.savepoint():
+                self._set_state("approved")
                 self.env.flush_all()
         except psycopg2.errors.ExclusionViolation as error:
+            self.env.invalidate_all()
             raise ValidationError(
                 self.env._(
                     "%(member)s already has an approved credit line in %(company)s, "
@@ -279,9 +293,8 @@ class MlmlCreditLine(models.Model):
             [
                 ("state", "=", "approved"),
                 ("date_review", "<=", fields.Date.context_today(self)),
-                ("activity_ids.activity_type_id", "!=", activity_type.id),
             ]
-        )
+        ).filtered(lambda line: activity_type not in line.activity_ids.activity_type_id)
         for line in due:
             line._schedule_for_managers(activity_type, date_deadline=line.date_review)
         return True

@@ -73,7 +73,9 @@ class ResPartner(models.Model):
         inverse_name="partner_id",
         string="Credit Lines",
     )
-    mlml_credit_line_count = fields.Integer(compute="_compute_mlml_credit_line_count")
+    mlml_credit_line_count = fields.Integer(
+        string="Number of Credit Lines", compute="_compute_mlml_credit_line_count"
+    )
     mlml_currency_id = fields.Many2one(
         comodel_name="res.currency", compute="_compute_mlml_credit", string="Barter Currency"
     )
@@ -106,7 +108,7 @@ class ResPartner(models.Model):
         ]
 
     def init(self):
-        super().init()
+        result = super().init()
         # The guarantee behind _check_mlml_member_number: one number, one member
         # (contacts carry their company's number, as a commercial field).
         self.env.cr.execute(
@@ -116,6 +118,7 @@ class ResPartner(models.Model):
              WHERE mlml_member_number IS NOT NULL AND id = commercial_partner_id
             """
         )
+        return result
 
     @api.depends("mlml_credit_line_ids")
     def _compute_mlml_credit_line_count(self):
@@ -205,28 +208,30 @@ class ResPartner(models.Model):
                     )
                 ) from error
 
-    @api.constrains("mlml_member_number")
-    def _check_mlml_member_number(self):
-        for partner in self.filtered(
-            lambda p: p.mlml_member_number and p == p.commercial_partner_id
-        ):
-            other = self.search(
-                [
-                    ("mlml_member_number", "=", partner.mlml_member_number),
-                    ("id", "!=", partner.id),
-                    ("commercial_partner_id", "!=", partner.id),
-                ],
-                limit=1,
-            ).commercial_partner_id
-            if other:
-                raise ValidationError(
-                    self.env._(
-                        "The member number %(number)s is already %(other)s's: each member "
-                        "has its own number. Check the number given by the clearing house.",
-                        number=partner.mlml_member_number,
-                        other=other.display_name,
-                    )
+    def _mlml_check_number_free(self, number):
+        """Refuse a member number another member already has.
+
+        Checked before writing, to name the other member; the unique index
+        created in init() is the guarantee when two people type at once.
+        """
+        if not number:
+            return
+        other = self.search(
+            [
+                ("mlml_member_number", "=", number),
+                ("commercial_partner_id", "not in", self.commercial_partner_id.ids),
+            ],
+            limit=1,
+        ).commercial_partner_id
+        if other:
+            raise ValidationError(
+                self.env._(
+                    "The member number %(number)s is already %(other)s's: each member "
+                    "has its own number. Check the number given by the clearing house.",
+                    number=number,
+                    other=other.display_name,
                 )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -236,6 +241,7 @@ class ResPartner(models.Model):
             ):
                 self._mlml_check_manager()
                 if not vals.get("parent_id"):
+                    self._mlml_check_number_free(vals.get("mlml_member_number"))
                     self._mlml_check_transition(
                         "none",
                         vals.get("mlml_member_state", "none"),
@@ -254,8 +260,12 @@ class ResPartner(models.Model):
             )
             if changing:
                 self._mlml_check_manager()
+            # Contacts follow their company (commercial fields): only members are checked.
+            members = changing.filtered(lambda p: p.is_company or not p.parent_id)
+            if members and vals.get("mlml_member_number"):
+                members._mlml_check_number_free(vals["mlml_member_number"])
             if "mlml_member_state" in vals:
-                for partner in changing.filtered(lambda p: p == p.commercial_partner_id):
+                for partner in members:
                     partner._mlml_check_transition(
                         partner.mlml_member_state,
                         vals["mlml_member_state"],

@@ -1,0 +1,472 @@
+#!/usr/bin/env python3
+"""Benchmark: the member list with its credit columns, against the plain partner list.
+
+Run as ``python3 bench/members.py`` wherever Odoo 18.0 is installed (``ODOO_BIN``
+or ``odoo`` on PATH, found as the test command finds it). It starts a throwaway
+PostgreSQL cluster, installs the add-on in a database of its own without demo
+data, creates active members with an approved credit line and as many plain
+partners, then measures what the web client asks the server to show a list
+(``web_search_read`` with the list view's field specification, and the JSON
+encoding of its answer), on a cold record cache each time:
+
+- the SQL queries of the member list for 50 and for all the members: they must
+  not grow with the number of rows;
+- the time of the member list (``mlml_barter.res_partner_view_list_mlml``) and
+  of the plain partner list (``base.view_partner_tree``) of the same size,
+  measured side by side in interleaved rounds; the ratio of their best times
+  must be at most 1.5.
+
+It prints each measurement, and last ``RATIO members <value> (target <= 1.5)``.
+A missed target is reported, not an error: the exit status is non-zero only
+when the benchmark itself could not run. The cluster and the work files are
+removed at the end, on Ctrl-C and on SIGTERM too.
+"""
+
+import argparse
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import odoo_env
+
+DATABASE = "bench_members"
+TARGET = 1.5
+MEMBER_LIST = "mlml_barter.res_partner_view_list_mlml"
+MEMBER_ACTION = "mlml_barter.res_partner_mlml_member_action"
+PLAIN_LIST = "base.view_partner_tree"
+# The member action's domain with its default filter (active members).
+MEMBER_DOMAIN = [
+    ("is_company", "=", True),
+    ("mlml_member_state", "!=", "none"),
+    ("mlml_member_state", "=", "active"),
+]
+# The columns the issue is about, and the currency they are shown in.
+CREDIT_COLUMNS = ("mlml_credit_limit", "mlml_balance_ceiling", "mlml_currency_id")
+# The same kind of partners, outside the network.
+PLAIN_DOMAIN = [("is_company", "=", True), ("mlml_member_state", "=", "none")]
+MAIL_QUIET = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+}
+# Fields the web client's widgets read besides their own (fieldDependencies).
+WIDGET_DEPENDENCIES = {
+    "list_activity": (
+        "activity_exception_decoration",
+        "activity_exception_icon",
+        "activity_state",
+        "activity_summary",
+        "activity_type_icon",
+        "activity_type_id",
+    ),
+}
+CITIES = ("Lille", "Roubaix", "Tourcoing", "Villeneuve-d'Ascq", "Marcq-en-Barœul", "Lomme")
+
+# Run by `odoo shell` (read on its standard input): loads this file and measures.
+SHELL_SCRIPT = """
+import importlib.util
+spec = importlib.util.spec_from_file_location("mlml_bench_members", {path!r})
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+bench.in_odoo(env, members={members}, small={small}, rounds={rounds})
+print("BENCH DONE", flush=True)
+"""
+
+
+# ---------------------------------------------------------------- inside Odoo
+
+
+def in_odoo(env, members, small, rounds):
+    """Create the data, then measure; runs in ``odoo shell`` as the superuser."""
+    started = time.perf_counter()
+    populate(env, members)
+    env.cr.commit()  # pylint: disable=invalid-commit
+    env.cr.execute("ANALYZE")
+    emit(f"DATA {members} active members with an approved credit line, {members} plain partners")
+    emit(f"DATA created in {time.perf_counter() - started:.1f} s")
+
+    admin = env.ref("base.user_admin")
+    context = dict(admin.context_get(), bin_size=True, allowed_company_ids=admin.company_id.ids)
+    user_env = env(user=admin, su=False, context=context)
+    if not admin.has_group("mlml_barter.group_mlml_user"):
+        emit("WARNING the admin user does not see the MLML fields: measured as the superuser")
+        user_env = env(context=context)
+    partners = user_env["res.partner"]
+    member_spec = list_specification(partners, MEMBER_LIST)
+    plain_spec = list_specification(partners, PLAIN_LIST)
+    emit(f"FIELDS member list: {', '.join(member_spec)}")
+    emit(f"FIELDS plain list: {', '.join(plain_spec)}")
+
+    def member_list(limit):
+        return list_request(partners, MEMBER_DOMAIN, member_spec, limit, members)
+
+    def plain_list(limit):
+        return list_request(partners, PLAIN_DOMAIN, plain_spec, limit, members)
+
+    # Warm the registry's caches (access rights, rules, views) once.
+    for request in (member_list, plain_list):
+        rows, _queries, _seconds = request(members)
+        if rows != members:
+            raise RuntimeError(f"{request.__name__} shows {rows} rows, not {members}")
+
+    # The member list without its credit columns: what those columns cost.
+    bare_spec = {name: spec for name, spec in member_spec.items() if name not in CREDIT_COLUMNS}
+
+    def bare_list(limit):
+        return list_request(partners, MEMBER_DOMAIN, bare_spec, limit, members)
+
+    report_queries(user_env, member_list, plain_list, small, members)
+    report_times(
+        {"members": member_list, "members without credit columns": bare_list, "plain": plain_list},
+        members,
+        rounds,
+    )
+
+
+def emit(line):
+    print(line, flush=True)
+
+
+def populate(env, count):
+    """``count`` active members, each with an approved credit line, and ``count`` partners."""
+    from odoo import fields
+
+    env = env(context=dict(env.context, **MAIL_QUIET))
+    today = fields.Date.context_today(env["res.partner"])
+    france = env.ref("base.fr")
+    activities = env["mlml.activity"].create(
+        [{"name": f"Bench activity {i:02d}", "color": i % 12} for i in range(30)]
+    )
+    tags = env["res.partner.category"].create(
+        [{"name": f"Bench tag {i:02d}", "color": i % 12} for i in range(30)]
+    )
+
+    def company(prefix, i):
+        return {
+            "name": f"{prefix} {i:05d}",
+            "is_company": True,
+            "street": f"{i % 200 + 1} rue de la Monnaie",
+            "zip": "59000",
+            "city": CITIES[i % len(CITIES)],
+            "country_id": france.id,
+            "email": f"{prefix.lower()}{i}@example.com",
+            "phone": f"+33 3 20 {i // 100 % 100:02d} {i % 100:02d} 00",
+        }
+
+    members = env["res.partner"].create(
+        [
+            {
+                **company("Member", i),
+                "mlml_member_state": "candidate",
+                "mlml_member_number": f"MLML-{i:05d}",
+                "mlml_charter_date": today,
+                "mlml_acceptance_rate": 10 + i % 90,
+                "mlml_offer_ids": [(6, 0, activities[i % 30 : i % 30 + 2].ids)],
+                "mlml_need_ids": [(6, 0, activities[(i + 7) % 30 : (i + 7) % 30 + 1].ids)],
+            }
+            for i in range(count)
+        ]
+    )
+    members.write({"mlml_member_state": "active", "mlml_join_date": today})
+    env["res.partner"].create(
+        [
+            {**company("Partner", i), "category_id": [(6, 0, tags[i % 30 : i % 30 + 2].ids)]}
+            for i in range(count)
+        ]
+    )
+    lines = env["mlml.credit.line"].create(
+        [
+            {
+                "partner_id": member.id,
+                "credit_limit": 1000 + 10 * (i % 400),
+                "balance_ceiling": 0 if i % 3 else 20000,
+                "date_start": fields.Date.subtract(today, days=30),
+            }
+            for i, member in enumerate(members)
+        ]
+    )
+    lines._set_state("submitted")
+    lines._set_state("approved")
+    env.flush_all()
+
+
+def list_specification(partners, view_xmlid):
+    """The field specification the web client sends for a list view, as it builds it.
+
+    Every field of the list, hidden optional columns included; a many2one asks
+    its display name; a many2many shown as tags asks the tags' display name and
+    color; a widget's own dependencies (the activity column's) are asked too.
+    Other x2many columns ask their ids only.
+    """
+    import ast
+
+    from lxml import etree
+
+    view = partners.env.ref(view_xmlid)
+    arch = partners.get_views([(view.id, "list")])["views"]["list"]["arch"]
+
+    def columns(node):
+        for child in node:
+            if child.tag == "field":
+                yield child
+            elif child.tag not in ("groupby", "header", "control"):
+                yield from columns(child)
+
+    spec = {}
+    for node in columns(etree.fromstring(arch)):
+        name = node.get("name")
+        field = partners._fields[name]
+        invisible = node.get("invisible") in ("True", "1")
+        if field.type == "many2one":
+            spec[name] = {"fields": {} if invisible else {"display_name": {}}}
+        elif field.type in ("one2many", "many2many") and node.get("widget") == "many2many_tags":
+            related = {"display_name": {}}
+            try:
+                color = ast.literal_eval(node.get("options") or "{}").get("color_field")
+            except (ValueError, SyntaxError):
+                color = None
+            if color:
+                related[color] = {}
+            spec[name] = {"fields": related, "context": {}}
+        else:
+            spec[name] = {}
+        for dependency in WIDGET_DEPENDENCIES.get(node.get("widget"), ()):
+            if partners._fields[dependency].type == "many2one":
+                spec.setdefault(dependency, {"fields": {"display_name": {}}})
+            else:
+                spec.setdefault(dependency, {})
+    return spec
+
+
+def list_request(partners, domain, spec, limit, count_limit):
+    """One list request on a cold record cache: (rows, SQL queries, seconds)."""
+    import gc
+    import json
+
+    from odoo import sql_db
+    from odoo.tools import json_default
+
+    partners.env.invalidate_all()
+    gc.collect()
+    queries = sql_db.sql_counter
+    start = time.perf_counter()
+    result = partners.web_search_read(domain, spec, limit=limit, count_limit=count_limit + 1)
+    json.dumps(result, ensure_ascii=False, default=json_default)
+    seconds = time.perf_counter() - start
+    return len(result["records"]), sql_db.sql_counter - queries, seconds
+
+
+class QueryShapes:
+    """Count the queries of a block by their shape (the SQL text, numbers blanked)."""
+
+    def __init__(self, cursor_class):
+        self.cursor_class = cursor_class
+        self.counts = {}
+
+    def __enter__(self):
+        import re
+
+        original = self.cursor_class.execute
+        counts = self.counts
+
+        def execute(cursor, query, params=None, log_exceptions=True):
+            text = " ".join(str(getattr(query, "code", query)).split())
+            shape = re.sub(r"\d+", "N", text)[:160]
+            counts[shape] = counts.get(shape, 0) + 1
+            return original(cursor, query, params, log_exceptions)
+
+        self.original = original
+        self.cursor_class.execute = execute
+        return self
+
+    def __exit__(self, *exc):
+        self.cursor_class.execute = self.original
+
+
+def report_queries(user_env, member_list, plain_list, small, members):
+    """Queries of both lists for ``small`` and ``members`` rows; where the growth is."""
+    cursor_class = type(user_env.cr)
+    counts = {}
+    shapes = {}
+    for name, request in (("members", member_list), ("plain", plain_list)):
+        for rows in (small, members):
+            with QueryShapes(cursor_class) as recorder:
+                shown, queries, _seconds = request(rows)
+            counts[name, rows] = queries
+            shapes[name, rows] = recorder.counts
+            emit(f"QUERIES {name} list, {shown} rows: {queries}")
+    for name in ("members", "plain"):
+        growth = counts[name, members] - counts[name, small]
+        emit(
+            f"QUERIES {name} list growth from {small} to {members} rows: {growth:+d} "
+            f"({growth / (members - small):.4f} per extra row)"
+        )
+    # The ORM reads x2many and computes non-stored fields by batches of 1000
+    # records (PREFETCH_MAX): the plain list grows by those batches too. The
+    # member list may grow as much as the plain list, no more.
+    extra = (counts["members", members] - counts["members", small]) - (
+        counts["plain", members] - counts["plain", small]
+    )
+    verdict = "OK" if extra <= 0 else "GROWS"
+    emit(
+        f"QUERIES member list: {extra:+d} queries of growth beyond the plain list's "
+        f"(target <= 0): {verdict}"
+    )
+    # Where the growth is: the queries whose number grows with the rows.
+    for name in ("members", "plain"):
+        big, little = shapes[name, members], shapes[name, small]
+        grown = sorted(
+            ((big.get(shape, 0) - little.get(shape, 0), shape) for shape in big),
+            reverse=True,
+        )
+        for delta, shape in grown:
+            if delta > 0:
+                emit(f"QUERIES   {name} +{delta} x {shape}")
+
+
+def report_times(requests, members, rounds):
+    """Interleaved rounds of the lists at full size, their order rotating each round."""
+    import statistics
+
+    names = list(requests)
+    times = {name: [] for name in names}
+    for round_no in range(rounds):
+        shift = round_no % len(names)
+        for name in names[shift:] + names[:shift]:
+            _rows, _queries, seconds = requests[name](members)
+            times[name].append(seconds)
+        timings = ", ".join(f"{name} {times[name][-1]:.3f} s" for name in names)
+        emit(
+            f"ROUND {round_no + 1}/{rounds}: {timings}, "
+            f"ratio {times['members'][-1] / times['plain'][-1]:.2f}"
+        )
+    for name in names:
+        emit(
+            f"TIME {name} list, {members} rows: best {min(times[name]):.3f} s, "
+            f"median {statistics.median(times[name]):.3f} s over {rounds} rounds"
+        )
+    credit = min(times["members"]) - min(times["members without credit columns"])
+    emit(f"TIME the credit columns, {members} rows: {credit:+.3f} s (difference of the bests)")
+    median_ratio = statistics.median(
+        member / plain for member, plain in zip(times["members"], times["plain"], strict=True)
+    )
+    emit(f"RATIO members median of the rounds' ratios: {median_ratio:.2f}")
+    emit(f"RATIO members {min(times['members']) / min(times['plain']):.2f} (target <= {TARGET})")
+
+
+# ---------------------------------------------------------------- outside Odoo
+
+
+def run_odoo(command, log_path, stdin=None, echo=None):
+    """Run an Odoo command, its log in ``log_path``; stdout lines go to ``echo``."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [str(part) for part in command],
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if echo else log,
+            stderr=log,
+            text=True,
+        )
+        try:
+            if stdin is not None:
+                process.stdin.write(stdin)
+                process.stdin.close()
+            if echo:
+                for line in process.stdout:
+                    echo(line.rstrip("\n"))
+            return process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+
+
+def fail(message, log_path):
+    tail = Path(log_path).read_text(errors="replace").splitlines()[-40:]
+    sys.exit("\n".join([message, *tail]))
+
+
+def benchmark(odoo, args, workdir, cluster, started):
+    """Install the add-on, run the measurement in ``odoo shell``; return the RATIO line."""
+    data_dir = odoo_env.addons_data_dir(workdir / "odoo-data")
+    common = [odoo, "--data-dir", data_dir, *cluster.odoo_args(), "-d", DATABASE]
+    print(f"Installing {odoo_env.ADDON} in a throwaway database…", flush=True)
+    log = workdir / "install.log"
+    install = ["-i", odoo_env.ADDON, "--without-demo", "all", "--stop-after-init"]
+    returncode = run_odoo([*common, *install, "--no-http", "--log-level", "warn"], log)
+    if returncode:
+        fail(f"The installation failed (exit {returncode}):", log)
+    print(f"Installed in {time.perf_counter() - started:.0f} s; measuring…", flush=True)
+
+    lines = []
+
+    def echo(line):
+        lines.append(line)
+        # The ratio comes last, after the duration of the whole run.
+        if line != "BENCH DONE" and not (line.startswith("RATIO members ") and "target" in line):
+            print(line, flush=True)
+
+    log = workdir / "shell.log"
+    script = SHELL_SCRIPT.format(
+        path=str(Path(__file__).resolve()),
+        members=args.members,
+        small=args.small,
+        rounds=args.rounds,
+    )
+    returncode = run_odoo(
+        [odoo, "shell", *common[1:], "--no-http", "--log-level", "warn"],
+        log,
+        stdin=script,
+        echo=echo,
+    )
+    if returncode or "BENCH DONE" not in lines:
+        fail(f"The benchmark failed (exit {returncode}):", log)
+    return next(line for line in lines if line.startswith("RATIO members ") and "target" in line)
+
+
+def shield_signals():
+    """Let the cleanup run to its end: a second Ctrl-C would leave files behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=5000, help="rows of the big lists")
+    parser.add_argument("--small", type=int, default=50, help="rows of the small list")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
+    args = parser.parse_args()
+    odoo_env.exit_on_sigterm()
+
+    odoo, reason = odoo_env.find_odoo()
+    if odoo is None:
+        sys.exit(f"Cannot run the benchmark: {reason} (set ODOO_BIN or put `odoo` on PATH).")
+
+    started = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix="mlml-bench-"))
+    cluster = odoo_env.Cluster()
+    try:
+        with cluster:
+            ratio_line = benchmark(odoo, args, workdir, cluster, started)
+    except KeyboardInterrupt:
+        print("Interrupted: the benchmark's cluster and files are removed.", file=sys.stderr)
+        sys.exit(130)
+    finally:
+        # An interrupt while the cluster starts skips the context manager's
+        # exit, one during its exit stops it half-way: finish the cleanup.
+        shield_signals()
+        cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"Benchmark run in {time.perf_counter() - started:.0f} s", flush=True)
+    print(ratio_line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

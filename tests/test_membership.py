@@ -1,0 +1,157 @@
+from ast import literal_eval
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+
+from .common import MlmlBarterCommon
+
+
+@tagged("post_install", "-at_install")
+class TestMembership(MlmlBarterCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.member = cls.create_member(
+            "Nettoyage du Vieux-Lille",
+            number="MLML-0101",
+            mlml_offer_ids=[(6, 0, cls.activity_cleaning.ids)],
+            mlml_need_ids=[(6, 0, cls.activity_printing.ids)],
+        )
+        cls.billing_user = cls.create_user("mlml_billing", "account.group_account_invoice")
+
+    def test_every_transition_of_the_table(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Brasserie de Wazemmes", "is_company": True}
+        )
+        self.assertEqual(partner.mlml_member_state, "none")
+        partner.action_mlml_candidate()
+        partner.write({"mlml_member_number": "MLML-0102", "mlml_charter_date": "2026-02-01"})
+        for state in ("active", "suspended", "active", "resigned", "candidate", "none"):
+            partner.mlml_member_state = state
+            self.assertEqual(partner.mlml_member_state, state)
+
+    def test_refused_transitions_say_where_the_member_may_go(self):
+        partner = self.env["res.partner"].create({"name": "Sans statut", "is_company": True})
+        with self.assert_refused(
+            ValidationError,
+            "cannot go from “Not a member” to “Active”; from “Not a member” it can become: "
+            "“Candidate”",
+        ):
+            partner.mlml_member_state = "active"
+        self.member.action_mlml_resign()
+        with self.assert_refused(ValidationError, "cannot go from “Resigned” to “Active”"):
+            self.member.mlml_member_state = "active"
+        with self.assert_refused(ValidationError, "cannot go from “Resigned” to “Suspended”"):
+            self.member.action_mlml_suspend()
+        self.assertEqual(self.member.mlml_member_state, "resigned")
+        self.member.action_mlml_candidate()
+        self.assertEqual(self.member.mlml_member_state, "candidate")
+
+    def test_activation_needs_number_and_charter_date(self):
+        candidate = self.create_member("Traiteur de Roubaix", state="candidate")
+        with self.assert_refused(
+            ValidationError,
+            "cannot become an active member without the member number and the date the "
+            "charter was signed",
+        ):
+            candidate.action_mlml_activate()
+        candidate.mlml_member_number = "MLML-0103"
+        with self.assert_refused(ValidationError, "without the date the charter was signed"):
+            candidate.action_mlml_activate()
+        self.assertEqual(candidate.mlml_member_state, "candidate")
+        candidate.mlml_charter_date = "2026-03-01"
+        candidate.action_mlml_activate()
+        self.assertEqual(candidate.mlml_member_state, "active")
+        self.assertTrue(candidate.mlml_join_date)
+
+    def test_state_changes_are_tracked_in_the_chatter(self):
+        # Odoo tracks records created in an earlier transaction: end the setup's.
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.member.with_context(tracking_disable=False, mail_notrack=False).action_mlml_suspend()
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        tracked = self.member.message_ids.sudo().tracking_value_ids.filtered(
+            lambda v: v.field_id.name == "mlml_member_state"
+        )
+        self.assertEqual(
+            tracked.mapped(lambda v: (v.old_value_char, v.new_value_char)),
+            [("Active", "Suspended")],
+        )
+
+    def test_duplicate_member_number_refused(self):
+        other = self.create_member("Imprimerie Lambersart", state="candidate")
+        with self.assert_refused(
+            ValidationError,
+            "The member number MLML-0101 is already Nettoyage du Vieux-Lille's",
+        ):
+            other.mlml_member_number = "MLML-0101"
+        self.assertFalse(other.mlml_member_number)
+
+    def test_acceptance_rate_between_0_and_100(self):
+        self.member.mlml_acceptance_rate = 30.0
+        for rate in (-1.0, 100.5):
+            with self.assert_refused(ValidationError, "must be between 0 and 100 %"):
+                self.member.mlml_acceptance_rate = rate
+        self.assertEqual(self.member.mlml_acceptance_rate, 30.0)
+
+    def test_contacts_carry_the_membership_of_their_company(self):
+        contact = (
+            self.env["res.partner"]
+            .with_user(self.billing_user)
+            .create({"name": "Camille Martin", "parent_id": self.member.id})
+        )
+        self.assertEqual(contact.mlml_member_state, "active")
+        self.assertEqual(contact.mlml_member_number, "MLML-0101")
+        self.assertTrue(contact._mlml_may_trade())
+        self.member.action_mlml_suspend()
+        self.assertEqual(contact.mlml_member_state, "suspended")
+        self.assertFalse(contact._mlml_may_trade())
+
+    def test_may_trade_only_for_active_members(self):
+        expected = {"active": True, "candidate": False, "suspended": False, "resigned": False}
+        for state, may in expected.items():
+            partner = self.create_member(f"Membre {state}", state=state, number=f"N-{state}")
+            self.assertEqual(partner._mlml_may_trade(), may, state)
+        self.assertFalse(self.partner_a._mlml_may_trade())
+
+    def test_billing_user_reads_but_cannot_change_membership(self):
+        member = self.member.with_user(self.billing_user)
+        self.assertEqual(member.mlml_member_state, "active")
+        member.phone = "+33 3 20 00 00 00"  # other fields stay editable
+        with self.assert_refused(AccessError, "Only MLML managers change the membership"):
+            member.action_mlml_suspend()
+        with self.assert_refused(AccessError, "Only MLML managers change the membership"):
+            member.mlml_member_number = "MLML-9999"
+        self.assertEqual(self.member.mlml_member_state, "active")
+
+    def test_directory_finds_an_active_member_offering_cleaning(self):
+        self.create_member(
+            "Nettoyage suspendu",
+            state="suspended",
+            number="MLML-0104",
+            mlml_offer_ids=[(6, 0, self.activity_cleaning.ids)],
+        )
+        action = self.env.ref("mlml_barter.res_partner_mlml_member_action")
+        found = self.env["res.partner"].search(
+            [
+                *literal_eval(action.domain),
+                ("mlml_member_state", "=", "active"),
+                ("mlml_offer_ids", "ilike", "nettoyage test"),
+            ]
+        )
+        self.assertEqual(found, self.member)
+
+    def test_matching_members_offer_what_the_member_needs(self):
+        printer = self.create_member(
+            "Imprimerie de Tourcoing",
+            number="MLML-0105",
+            mlml_offer_ids=[(6, 0, self.activity_printing.ids)],
+        )
+        self.create_member(
+            "Imprimerie candidate",
+            state="candidate",
+            mlml_offer_ids=[(6, 0, self.activity_printing.ids)],
+        )
+        action = self.member.action_mlml_matching_members()
+        self.assertEqual(self.env["res.partner"].search(action["domain"]), printer)
