@@ -39,12 +39,8 @@ TARGET = 1.5
 MEMBER_LIST = "mlml_barter.res_partner_view_list_mlml"
 MEMBER_ACTION = "mlml_barter.res_partner_mlml_member_action"
 PLAIN_LIST = "base.view_partner_tree"
-# The member action's domain with its default filter (active members).
-MEMBER_DOMAIN = [
-    ("is_company", "=", True),
-    ("mlml_member_state", "!=", "none"),
-    ("mlml_member_state", "=", "active"),
-]
+# The member action's default filter (active members), added to its domain.
+ACTIVE_FILTER = [("mlml_member_state", "=", "active")]
 # The columns the issue is about, and the currency they are shown in.
 CREDIT_COLUMNS = ("mlml_credit_limit", "mlml_balance_ceiling", "mlml_currency_id")
 # The same kind of partners, outside the network.
@@ -98,13 +94,14 @@ def in_odoo(env, members, small, rounds):
         emit("WARNING the admin user does not see the MLML fields: measured as the superuser")
         user_env = env(context=context)
     partners = user_env["res.partner"]
+    member_domain = member_list_domain(user_env)
     member_spec = list_specification(partners, MEMBER_LIST)
     plain_spec = list_specification(partners, PLAIN_LIST)
     emit(f"FIELDS member list: {', '.join(member_spec)}")
     emit(f"FIELDS plain list: {', '.join(plain_spec)}")
 
     def member_list(limit):
-        return list_request(partners, MEMBER_DOMAIN, member_spec, limit, members)
+        return list_request(partners, member_domain, member_spec, limit, members)
 
     def plain_list(limit):
         return list_request(partners, PLAIN_DOMAIN, plain_spec, limit, members)
@@ -119,7 +116,7 @@ def in_odoo(env, members, small, rounds):
     bare_spec = {name: spec for name, spec in member_spec.items() if name not in CREDIT_COLUMNS}
 
     def bare_list(limit):
-        return list_request(partners, MEMBER_DOMAIN, bare_spec, limit, members)
+        return list_request(partners, member_domain, bare_spec, limit, members)
 
     report_queries(user_env, member_list, plain_list, small, members)
     report_times(
@@ -127,6 +124,14 @@ def in_odoo(env, members, small, rounds):
         members,
         rounds,
     )
+
+
+def member_list_domain(env):
+    """The domain of the member action, with its default filter."""
+    from odoo.tools.safe_eval import safe_eval
+
+    action = env.ref(MEMBER_ACTION).sudo()
+    return [*safe_eval(action.domain or "[]"), *ACTIVE_FILTER]
 
 
 def emit(line):

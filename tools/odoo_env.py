@@ -114,6 +114,14 @@ class Cluster:
         return subprocess.run(args, check=True, **kwargs)
 
     def start(self):
+        try:
+            return self._start()
+        except BaseException:
+            # Interrupted half-way (Ctrl-C, a failed initdb): leave nothing behind.
+            self.stop()
+            raise
+
+    def _start(self):
         self.bindir = pg_bindir()
         self.base = Path(tempfile.mkdtemp(prefix="mlml-pg-"))
         self.datadir = self.base / "data"
