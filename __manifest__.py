@@ -11,6 +11,7 @@
         "security/mlml_barter_security.xml",
         "security/ir.model.access.csv",
         "data/res_currency_data.xml",
+        "data/account_payment_method_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "views/res_currency_views.xml",
@@ -18,6 +19,10 @@
         "views/mlml_credit_line_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "wizards/mlml_bounds_override_views.xml",
+        "views/account_payment_views.xml",
+        "views/account_move_views.xml",
+        "views/account_journal_dashboard_views.xml",
         "views/mlml_menus.xml",
     ],
     "demo": [

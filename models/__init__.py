@@ -1,4 +1,5 @@
 from . import mlml_activity
+from . import mlml_balance
 from . import mlml_credit_line
 from . import res_currency
 from . import res_currency_rate
@@ -6,3 +7,8 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import account_chart_template
+from . import account_journal
+from . import account_move
+from . import account_payment
+from . import account_payment_method
+from . import account_payment_method_line

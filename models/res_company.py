@@ -59,6 +59,28 @@ class ResCompany(models.Model):
         compute="_compute_mlml_credit_line",
     )
 
+    mlml_balance = fields.Monetary(
+        string="Barter Balance",
+        currency_field="mlml_currency_id",
+        compute="_compute_mlml_balance",
+        help="The posted balance of the company's barter account: negative when it has "
+        "bought more than it sold in the barter currency.",
+    )
+    mlml_available_credit = fields.Monetary(
+        string="Available Credit",
+        currency_field="mlml_currency_id",
+        compute="_compute_mlml_balance",
+        help="How much the company may still pay in the barter currency: its credit "
+        "limit plus its balance.",
+    )
+    mlml_ceiling_room = fields.Monetary(
+        string="Room Under the Ceiling",
+        currency_field="mlml_currency_id",
+        compute="_compute_mlml_balance",
+        help="How much the company may still receive in the barter currency before its "
+        "balance reaches its ceiling (0 when it has no ceiling).",
+    )
+
     @api.model
     def _default_mlml_currency_id(self):
         return self.env["res.currency"].search([("mlml_is_barter", "=", True)], limit=1)
@@ -86,6 +108,16 @@ class ResCompany(models.Model):
             company.mlml_credit_line_id = line.sudo(False)
             company.mlml_credit_limit = line.credit_limit
             company.mlml_balance_ceiling = line.balance_ceiling
+
+    def _compute_mlml_balance(self):
+        balances = self.env["mlml.balance"]._balances(self)
+        for company in self:
+            balance = balances.get(company, 0.0)
+            company.mlml_balance = balance
+            company.mlml_available_credit = company.mlml_credit_limit + balance
+            company.mlml_ceiling_room = (
+                company.mlml_balance_ceiling - balance if company.mlml_balance_ceiling else 0.0
+            )
 
     @api.constrains("mlml_default_share")
     def _check_mlml_default_share(self):

@@ -6,3 +6,4 @@ from . import test_journal
 from . import test_membership
 from . import test_settings
 from . import test_tour
+from . import test_payment

@@ -1,0 +1,67 @@
+from odoo import models
+from odoo.exceptions import UserError
+
+
+class AccountJournal(models.Model):
+    _inherit = "account.journal"
+
+    def _mlml_is_barter(self):
+        self.ensure_one()
+        return bool(self.currency_id.mlml_is_barter)
+
+    def _default_inbound_payment_methods(self):
+        if self.currency_id.mlml_is_barter:
+            return self.env.ref("mlml_barter.account_payment_method_mlml_in")
+        return super()._default_inbound_payment_methods()
+
+    def _default_outbound_payment_methods(self):
+        if self.currency_id.mlml_is_barter:
+            return self.env.ref("mlml_barter.account_payment_method_mlml_out")
+        return super()._default_outbound_payment_methods()
+
+    def write(self, vals):
+        if "currency_id" in vals:
+            new_currency = self.env["res.currency"].browse(vals["currency_id"])
+            for journal in self:
+                if (
+                    journal.currency_id.mlml_is_barter
+                    and journal.currency_id != new_currency
+                    and self.env["account.move.line"].search_count(
+                        [("journal_id", "=", journal.id)], limit=1
+                    )
+                ):
+                    raise UserError(
+                        self.env._(
+                            "The barter journal %(journal)s already holds entries in "
+                            "%(currency)s: its currency can no longer change. Create "
+                            "another journal for %(new)s.",
+                            journal=journal.display_name,
+                            currency=journal.currency_id.name,
+                            new=new_currency.name or self.env._("the company's currency"),
+                        )
+                    )
+        result = super().write(vals)
+        if {"currency_id", "default_account_id"} & vals.keys():
+            (
+                self.inbound_payment_method_line_ids + self.outbound_payment_method_line_ids
+            )._mlml_use_the_barter_account()
+        return result
+
+    def _fill_bank_cash_dashboard_data(self, dashboard_data):
+        result = super()._fill_bank_cash_dashboard_data(dashboard_data)
+        for journal in self.filtered(lambda j: j == j.company_id.mlml_journal_id):
+            company = journal.company_id
+            currency = journal.currency_id
+            dashboard_data[journal.id].update(
+                {
+                    "mlml_is_barter": True,
+                    "mlml_balance": currency.format(company.mlml_balance),
+                    "mlml_credit_limit": currency.format(company.mlml_credit_limit),
+                    "mlml_available_credit": currency.format(company.mlml_available_credit),
+                    "mlml_balance_ceiling": company.mlml_balance_ceiling
+                    and currency.format(company.mlml_balance_ceiling),
+                    "mlml_ceiling_room": company.mlml_balance_ceiling
+                    and currency.format(company.mlml_ceiling_room),
+                }
+            )
+        return result

@@ -1,0 +1,102 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+
+class AccountPayment(models.Model):
+    _inherit = "account.payment"
+
+    mlml_is_barter = fields.Boolean(
+        string="Barter Payment", related="journal_id.currency_id.mlml_is_barter"
+    )
+
+    @api.constrains("journal_id", "currency_id", "partner_id", "amount", "company_id")
+    def _check_mlml_payment(self):
+        for payment in self:
+            journal = payment.journal_id
+            if payment.currency_id.mlml_is_barter and not journal.currency_id.mlml_is_barter:
+                raise ValidationError(
+                    self.env._(
+                        "A payment in %(currency)s goes through the barter journal, not "
+                        "%(journal)s: choose the journal %(barter)s.",
+                        currency=payment.currency_id.name,
+                        journal=journal.display_name,
+                        barter=payment.company_id.mlml_journal_id.display_name or "MLML",
+                    )
+                )
+            if not journal.currency_id.mlml_is_barter:
+                continue
+            payment._mlml_check_parties()
+            if payment.currency_id.compare_amounts(payment.amount, 0.0) <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "An MLML payment moves a positive amount: %(amount)s is not one. "
+                        "Enter the amount paid or received.",
+                        amount=payment.amount,
+                    )
+                )
+
+    def _mlml_check_parties(self):
+        """Only active members trade in MLML, the company itself included."""
+        self.ensure_one()
+        journal = self.journal_id
+        if journal.company_id != self.company_id:
+            raise ValidationError(
+                self.env._(
+                    "The barter journal %(journal)s is %(owner)s's account at the clearing "
+                    "house: %(company)s pays through its own barter journal.",
+                    journal=journal.display_name,
+                    owner=journal.company_id.name,
+                    company=self.company_id.name,
+                )
+            )
+        company_partner = self.company_id.partner_id
+        if not company_partner._mlml_may_trade():
+            raise ValidationError(
+                self.env._(
+                    "%(company)s is not an active member of the network: it cannot pay or "
+                    "be paid in %(currency)s. Record its membership in the settings first.",
+                    company=self.company_id.name,
+                    currency=journal.currency_id.name,
+                )
+            )
+        if not self.partner_id:
+            raise ValidationError(
+                self.env._("An MLML payment is made with a member: choose the partner.")
+            )
+        if not self.partner_id._mlml_may_trade():
+            state = dict(
+                self.env["res.partner"]
+                ._fields["mlml_member_state"]
+                ._description_selection(self.env)
+            )[self.partner_id.commercial_partner_id.mlml_member_state]
+            raise ValidationError(
+                self.env._(
+                    "%(partner)s is not an active member of the network (membership: "
+                    "%(state)s): it cannot pay or be paid in %(currency)s. Pay it in "
+                    "euros, or activate its membership first.",
+                    partner=self.partner_id.display_name,
+                    state=state,
+                    currency=journal.currency_id.name,
+                )
+            )
+
+    def unlink(self):
+        # Before Odoo resets the payment's entry to draft on its way to deletion.
+        self._mlml_check_unlink()
+        return super().unlink()
+
+    def _mlml_check_unlink(self):
+        if self.env.context.get(MODULE_UNINSTALL_FLAG):
+            return
+        for payment in self:
+            if payment.journal_id.currency_id.mlml_is_barter and payment.move_id.posted_before:
+                raise UserError(
+                    self.env._(
+                        "The MLML payment %(payment)s has moved the balance at the "
+                        "clearing house: it stays in the books. Cancel it instead, which "
+                        "moves the balance back.",
+                        payment=payment.display_name,
+                    )
+                )

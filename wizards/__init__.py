@@ -1,0 +1,1 @@
+from . import mlml_bounds_override
