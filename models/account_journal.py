@@ -1,13 +1,11 @@
-from odoo import models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
 class AccountJournal(models.Model):
     _inherit = "account.journal"
 
-    def _mlml_is_barter(self):
-        self.ensure_one()
-        return bool(self.currency_id.mlml_is_barter)
+    mlml_is_barter = fields.Boolean(string="Barter Journal", related="currency_id.mlml_is_barter")
 
     def _default_inbound_payment_methods(self):
         if self.currency_id.mlml_is_barter:

@@ -27,17 +27,22 @@ class MlmlBalance(models.Model):
     ]
 
     @api.model
+    def _barter_line_domain(self, companies):
+        """The journal items that make the barter balance of ``companies``."""
+        return [
+            ("company_id", "in", companies.ids),
+            ("parent_state", "=", "posted"),
+            ("account_id.currency_id.mlml_is_barter", "=", True),
+        ]
+
+    @api.model
     def _ledger_balances(self, companies):
         """Posted balances of the barter accounts, read from the journal items."""
         rows = (
             self.env["account.move.line"]
             .sudo()
             ._read_group(
-                [
-                    ("company_id", "in", companies.ids),
-                    ("parent_state", "=", "posted"),
-                    ("account_id.currency_id.mlml_is_barter", "=", True),
-                ],
+                self._barter_line_domain(companies),
                 groupby=["company_id"],
                 aggregates=["amount_currency:sum"],
             )
@@ -84,9 +89,8 @@ class MlmlBalance(models.Model):
         return balances
 
     @api.model
-    def _rebuild(self, companies=None):
+    def _rebuild(self, companies):
         """Recompute the rows from the ledger (after installing, or to repair)."""
-        companies = companies or self.env["res.company"].search([])
         ledger = self._ledger_balances(companies)
         for company in companies:
             self.env.cr.execute(

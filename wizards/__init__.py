@@ -1,1 +1,2 @@
 from . import mlml_bounds_override
+from . import mlml_statement_wizard

@@ -1,0 +1,1 @@
+from . import mlml_statement_report

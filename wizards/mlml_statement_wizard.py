@@ -1,0 +1,172 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import format_date
+
+from ..mlml_barter.statement import Movement, build_statement, statement_csv
+
+
+class MlmlStatementWizard(models.TransientModel):
+    """The statement of the company's barter account for a period, as PDF or CSV."""
+
+    _name = "mlml.statement.wizard"
+    _description = "Barter Account Statement"
+
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        domain=lambda self: [("id", "in", self.env.companies.ids)],
+    )
+    currency_id = fields.Many2one(related="company_id.mlml_currency_id")
+    date_from = fields.Date(
+        string="From",
+        required=True,
+        default=lambda self: fields.Date.context_today(self).replace(day=1),
+    )
+    date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for wizard in self:
+            if wizard.date_from > wizard.date_to:
+                raise ValidationError(
+                    self.env._(
+                        "The statement cannot start on %(date_from)s, after its end on "
+                        "%(date_to)s: choose a start date on or before the end date.",
+                        date_from=format_date(self.env, wizard.date_from),
+                        date_to=format_date(self.env, wizard.date_to),
+                    )
+                )
+
+    def action_print_pdf(self):
+        self.ensure_one()
+        self._mlml_check_currency()
+        return self.env.ref("mlml_barter.mlml_statement_report").report_action(self)
+
+    def action_export_csv(self):
+        self.ensure_one()
+        statement = self._mlml_statement()
+        content = statement_csv(
+            statement, self._mlml_csv_labels(), rounding=self.currency_id.rounding
+        )
+        name = self.env._(
+            "%(currency)s statement %(date_from)s to %(date_to)s",
+            currency=self.currency_id.symbol,
+            date_from=self.date_from.isoformat(),
+            date_to=self.date_to.isoformat(),
+        )
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{name}.csv",
+                # With a byte-order mark, spreadsheets read the accents right.
+                "raw": content.encode("utf-8-sig"),
+                "mimetype": "text/csv",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
+
+    def _mlml_check_currency(self):
+        if not self.currency_id:
+            raise UserError(
+                self.env._(
+                    "%(company)s has no barter currency: choose it in Invoicing › "
+                    "Configuration › Settings, block Barter Currency, then print the "
+                    "statement.",
+                    company=self.company_id.name,
+                )
+            )
+
+    def _mlml_domain(self):
+        """The posted journal items of the company on its barter accounts."""
+        return self.env["mlml.balance"]._barter_line_domain(self.company_id)
+
+    def _mlml_statement(self):
+        """The statement of the period: one sum before it, its journal items in order."""
+        self.ensure_one()
+        self._mlml_check_currency()
+        Line = self.env["account.move.line"]
+        domain = self._mlml_domain()
+        [(opening,)] = Line._read_group(
+            domain + [("date", "<", self.date_from)], aggregates=["amount_currency:sum"]
+        )
+        lines = Line.search(
+            domain + [("date", ">=", self.date_from), ("date", "<=", self.date_to)],
+            order="date, id",
+        )
+        invoices = self._mlml_linked_invoices(lines)
+        movements = [
+            Movement(
+                date=line.date,
+                partner=line.partner_id.display_name or "",
+                reference=line.move_name or "",
+                invoice=", ".join(invoices[line].mapped("name")),
+                amount=line.amount_currency,
+            )
+            for line in lines
+        ]
+        return build_statement(
+            opening or 0.0,
+            movements,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            rounding=self.currency_id.rounding,
+        )
+
+    @api.model
+    def _mlml_linked_invoices(self, lines):
+        """For each journal item, the invoices its entry settles (reconciled with)."""
+        result = {}
+        for line in lines:
+            entry_lines = line.move_id.line_ids
+            matched = (
+                entry_lines.matched_debit_ids.debit_move_id
+                | entry_lines.matched_credit_ids.credit_move_id
+            )
+            result[line] = (
+                matched.move_id.filtered(lambda move: move.is_invoice(include_receipts=True))
+                - line.move_id
+            )
+        return result
+
+    def _mlml_csv_labels(self):
+        return {
+            "date": self.env._("Date"),
+            "partner": self.env._("Partner"),
+            "reference": self.env._("Reference"),
+            "invoice": self.env._("Invoice"),
+            "amount": self.env._("Amount"),
+            "balance": self.env._("Balance"),
+            "opening": self.env._("Opening balance"),
+            "closing": self.env._("Closing balance"),
+        }
+
+    def _mlml_report_values(self):
+        """What the PDF shows: the statement in floats, and the credit line in force."""
+        self.ensure_one()
+        statement = self._mlml_statement()
+        company = self.company_id
+        return {
+            "currency": self.currency_id,
+            "opening": float(statement.opening),
+            "closing": float(statement.closing),
+            "rows": [
+                {
+                    "date": row.date,
+                    "partner": row.partner,
+                    "reference": row.reference,
+                    "invoice": row.invoice,
+                    "amount": float(row.amount),
+                    "balance": float(row.balance),
+                }
+                for row in statement.rows
+            ],
+            "credit_line": company.mlml_credit_line_id,
+            "credit_limit": company.mlml_credit_limit,
+            "balance_ceiling": company.mlml_balance_ceiling,
+        }
