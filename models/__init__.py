@@ -12,3 +12,4 @@ from . import account_move
 from . import account_payment
 from . import account_payment_method
 from . import account_payment_method_line
+from . import product_template

@@ -1,10 +1,15 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
 
+from ..mlml_barter import split
+from ..mlml_barter.amounts import RuleError
 from ..mlml_barter.bounds import BELOW_CREDIT_LIMIT, check_movement
+
+INVOICE_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
+MLML_SHARE_FIELDS = ("mlml_share", "mlml_amount")
 
 
 class AccountMove(models.Model):
@@ -14,12 +19,258 @@ class AccountMove(models.Model):
         string="Moves the Barter Account", compute="_compute_mlml_is_barter"
     )
 
+    # The MLML share of an invoice (customer invoices, vendor bills, credit notes)
+    mlml_currency_id = fields.Many2one(related="company_id.mlml_currency_id")
+    mlml_member_state = fields.Selection(
+        related="commercial_partner_id.mlml_member_state", string="Membership"
+    )
+    mlml_share_blocker = fields.Char(
+        string="Why No MLML Share",
+        compute="_compute_mlml_share_blocker",
+        help="Why this invoice cannot have a share payable in the barter currency.",
+    )
+    mlml_available_credit = fields.Monetary(
+        related="company_id.mlml_available_credit", currency_field="mlml_currency_id"
+    )
+    mlml_eligible_amount = fields.Monetary(
+        string="Eligible for MLML",
+        compute="_compute_mlml_eligible_amount",
+        store=True,
+        help="The untaxed amount of the lines that may be paid in the barter currency "
+        "(products excluded from the MLML share are left out).",
+    )
+    mlml_share = fields.Float(
+        string="MLML Share (%)",
+        compute="_compute_mlml_share",
+        store=True,
+        readonly=False,
+        precompute=True,
+        copy=True,
+        help="The percent of the eligible untaxed amount payable in the barter "
+        "currency. VAT is always paid in euros.",
+    )
+    mlml_amount = fields.Monetary(
+        string="MLML Part",
+        compute="_compute_mlml_amount",
+        inverse="_inverse_mlml_amount",
+        store=True,
+        readonly=False,
+        help="The part of the invoice payable in the barter currency, 1 for 1. Enter an "
+        "amount and the share follows.",
+    )
+    mlml_cash_amount = fields.Monetary(
+        string="Cash Part",
+        compute="_compute_mlml_cash_amount",
+        store=True,
+        help="The part of the invoice payable in euros, VAT included.",
+    )
+    mlml_paid = fields.Monetary(
+        string="Paid in MLML",
+        compute="_compute_mlml_paid",
+        help="The barter-currency payments reconciled with the invoice.",
+    )
+    mlml_residual = fields.Monetary(
+        string="MLML Residual",
+        compute="_compute_mlml_residual",
+        store=True,
+        help="What remains to pay of the MLML part.",
+    )
+    mlml_cash_residual = fields.Monetary(
+        string="Cash Residual",
+        compute="_compute_mlml_residual",
+        store=True,
+        help="What remains to pay in euros.",
+    )
+
     @api.depends("line_ids.account_id.currency_id.mlml_is_barter")
     def _compute_mlml_is_barter(self):
         for move in self:
             move.mlml_is_barter = any(move.line_ids.account_id.currency_id.mapped("mlml_is_barter"))
 
+    @api.depends(
+        "move_type", "currency_id", "company_id", "commercial_partner_id.mlml_member_state"
+    )
+    def _compute_mlml_share_blocker(self):
+        for move in self:
+            move.mlml_share_blocker = move._mlml_share_blocker()
+
+    def _mlml_share_blocker(self):
+        """Why this invoice may not have an MLML share, or False if it may."""
+        self.ensure_one()
+        if self.move_type not in INVOICE_TYPES or not self.company_id.mlml_currency_id:
+            return self.env._("Only invoices, bills and credit notes have an MLML share.")
+        if self.currency_id != self.company_id.currency_id:
+            return self.env._(
+                "This invoice is in %(currency)s: only invoices in %(company_currency)s "
+                "have an MLML share.",
+                currency=self.currency_id.name,
+                company_currency=self.company_id.currency_id.name,
+            )
+        if not self.company_id.partner_id._mlml_may_trade():
+            return self.env._(
+                "%(company)s is not an active member of the network.",
+                company=self.company_id.name,
+            )
+        if self.partner_id and not self.partner_id._mlml_may_trade():
+            return self.env._(
+                "%(partner)s is not an active member of the network: it trades in euros only.",
+                partner=self.commercial_partner_id.display_name,
+            )
+        return False
+
+    @api.depends(
+        "invoice_line_ids.price_subtotal",
+        "invoice_line_ids.display_type",
+        "invoice_line_ids.product_id.mlml_excluded",
+    )
+    def _compute_mlml_eligible_amount(self):
+        for move in self:
+            eligible = sum(
+                line.price_subtotal
+                for line in move.invoice_line_ids
+                if line.display_type == "product" and not line.product_id.mlml_excluded
+            )
+            move.mlml_eligible_amount = max(eligible, 0.0)
+
+    @api.depends("move_type", "partner_id", "currency_id", "company_id")
+    def _compute_mlml_share(self):
+        for move in self:
+            if move._mlml_share_blocker():
+                move.mlml_share = 0.0
+            elif move.is_sale_document(include_receipts=False):
+                move.mlml_share = move.company_id.mlml_default_share
+            else:
+                move.mlml_share = move.commercial_partner_id.mlml_acceptance_rate
+
+    @api.depends(
+        "mlml_share", "mlml_eligible_amount", "amount_total", "company_id.mlml_invoice_cap"
+    )
+    def _compute_mlml_amount(self):
+        for move in self:
+            try:
+                parts = split.split_invoice(
+                    move.amount_total,
+                    move.mlml_eligible_amount,
+                    move.mlml_share,
+                    move._mlml_cap(),
+                    move.currency_id.rounding or 0.01,
+                )
+            except RuleError:
+                # An out-of-range share is refused by _check_mlml_share.
+                move.mlml_amount = 0.0
+                continue
+            move.mlml_amount = float(parts.barter)
+
+    @api.depends("mlml_amount", "amount_total")
+    def _compute_mlml_cash_amount(self):
+        for move in self:
+            move.mlml_cash_amount = move.amount_total - move.mlml_amount
+
+    def _inverse_mlml_amount(self):
+        for move in self:
+            try:
+                share = split.share_for(
+                    move.mlml_eligible_amount, move.mlml_amount, move._mlml_cap()
+                )
+            except RuleError as error:
+                raise ValidationError(move._mlml_share_message(error)) from error
+            move.mlml_share = float(share)
+
+    def _mlml_cap(self):
+        """The company's cap per invoice applies to what it sells."""
+        self.ensure_one()
+        return self.company_id.mlml_invoice_cap if self.is_sale_document() else 0.0
+
+    @api.depends("line_ids.matched_debit_ids.amount", "line_ids.matched_credit_ids.amount")
+    def _compute_mlml_paid(self):
+        for move in self:
+            terms = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
+            partials = terms.matched_debit_ids + terms.matched_credit_ids
+            move.mlml_paid = sum(
+                partial.amount
+                for partial in partials
+                if (
+                    partial.debit_move_id + partial.credit_move_id - terms
+                ).currency_id.mlml_is_barter
+            )
+
+    @api.depends("mlml_amount", "mlml_paid", "amount_residual", "state")
+    def _compute_mlml_residual(self):
+        for move in self:
+            if move.state == "posted":
+                residual = move.amount_residual
+            else:
+                residual = move.amount_total
+            barter, cash = split.residuals(move.mlml_amount, move.mlml_paid, residual)
+            move.mlml_residual = float(barter)
+            move.mlml_cash_residual = float(cash)
+
+    @api.constrains("mlml_share", "mlml_amount", "partner_id", "currency_id")
+    def _check_mlml_share(self):
+        for move in self.filtered(lambda m: m.move_type in INVOICE_TYPES):
+            if not 0.0 <= move.mlml_share <= 100.0:
+                raise ValidationError(
+                    self.env._(
+                        "The MLML share of %(invoice)s must be between 0 and 100 %%, not "
+                        "%(share)s %%.",
+                        invoice=move.display_name,
+                        share=formatLang(self.env, move.mlml_share),
+                    )
+                )
+            blocker = move._mlml_share_blocker()
+            if blocker and not move.currency_id.is_zero(move.mlml_amount):
+                raise ValidationError(
+                    self.env._(
+                        "%(invoice)s cannot have an MLML share: %(reason)s Set the share to 0.",
+                        invoice=move.display_name,
+                        reason=blocker,
+                    )
+                )
+
+    def _mlml_share_message(self, error):
+        params = error.params
+        fmt = lambda value: formatLang(self.env, float(value), currency_obj=self.currency_id)
+        if error.code == "barter_part_negative":
+            return self.env._(
+                "The MLML part of %(invoice)s cannot be negative (%(amount)s).",
+                invoice=self.display_name,
+                amount=fmt(params["amount"]),
+            )
+        if error.code == "barter_part_above_cap":
+            return self.env._(
+                "The MLML part of %(invoice)s (%(amount)s) is above the company's cap per "
+                "invoice (%(cap)s): enter at most the cap.",
+                invoice=self.display_name,
+                amount=fmt(params["amount"]),
+                cap=fmt(params["cap"]),
+            )
+        return self.env._(
+            "The MLML part of %(invoice)s (%(amount)s) is above its eligible untaxed amount "
+            "(%(eligible)s): VAT and excluded products are paid in euros. Enter at most "
+            "%(eligible)s.",
+            invoice=self.display_name,
+            amount=fmt(params["amount"]),
+            eligible=fmt(params["eligible"]),
+        )
+
     def write(self, vals):
+        if MLML_SHARE_FIELDS & vals.keys():
+            for move in self.filtered("mlml_paid"):
+                if any(
+                    not move.currency_id.is_zero(move[name] - vals[name])
+                    for name in MLML_SHARE_FIELDS
+                    if name in vals
+                ):
+                    raise UserError(
+                        self.env._(
+                            "%(invoice)s is already paid in part in MLML (%(paid)s): its MLML "
+                            "share no longer changes. Unreconcile the MLML payment first.",
+                            invoice=move.display_name,
+                            paid=formatLang(
+                                self.env, move.mlml_paid, currency_obj=move.currency_id
+                            ),
+                        )
+                    )
         if "state" in vals:
             self._mlml_check_bounds(vals["state"])
         return super().write(vals)

@@ -33,6 +33,12 @@ class ResCompany(models.Model):
         "barter currency when it sells. VAT is always paid in the company's currency.",
     )
 
+    mlml_invoice_cap = fields.Monetary(
+        string="MLML Cap per Invoice",
+        currency_field="currency_id",
+        help="The most a customer invoice may ask in the barter currency, whatever its "
+        "share; 0 means no cap.",
+    )
     mlml_limit_mode = fields.Selection(
         selection=[("block", "Block"), ("warn", "Warn")],
         string="Credit Line Bounds",

@@ -9,6 +9,9 @@ class ResConfigSettings(models.TransientModel):
     mlml_default_share = fields.Float(related="company_id.mlml_default_share", readonly=False)
 
     mlml_limit_mode = fields.Selection(related="company_id.mlml_limit_mode", readonly=False)
+    mlml_invoice_cap = fields.Monetary(
+        related="company_id.mlml_invoice_cap", currency_field="currency_id", readonly=False
+    )
     mlml_member_state = fields.Selection(
         related="company_id.partner_id.mlml_member_state", readonly=False
     )

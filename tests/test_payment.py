@@ -191,10 +191,12 @@ class TestMlmlPayment(MlmlPaymentCommon):
         self.assert_balance(-900.0)
 
     def test_no_exchange_difference_on_a_bill_paid_in_mlml(self):
+        self.member.mlml_acceptance_rate = 80.0  # 400 of the 500 HT
         bill = self.init_invoice(
             "in_invoice", partner=self.member, amounts=[500.0], taxes=self.tax_purchase_a, post=True
         )
         self.assertEqual(bill.amount_total, 600.0)
+        self.assertEqual(bill.mlml_amount, 400.0)
         wizard = Form(
             self.env["account.payment.register"].with_context(
                 active_model="account.move", active_ids=bill.ids

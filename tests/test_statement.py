@@ -21,14 +21,15 @@ class TestMlmlStatement(MlmlPaymentCommon):
         cls.date_to = today - timedelta(days=2)
         # Before the period: paid 200.
         cls.before = cls.pay_on(200.0, "outbound", today - timedelta(days=40))
-        # In the period: paid 800, received 2,500, paid a bill of 300.
+        # In the period: paid 800, received 2,500, paid the MLML part (300) of a bill.
         cls.paid = cls.pay_on(800.0, "outbound", today - timedelta(days=20))
         cls.received = cls.pay_on(2500.0, "inbound", today - timedelta(days=10))
+        cls.member.mlml_acceptance_rate = 100.0  # the whole 300 HT may be paid in MLML
         cls.bill = cls.init_invoice(
             "in_invoice",
             partner=cls.member,
             invoice_date=today - timedelta(days=12),
-            amounts=[250.0],
+            amounts=[300.0],
             taxes=cls.tax_purchase_a,
             post=True,
         )
@@ -59,8 +60,10 @@ class TestMlmlStatement(MlmlPaymentCommon):
         )
 
     def test_statement_of_the_period(self):
-        self.assertEqual(self.bill.amount_total, 300.0)
-        self.assertEqual(self.bill.payment_state, "paid")
+        self.assertEqual(self.bill.amount_total, 360.0)
+        self.assertEqual(self.bill.payment_state, "partial")  # its VAT is paid in euros
+        self.assertEqual(self.bill.mlml_residual, 0.0)
+        self.assertEqual(self.bill.mlml_cash_residual, 60.0)
         values = self.statement_wizard()._mlml_report_values()
         self.assertEqual(values["currency"], self.mlml)
         self.assertEqual(values["opening"], -200.0)

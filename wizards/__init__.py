@@ -1,2 +1,3 @@
 from . import mlml_bounds_override
 from . import mlml_statement_wizard
+from . import account_payment_register

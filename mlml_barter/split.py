@@ -1,0 +1,68 @@
+"""The MLML share of an invoice: taken on the untaxed amount, VAT paid in euros.
+
+An invoice stays an invoice in euros (HT, TVA, TTC); part of it is payable in
+the barter currency "par compensation". That part is a percent (the share) of
+the eligible untaxed amount — the untaxed amount of the lines that may be paid
+in the barter currency — rounded to the cent, never above a cap when the
+company sets one. The rest, VAT included, is payable in euros.
+"""
+
+from dataclasses import dataclass
+
+from .amounts import CENT, HUNDRED, RuleError, check_percent, round_amount, to_decimal
+
+
+@dataclass(frozen=True)
+class Split:
+    share: object  # the percent of the eligible untaxed amount, Decimal
+    barter: object  # the part payable in the barter currency, Decimal
+    cash: object  # the part payable in the company's currency, Decimal
+
+
+def barter_part(eligible, share, cap=0, rounding=CENT):
+    """The barter part of an invoice for a share of its eligible untaxed amount."""
+    eligible = to_decimal(eligible)
+    if eligible < 0:
+        raise RuleError("eligible_negative", eligible=eligible)
+    part = round_amount(eligible * check_percent(share) / HUNDRED, rounding)
+    cap = to_decimal(cap)
+    if cap > 0 and part > cap:
+        part = round_amount(cap, rounding)
+    return part
+
+
+def share_for(eligible, amount, cap=0):
+    """The share that gives ``amount`` as barter part; refuse an impossible amount.
+
+    The amount is between 0 and the eligible untaxed amount (and the cap).
+    """
+    eligible = to_decimal(eligible)
+    amount = to_decimal(amount)
+    if amount < 0:
+        raise RuleError("barter_part_negative", amount=amount)
+    if amount > eligible:
+        raise RuleError("barter_part_above_eligible", amount=amount, eligible=eligible)
+    cap = to_decimal(cap)
+    if cap > 0 and amount > cap:
+        raise RuleError("barter_part_above_cap", amount=amount, cap=cap)
+    if not eligible:
+        return to_decimal(0)
+    return amount * HUNDRED / eligible
+
+
+def split_invoice(total, eligible, share, cap=0, rounding=CENT):
+    """Split an invoice's ``total`` into its barter part and its cash part."""
+    barter = barter_part(eligible, share, cap, rounding)
+    total = to_decimal(total)
+    return Split(share=to_decimal(share), barter=barter, cash=total - barter)
+
+
+def residuals(barter, barter_paid, residual):
+    """What remains to pay of each part: (barter residual, cash residual).
+
+    The barter residual is the barter part less the barter payments, never
+    more than what remains to pay of the invoice; the rest is cash.
+    """
+    barter_residual = to_decimal(barter) - to_decimal(barter_paid)
+    barter_residual = max(min(barter_residual, to_decimal(residual)), to_decimal(0))
+    return barter_residual, to_decimal(residual) - barter_residual

@@ -1,0 +1,66 @@
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
+
+
+class AccountPaymentRegister(models.TransientModel):
+    _inherit = "account.payment.register"
+
+    def _mlml_barter_journal(self):
+        return bool(self.journal_id.currency_id.mlml_is_barter)
+
+    def _get_total_amounts_to_pay(self, batch_results):
+        """Propose each part in its journal: the MLML residual in the barter journal,
+        the cash residual in the others (the whole residual stays payable in cash)."""
+        result = super()._get_total_amounts_to_pay(batch_results)
+        moves = self.env["account.move"].union(*(batch["lines"].move_id for batch in batch_results))
+        if not any(moves.mapped("mlml_amount")):
+            return result
+        if self._mlml_barter_journal():
+            barter = sum(moves.mapped("mlml_residual"))
+            result.update(amount_by_default=barter, full_amount=barter)
+        else:
+            result["amount_by_default"] = sum(moves.mapped("mlml_cash_residual"))
+        return result
+
+    def _create_payment_vals_from_batch(self, batch_result):
+        values = super()._create_payment_vals_from_batch(batch_result)
+        moves = batch_result["lines"].move_id
+        if self._mlml_barter_journal():
+            # Paid in the barter currency, 1 for 1: the MLML part.
+            values["currency_id"] = self.journal_id.currency_id.id
+            values["amount"] = sum(moves.mapped("mlml_residual"))
+        elif any(moves.mapped("mlml_amount")):
+            values["amount"] = sum(moves.mapped("mlml_cash_residual"))
+        return values
+
+    def _create_payments(self):
+        if self._mlml_barter_journal():
+            self._mlml_check_barter_payment()
+        return super()._create_payments()
+
+    def _mlml_check_barter_payment(self):
+        """An MLML payment pays the MLML part, and no more."""
+        self.ensure_one()
+        moves = self.line_ids.move_id
+        without_share = moves.filtered(lambda move: move.currency_id.is_zero(move.mlml_residual))
+        if without_share:
+            raise UserError(
+                self.env._(
+                    "%(invoices)s has no MLML part left to pay: pay it in euros, from a bank "
+                    "journal.",
+                    invoices=", ".join(without_share.mapped("display_name")),
+                )
+            )
+        can_edit = self.can_edit_wizard and (len(self.line_ids) == 1 or self.group_payment)
+        residual = sum(moves.mapped("mlml_residual"))
+        if can_edit and self.currency_id.compare_amounts(self.amount, residual) > 0:
+            raise UserError(
+                self.env._(
+                    "%(amount)s is more than the MLML part left to pay (%(residual)s): an "
+                    "MLML payment pays the MLML part, the rest is paid in euros. Enter at "
+                    "most %(residual)s.",
+                    amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                    residual=formatLang(self.env, residual, currency_obj=self.currency_id),
+                )
+            )
