@@ -5,7 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter import split
-from ..mlml_barter.amounts import RuleError
+from ..mlml_barter.amounts import RuleError, check_percent
 from ..mlml_barter.bounds import BELOW_CREDIT_LIMIT, check_movement
 
 INVOICE_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
@@ -208,7 +208,9 @@ class AccountMove(models.Model):
     @api.constrains("mlml_share", "mlml_amount", "partner_id", "currency_id")
     def _check_mlml_share(self):
         for move in self.filtered(lambda m: m.move_type in INVOICE_TYPES):
-            if not 0.0 <= move.mlml_share <= 100.0:
+            try:
+                check_percent(move.mlml_share)
+            except RuleError as error:
                 raise ValidationError(
                     self.env._(
                         "The MLML share of %(invoice)s must be between 0 and 100 %%, not "
@@ -216,7 +218,7 @@ class AccountMove(models.Model):
                         invoice=move.display_name,
                         share=formatLang(self.env, move.mlml_share),
                     )
-                )
+                ) from error
             blocker = move._mlml_share_blocker()
             if blocker and not move.currency_id.is_zero(move.mlml_amount):
                 raise ValidationError(
