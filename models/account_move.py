@@ -149,7 +149,7 @@ class AccountMove(models.Model):
         for move in self:
             try:
                 parts = split.split_invoice(
-                    move.amount_total,
+                    move._mlml_total(),
                     move.mlml_eligible_amount,
                     move.mlml_share,
                     move._mlml_cap(),
@@ -161,10 +161,21 @@ class AccountMove(models.Model):
                 continue
             move.mlml_amount = float(parts.barter)
 
-    @api.depends("mlml_amount", "amount_total")
+    @api.depends("mlml_amount", "amount_total", "tax_totals")
     def _compute_mlml_cash_amount(self):
         for move in self:
-            move.mlml_cash_amount = move.amount_total - move.mlml_amount
+            move.mlml_cash_amount = move._mlml_total() - move.mlml_amount
+
+    def _mlml_total(self):
+        """The invoice's total, also while it is being edited.
+
+        ``amount_total`` comes from the journal items, which a new invoice only
+        gets when saved; ``tax_totals`` follows the invoice lines as they are typed.
+        """
+        self.ensure_one()
+        if self.tax_totals and "total_amount_currency" in self.tax_totals:
+            return self.tax_totals["total_amount_currency"]
+        return self.amount_total
 
     def _inverse_mlml_amount(self):
         for move in self:
@@ -386,3 +397,35 @@ class AccountMove(models.Model):
             "%(excess)s %(currency)s over.",
             **values,
         )
+
+    def _generate_qr_code(self, silent_errors=False):
+        """The QR code of an invoice with an MLML part asks for its cash part.
+
+        The MLML part is paid at the clearing house, not by bank transfer: the
+        QR code asks for what remains to pay in euros, and there is no QR code
+        once that is paid.
+        """
+        self.ensure_one()
+        if self.currency_id.is_zero(self.mlml_amount):
+            return super()._generate_qr_code(silent_errors=silent_errors)
+        if self.currency_id.compare_amounts(self.mlml_cash_residual, 0.0) <= 0:
+            return None
+        move = self.with_context(mlml_qr_amount=self.mlml_cash_residual)
+        return super(AccountMove, move)._generate_qr_code(silent_errors=silent_errors)
+
+    def _mlml_invoice_texts(self):
+        """The sentences of the printed invoice about its MLML part, in the
+        language of the context (the invoice report gives the partner's)."""
+        self.ensure_one()
+        barter = self.mlml_currency_id.symbol or ""
+        cash = self.company_id.currency_id.symbol or ""
+        return {
+            "barter_part": self.env._("Of which payable in %(barter)s:", barter=barter),
+            "cash_part": self.env._("payable in euros:"),
+            "mention": self.env._(
+                "Partial payment by compensation in the inter-company currency %(barter)s "
+                "(1 %(barter)s = 1 %(cash)s). VAT payable in euros.",
+                barter=barter,
+                cash=cash,
+            ),
+        }
