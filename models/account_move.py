@@ -418,14 +418,19 @@ class AccountMove(models.Model):
         language of the context (the invoice report gives the partner's)."""
         self.ensure_one()
         barter = self.mlml_currency_id.symbol or ""
-        cash = self.company_id.currency_id.symbol or ""
+        currency = self.company_id.currency_id
+        cash = currency.symbol or ""
+        # "euros" for a company in EUR, "francs" for one in CHF (a WIR member)…
+        unit = (currency.currency_unit_label or currency.name or "").lower()
         return {
             "barter_part": self.env._("Of which payable in %(barter)s:", barter=barter),
-            "cash_part": self.env._("payable in euros:"),
+            "cash_part": self.env._("payable in %(unit)s:", unit=unit),
             "mention": self.env._(
                 "Partial payment by compensation in the inter-company currency %(barter)s "
-                "(1 %(barter)s = 1 %(cash)s). VAT payable in euros.",
+                "(1 %(barter)s = 1 %(cash)s). VAT payable in %(unit)s.",
                 barter=barter,
                 cash=cash,
+                unit=unit,
             ),
+            "cash_to_pay": self.env._("Amount to pay in %(unit)s:", unit=unit),
         }
