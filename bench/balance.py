@@ -23,9 +23,7 @@ removed at the end, on Ctrl-C and on SIGTERM too.
 """
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tools"))
 sys.path.insert(0, str(HERE))
 import odoo_env
-from members import fail, run_odoo, shield_signals
+from members import fail, run_benchmark, run_odoo
 
 DATABASE = "bench_balance"
 TARGET = 1.3
@@ -549,30 +547,7 @@ def main():
     parser.add_argument("--payments", type=int, default=100, help="payments posted per round")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
     args = parser.parse_args()
-    odoo_env.exit_on_sigterm()
-
-    odoo, reason = odoo_env.find_odoo()
-    if odoo is None:
-        sys.exit(f"Cannot run the benchmark: {reason} (set ODOO_BIN or put `odoo` on PATH).")
-
-    started = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="mlml-bench-"))
-    cluster = odoo_env.Cluster()
-    try:
-        with cluster:
-            ratio_line = benchmark(odoo, args, workdir, cluster, started)
-    except KeyboardInterrupt:
-        print("Interrupted: the benchmark's cluster and files are removed.", file=sys.stderr)
-        sys.exit(130)
-    finally:
-        # An interrupt while the cluster starts skips the context manager's
-        # exit, one during its exit stops it half-way: finish the cleanup.
-        shield_signals()
-        cluster.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(f"Benchmark run in {time.perf_counter() - started:.0f} s", flush=True)
-    print(ratio_line, flush=True)
-    return 0
+    return run_benchmark(args, benchmark)
 
 
 if __name__ == "__main__":

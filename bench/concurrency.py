@@ -35,11 +35,9 @@ import json
 import os
 import random
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -52,7 +50,7 @@ sys.path.insert(0, str(HERE.parent / "tools"))
 sys.path.insert(0, str(HERE))
 import odoo_env
 from balance import install_french
-from members import fail, run_odoo, shield_signals
+from members import fail, run_benchmark, run_odoo
 
 DATABASE = "bench_concurrency"
 HOST = "127.0.0.1"  # the server listens there only, and the clients call it there only
@@ -586,32 +584,12 @@ def main():
     )
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds for the clients")
     args = parser.parse_args()
-    odoo_env.exit_on_sigterm()
-
-    odoo, reason = odoo_env.find_odoo()
-    if odoo is None:
-        sys.exit(f"Cannot run the benchmark: {reason} (set ODOO_BIN or put `odoo` on PATH).")
-
-    started = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="mlml-bench-"))
-    cluster = odoo_env.Cluster()
     state = {"server": None}
-    try:
-        with cluster:
-            result_line = benchmark(odoo, args, workdir, cluster, started, state)
-    except KeyboardInterrupt:
-        print(
-            "Interrupted: the benchmark's server, cluster and files are removed.", file=sys.stderr
-        )
-        sys.exit(130)
-    finally:
-        shield_signals()
-        stop_server(state["server"])
-        cluster.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(f"Benchmark run in {time.perf_counter() - started:.0f} s", flush=True)
-    print(result_line, flush=True)
-    return 0
+    return run_benchmark(
+        args,
+        lambda *common: benchmark(*common, state),
+        cleanup=lambda: stop_server(state["server"]),
+    )
 
 
 if __name__ == "__main__":

@@ -441,14 +441,14 @@ def shield_signals():
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=5000, help="rows of the big lists")
-    parser.add_argument("--small", type=int, default=50, help="rows of the small list")
-    parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
-    args = parser.parse_args()
-    odoo_env.exit_on_sigterm()
+def run_benchmark(args, benchmark, cleanup=None):
+    """Run ``benchmark(odoo, args, workdir, cluster, started)`` on a cluster of its own.
 
+    The cluster, the work files (and whatever ``cleanup`` stops) are removed
+    even on Ctrl-C or SIGTERM. The benchmark returns its last line(s), printed
+    after the duration.
+    """
+    odoo_env.exit_on_sigterm()
     odoo, reason = odoo_env.find_odoo()
     if odoo is None:
         sys.exit(f"Cannot run the benchmark: {reason} (set ODOO_BIN or put `odoo` on PATH).")
@@ -458,7 +458,7 @@ def main():
     cluster = odoo_env.Cluster()
     try:
         with cluster:
-            ratio_line = benchmark(odoo, args, workdir, cluster, started)
+            last = benchmark(odoo, args, workdir, cluster, started)
     except KeyboardInterrupt:
         print("Interrupted: the benchmark's cluster and files are removed.", file=sys.stderr)
         sys.exit(130)
@@ -466,11 +466,23 @@ def main():
         # An interrupt while the cluster starts skips the context manager's
         # exit, one during its exit stops it half-way: finish the cleanup.
         shield_signals()
+        if cleanup:
+            cleanup()
         cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"Benchmark run in {time.perf_counter() - started:.0f} s", flush=True)
-    print(ratio_line, flush=True)
+    for line in [last] if isinstance(last, str) else last:
+        print(line, flush=True)
     return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=5000, help="rows of the big lists")
+    parser.add_argument("--small", type=int, default=50, help="rows of the small list")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
+    args = parser.parse_args()
+    return run_benchmark(args, benchmark)
 
 
 if __name__ == "__main__":
