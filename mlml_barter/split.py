@@ -66,3 +66,17 @@ def residuals(barter, barter_paid, residual):
     barter_residual = to_decimal(barter) - to_decimal(barter_paid)
     barter_residual = max(min(barter_residual, to_decimal(residual)), to_decimal(0))
     return barter_residual, to_decimal(residual) - barter_residual
+
+
+def check_barter_payment(amount, barter_residual):
+    """Refuse a barter payment on no barter part, or above what remains of it.
+
+    A payment in the barter currency pays the barter part of invoices; the
+    rest is paid in the company's currency.
+    """
+    amount = to_decimal(amount)
+    barter_residual = to_decimal(barter_residual)
+    if barter_residual <= 0:
+        raise RuleError("no_barter_part_left")
+    if amount > barter_residual:
+        raise RuleError("barter_payment_above_residual", amount=amount, residual=barter_residual)

@@ -2,6 +2,9 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
+from ..mlml_barter import split
+from ..mlml_barter.amounts import RuleError
+
 
 class AccountPaymentRegister(models.TransientModel):
     _inherit = "account.payment.register"
@@ -43,18 +46,23 @@ class AccountPaymentRegister(models.TransientModel):
         """An MLML payment pays the MLML part, and no more."""
         self.ensure_one()
         moves = self.line_ids.move_id
-        without_share = moves.filtered(lambda move: move.currency_id.is_zero(move.mlml_residual))
-        if without_share:
-            raise UserError(
-                self.env._(
-                    "%(invoices)s has no MLML part left to pay: pay it in euros, from a bank "
-                    "journal.",
-                    invoices=", ".join(without_share.mapped("display_name")),
-                )
-            )
-        can_edit = self.can_edit_wizard and (len(self.line_ids) == 1 or self.group_payment)
+        for move in moves:
+            try:
+                split.check_barter_payment(0, move.mlml_residual)
+            except RuleError as error:
+                raise UserError(
+                    self.env._(
+                        "%(invoices)s has no MLML part left to pay: pay it in euros, from a "
+                        "bank journal.",
+                        invoices=move.display_name,
+                    )
+                ) from error
+        if not (self.can_edit_wizard and (len(self.line_ids) == 1 or self.group_payment)):
+            return  # one payment per invoice, each of its MLML residual
         residual = sum(moves.mapped("mlml_residual"))
-        if can_edit and self.currency_id.compare_amounts(self.amount, residual) > 0:
+        try:
+            split.check_barter_payment(self.amount, residual)
+        except RuleError as error:
             raise UserError(
                 self.env._(
                     "%(amount)s is more than the MLML part left to pay (%(residual)s): an "
@@ -63,4 +71,4 @@ class AccountPaymentRegister(models.TransientModel):
                     amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
                     residual=formatLang(self.env, residual, currency_obj=self.currency_id),
                 )
-            )
+            ) from error

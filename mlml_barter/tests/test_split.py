@@ -8,7 +8,13 @@ from hypothesis import (
 )
 
 from mlml_barter.amounts import RuleError
-from mlml_barter.split import barter_part, residuals, share_for, split_invoice
+from mlml_barter.split import (
+    barter_part,
+    check_barter_payment,
+    residuals,
+    share_for,
+    split_invoice,
+)
 
 cents = st.decimals(min_value=Decimal(0), max_value=Decimal("1e7"), places=2)
 shares = st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=4)
@@ -96,3 +102,14 @@ def test_residuals_add_up(barter, paid, residual):
     barter_residual, cash_residual = residuals(barter, paid, residual)
     assert barter_residual + cash_residual == residual
     assert Decimal(0) <= barter_residual <= residual
+
+
+def test_a_barter_payment_pays_the_barter_part_and_no_more():
+    check_barter_payment(Decimal(500), Decimal(500))
+    check_barter_payment(Decimal(200), Decimal(500))
+    with pytest.raises(RuleError) as err:
+        check_barter_payment(Decimal("500.01"), Decimal(500))
+    assert err.value.code == "barter_payment_above_residual"
+    with pytest.raises(RuleError) as err:
+        check_barter_payment(Decimal(10), Decimal(0))
+    assert err.value.code == "no_barter_part_left"
