@@ -230,8 +230,11 @@ class AccountMove(models.Model):
                         share=formatLang(self.env, move.mlml_share),
                     )
                 ) from error
+            # Only an invoice that asks for an MLML part needs a reason not to.
+            if move.currency_id.is_zero(move.mlml_amount):
+                continue
             blocker = move._mlml_share_blocker()
-            if blocker and not move.currency_id.is_zero(move.mlml_amount):
+            if blocker:
                 raise ValidationError(
                     self.env._(
                         "%(invoice)s cannot have an MLML share: %(reason)s Set the share to 0.",
