@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tools"))
 sys.path.insert(0, str(HERE))
 import odoo_env
-from members import fail, run_benchmark, run_odoo
+from members import fail, run_benchmark, run_odoo, run_shell_script
 
 DATABASE = "bench_balance"
 TARGET = 1.3
@@ -509,15 +509,6 @@ def benchmark(odoo, args, workdir, cluster, started):
     install_french(odoo, common, quiet, workdir)
     print(f"Installed in {time.perf_counter() - started:.0f} s; building the history…", flush=True)
 
-    lines = []
-
-    def echo(line):
-        lines.append(line)
-        # The ratio comes last, after the duration of the whole run.
-        if line != "BENCH DONE" and not (line.startswith("RATIO balance ") and "target" in line):
-            print(line, flush=True)
-
-    log = workdir / "shell.log"
     script = SHELL_SCRIPT.format(
         path=str(Path(__file__).resolve()),
         small=args.small,
@@ -527,10 +518,10 @@ def benchmark(odoo, args, workdir, cluster, started):
         payments=args.payments,
         rounds=args.rounds,
     )
-    returncode = run_odoo([odoo, "shell", *common[1:], *quiet], log, stdin=script, echo=echo)
-    if returncode or "BENCH DONE" not in lines:
-        fail(f"The benchmark failed (exit {returncode}):", log)
-    return next(line for line in lines if line.startswith("RATIO balance ") and "target" in line)
+    (ratio,) = run_shell_script(
+        common, workdir, script, lambda line: line.startswith("RATIO balance ") and "target" in line
+    )
+    return ratio
 
 
 def main():

@@ -46,7 +46,7 @@ sys.path.insert(0, str(HERE.parent / "tools"))
 sys.path.insert(0, str(HERE))
 import odoo_env
 from balance import MAIL_QUIET, install_french, make_active_member, make_member_partner
-from members import QueryShapes, fail, run_benchmark, run_odoo
+from members import QueryShapes, run_benchmark, run_shell_script
 
 DATABASE = "bench_invoices"
 TARGETS = {"invoices_post": 1.15, "invoices_pay": 2.3}
@@ -456,15 +456,6 @@ def benchmark(odoo, args, workdir, cluster, started):
     install_french(odoo, common, quiet, workdir)
     print(f"Installed in {time.perf_counter() - started:.0f} s; measuring…", flush=True)
 
-    lines = []
-
-    def echo(line):
-        lines.append(line)
-        # The ratios come last, after the duration of the whole run.
-        if line != "BENCH DONE" and not is_ratio(line):
-            print(line, flush=True)
-
-    log = workdir / "shell.log"
     script = SHELL_SCRIPT.format(
         path=str(Path(__file__).resolve()),
         invoices=args.invoices,
@@ -472,10 +463,7 @@ def benchmark(odoo, args, workdir, cluster, started):
         history=args.history,
         rounds=args.rounds,
     )
-    returncode = run_odoo([odoo, "shell", *common[1:], *quiet], log, stdin=script, echo=echo)
-    if returncode or "BENCH DONE" not in lines:
-        fail(f"The benchmark failed (exit {returncode}):", log)
-    return [line for line in lines if is_ratio(line)]
+    return run_shell_script(common, workdir, script, is_ratio)
 
 
 def main():

@@ -409,30 +409,41 @@ def benchmark(odoo, args, workdir, cluster, started):
         fail(f"The installation failed (exit {returncode}):", log)
     print(f"Installed in {time.perf_counter() - started:.0f} s; measuring…", flush=True)
 
-    lines = []
-
-    def echo(line):
-        lines.append(line)
-        # The ratio comes last, after the duration of the whole run.
-        if line != "BENCH DONE" and not (line.startswith("RATIO members ") and "target" in line):
-            print(line, flush=True)
-
-    log = workdir / "shell.log"
     script = SHELL_SCRIPT.format(
         path=str(Path(__file__).resolve()),
         members=args.members,
         small=args.small,
         rounds=args.rounds,
     )
+    (ratio,) = run_shell_script(
+        common, workdir, script, lambda line: line.startswith("RATIO members ") and "target" in line
+    )
+    return ratio
+
+
+def run_shell_script(common, workdir, script, is_last):
+    """Run ``script`` in ``odoo shell``, echoing its lines; return the last ones.
+
+    The lines for which ``is_last`` is true (the RATIO lines) are kept for the
+    end of the run, after its duration. The script prints "BENCH DONE" last.
+    """
+    lines = []
+
+    def echo(line):
+        lines.append(line)
+        if line != "BENCH DONE" and not is_last(line):
+            print(line, flush=True)
+
+    log = workdir / "shell.log"
     returncode = run_odoo(
-        [odoo, "shell", *common[1:], "--no-http", "--log-level", "warn"],
+        [common[0], "shell", *common[1:], "--no-http", "--log-level", "warn"],
         log,
         stdin=script,
         echo=echo,
     )
     if returncode or "BENCH DONE" not in lines:
         fail(f"The benchmark failed (exit {returncode}):", log)
-    return next(line for line in lines if line.startswith("RATIO members ") and "target" in line)
+    return [line for line in lines if is_last(line)]
 
 
 def shield_signals():
