@@ -6,7 +6,7 @@ from the ORM are converted through their shortest representation
 (``repr(0.1) == "0.1"``), which is the value the user typed.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -30,12 +30,34 @@ class RuleError(ValueError):
 
 
 def to_decimal(value):
-    """Return ``value`` (int, float, str or Decimal) as a Decimal."""
+    """Return ``value`` (int, float, str or Decimal) as a finite Decimal.
+
+    Anything else, and NaN or infinity, is refused as ``not_a_number``: an
+    amount or a percent typed by a user, or sent by a script, is a number.
+    """
     if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
+        number = value
+    elif isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise RuleError("not_a_number", value=value)
+    else:
+        text = repr(value) if isinstance(value, float) else value
+        try:
+            number = Decimal(text.strip() if isinstance(text, str) else text)
+        except (InvalidOperation, ValueError) as error:
+            raise RuleError("not_a_number", value=value) from error
+    if not number.is_finite():
+        raise RuleError("not_a_number", value=value)
+    return number
+
+
+def check_amount(value, minimum=None, maximum=None):
+    """Return ``value`` as a Decimal amount, or refuse it outside ``minimum``..``maximum``."""
+    amount = to_decimal(value)
+    if minimum is not None and amount < to_decimal(minimum):
+        raise RuleError("amount_below_minimum", amount=amount, minimum=to_decimal(minimum))
+    if maximum is not None and amount > to_decimal(maximum):
+        raise RuleError("amount_above_maximum", amount=amount, maximum=to_decimal(maximum))
+    return amount
 
 
 def round_amount(value, rounding=CENT):

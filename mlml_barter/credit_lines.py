@@ -1,5 +1,7 @@
 """Credit lines: the bounds the clearing house grants a member, and their decisions."""
 
+from decimal import Decimal
+
 from .amounts import RuleError, to_decimal
 from .membership import ACTIVE
 
@@ -25,20 +27,40 @@ TRANSITIONS = {
 #: States of a line that are kept for ever.
 KEPT = frozenset({APPROVED, CLOSED})
 
+#: States of a line a manager has decided on: never deleted, figures frozen.
+DECIDED = frozenset({APPROVED, REFUSED, CLOSED})
+
+#: No credit line or ceiling goes beyond this: a larger figure is a typing error.
+MAX_BOUND = Decimal(10**9)
+
 
 def check_values(credit_limit, balance_ceiling, date_start, date_review):
     """Refuse a line whose figures make no sense.
 
     ``credit_limit`` is how far below zero the balance may go, ``balance_ceiling``
     how far above zero (0: no ceiling); both are 0 or more. A review date, if
-    any, is not before the start date.
+    any, is not before the start date. Neither figure goes beyond ``MAX_BOUND``.
     """
-    if to_decimal(credit_limit) < 0:
-        raise RuleError("credit_limit_negative", credit_limit=to_decimal(credit_limit))
-    if to_decimal(balance_ceiling) < 0:
-        raise RuleError("balance_ceiling_negative", balance_ceiling=to_decimal(balance_ceiling))
+    credit_limit = to_decimal(credit_limit)
+    balance_ceiling = to_decimal(balance_ceiling)
+    if credit_limit < 0:
+        raise RuleError("credit_limit_negative", credit_limit=credit_limit)
+    if balance_ceiling < 0:
+        raise RuleError("balance_ceiling_negative", balance_ceiling=balance_ceiling)
+    if credit_limit > MAX_BOUND:
+        raise RuleError("credit_limit_too_large", credit_limit=credit_limit, maximum=MAX_BOUND)
+    if balance_ceiling > MAX_BOUND:
+        raise RuleError(
+            "balance_ceiling_too_large", balance_ceiling=balance_ceiling, maximum=MAX_BOUND
+        )
     if date_start and date_review and date_review < date_start:
         raise RuleError("review_before_start", date_start=date_start, date_review=date_review)
+
+
+def check_created_state(state):
+    """A line is born a draft: its decisions come after, one by one."""
+    if state not in (None, False, DRAFT):
+        raise RuleError("line_created_decided", state=state)
 
 
 def check_transition(old, new, member_state=None):

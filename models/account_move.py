@@ -7,6 +7,8 @@ from odoo.tools.misc import formatLang
 from ..mlml_barter import split
 from ..mlml_barter.amounts import RuleError, check_percent
 from ..mlml_barter.bounds import BELOW_CREDIT_LIMIT, check_movement
+from .mlml_bounds_grant import BoundsNote, grant_in, notes_in
+from .mlml_inputs import check_numbers
 
 INVOICE_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
 MLML_SHARE_FIELDS = ("mlml_share", "mlml_amount")
@@ -30,7 +32,9 @@ class AccountMove(models.Model):
         help="Why this invoice cannot have a share payable in the barter currency.",
     )
     mlml_available_credit = fields.Monetary(
-        related="company_id.mlml_available_credit", currency_field="mlml_currency_id"
+        related="company_id.mlml_available_credit",
+        currency_field="mlml_currency_id",
+        groups="mlml_barter.group_mlml_user",
     )
     mlml_eligible_amount = fields.Monetary(
         string="Eligible for MLML",
@@ -270,6 +274,7 @@ class AccountMove(models.Model):
         )
 
     def write(self, vals):
+        check_numbers(self, [vals], MLML_SHARE_FIELDS)
         if MLML_SHARE_FIELDS & vals.keys():
             for move in self.filtered("mlml_paid"):
                 if any(
@@ -303,6 +308,8 @@ class AccountMove(models.Model):
         moving = entering or leaving
         if not moving:
             return
+        if entering:
+            entering._mlml_check_members()
         sign = 1 if entering else -1
         rows = (
             self.env["account.move.line"]
@@ -323,14 +330,35 @@ class AccountMove(models.Model):
             moves = moving.filtered(lambda m, company=company: m.company_id == company)
             moves._mlml_move_balance(company, amount, entering=bool(entering))
 
+    def _mlml_check_members(self):
+        """An entry that moves the barter account with a partner is a trade between
+        members: the partner and the company must both be active members, as for
+        an MLML payment, whatever way the entry is made."""
+        for line in self.line_ids.filtered(
+            lambda line: line.partner_id and line.account_id.currency_id.mlml_is_barter
+        ):
+            move = line.move_id
+            for partner in (line.company_id.partner_id, line.partner_id):
+                if partner._mlml_may_trade():
+                    continue
+                states = dict(partner._fields["mlml_member_state"]._description_selection(self.env))
+                raise UserError(
+                    self.env._(
+                        "%(entry)s moves the barter account with %(partner)s, which is not "
+                        "an active member of the network (membership: %(state)s): only "
+                        "active members trade in %(currency)s. Book it in euros, or "
+                        "activate the membership first.",
+                        entry=move.display_name,
+                        partner=partner.commercial_partner_id.display_name,
+                        state=states[partner.commercial_partner_id.mlml_member_state],
+                        currency=line.account_id.currency_id.name,
+                    )
+                )
+
     def _mlml_move_balance(self, company, amount, entering):
         before, _after = self.env["mlml.balance"].sudo()._move(company, amount)
-        override = self.env.context.get("mlml_bounds_override") or {}
-        forced = bool(override) and all(
-            move.id in override.get("move_ids", [])
-            or move.origin_payment_id.id in override.get("payment_ids", [])
-            for move in self
-        )
+        grant = grant_in(self.env.context)
+        forced = bool(grant) and grant.allows(self)
         verdict = check_movement(
             before,
             amount,
@@ -341,39 +369,76 @@ class AccountMove(models.Model):
         )
         if verdict.accepted and not verdict.warning:
             return
-        message = self._mlml_breach_message(company, verdict.breach, entering)
         if not verdict.accepted:
             raise UserError(
                 self.env._(
                     "%(figures)s\nPay less, or ask the clearing house for a larger credit "
                     "line. An MLML manager may force this entry.",
-                    figures=message,
+                    figures=self._mlml_breach_message(company, verdict.breach, entering),
                 )
             )
-        if forced:
-            title = self.env._(
-                "Barter bounds forced by %(user)s: %(reason)s",
-                user=self.env.user.name,
-                reason=override.get("reason", ""),
+        collector = notes_in(self.env.context)
+        for move in self:
+            note = BoundsNote(
+                move=move,
+                company=company,
+                breach=verdict.breach,
+                entering=entering,
+                forced=forced,
+                reason=grant.reason if forced else "",
             )
-        else:
-            title = self.env._("Warning: this entry takes the barter balance past the credit line.")
-        body = Markup("{}<br/>{}").format(title, message)
+            if collector is not None and move.origin_payment_id:
+                # Logged by the payment once posted, under its number.
+                collector.notes.append(note)
+            else:
+                move._mlml_log_bounds(note)
+
+    def _mlml_log_bounds(self, note, documents=None):
+        """Log an entry posted past the bounds on it and on ``documents`` (record
+        sets: its payment, the invoices it pays), and ask the managers to look at it,
+        each in their own language."""
+        self.ensure_one()
+        company = note.company
+        if note.body is None:
+            message = self._mlml_breach_message(company, note.breach, note.entering)
+            if note.forced:
+                title = self.env._(
+                    "Barter bounds forced by %(user)s: %(reason)s",
+                    user=self.env.user.name,
+                    reason=note.reason,
+                )
+            else:
+                title = self.env._(
+                    "Warning: this entry takes the barter balance past the credit line."
+                )
+            note.body = Markup("{}<br/>{}").format(title, message)
+        for records in (self, *(documents or ())):
+            for record in records:
+                record.message_post(body=note.body)
+        if note.forced:
+            return
         activity_type = self.env.ref("mlml_barter.mail_activity_type_mlml_bounds")
         managers = self.env.ref("mlml_barter.group_mlml_manager").users.filtered(
             lambda user: company in user.company_ids and not user.share
         )
-        for move in self:
-            move.message_post(body=body)
-            if not forced:
-                for manager in managers:
-                    move.activity_schedule(
-                        activity_type_id=activity_type.id, user_id=manager.id, note=message
-                    )
+        document = self.origin_payment_id or self
+        for manager in managers:
+            move = self.with_context(lang=manager.lang)
+            move.activity_schedule(
+                activity_type_id=activity_type.id,
+                user_id=manager.id,
+                summary=move.env._(
+                    "%(document)s took the barter balance past its bounds",
+                    document=document.name or document.display_name,
+                ),
+                note=move._mlml_breach_message(company, note.breach, note.entering),
+            )
 
     def _mlml_breach_message(self, company, breach, entering):
+        currency = company.mlml_currency_id
+
         def fmt(value):
-            return formatLang(self.env, float(value))
+            return formatLang(self.env, float(value), currency_obj=currency)
 
         if not entering:
             movement = self.env._("cancellation")
@@ -382,7 +447,6 @@ class AccountMove(models.Model):
         else:
             movement = self.env._("entry")
         values = {
-            "currency": company.mlml_currency_id.symbol or "",
             "balance": fmt(breach.balance),
             "movement": movement,
             "amount": fmt(abs(breach.amount)),
@@ -391,13 +455,13 @@ class AccountMove(models.Model):
         }
         if breach.reason == BELOW_CREDIT_LIMIT:
             return self.env._(
-                "%(currency)s balance %(balance)s; %(movement)s %(amount)s; credit line "
-                "%(bound)s: %(excess)s %(currency)s short.",
+                "Barter balance %(balance)s; %(movement)s %(amount)s; credit line "
+                "%(bound)s: %(excess)s short.",
                 **values,
             )
         return self.env._(
-            "%(currency)s balance %(balance)s; %(movement)s %(amount)s; ceiling %(bound)s: "
-            "%(excess)s %(currency)s over.",
+            "Barter balance %(balance)s; %(movement)s %(amount)s; ceiling %(bound)s: "
+            "%(excess)s over.",
             **values,
         )
 

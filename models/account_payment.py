@@ -1,7 +1,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import formatLang
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+from .mlml_bounds_grant import BoundsNotes, notes_in
+from .mlml_inputs import check_numbers
 
 
 class AccountPayment(models.Model):
@@ -33,7 +37,9 @@ class AccountPayment(models.Model):
                     self.env._(
                         "An MLML payment moves a positive amount: %(amount)s is not one. "
                         "Enter the amount paid or received.",
-                        amount=payment.amount,
+                        amount=formatLang(
+                            self.env, payment.amount, currency_obj=payment.currency_id
+                        ),
                     )
                 )
 
@@ -81,6 +87,58 @@ class AccountPayment(models.Model):
                     currency=journal.currency_id.name,
                 )
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_numbers(self, vals_list, ["amount"])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_numbers(self, [vals], ["amount"])
+        return super().write(vals)
+
+    def action_post(self):
+        """Post, after checking the members again: a membership may have changed
+        since the payment was drafted. Past the bounds in warn mode, the payer is
+        told at once, and the warning is logged on the payment under its number."""
+        for payment in self.filtered(lambda p: p.journal_id.currency_id.mlml_is_barter):
+            payment._mlml_check_parties()
+        collector = notes_in(self.env.context)
+        own = collector is None
+        if own:
+            collector = BoundsNotes()
+        done = len(collector.notes)
+        payments = self.with_context(mlml_bounds_notes=collector)
+        result = super(AccountPayment, payments).action_post()
+        notes = collector.notes[done:]
+        for note in notes:
+            payment = note.move.origin_payment_id
+            invoices = payment.reconciled_invoice_ids | payment.reconciled_bill_ids
+            note.move._mlml_log_bounds(note, documents=[payment, invoices])
+        if own and any(not note.forced for note in notes):
+            return self._mlml_bounds_notification(notes, next_action=result)
+        return result
+
+    @api.model
+    def _mlml_bounds_notification(self, notes, next_action=None):
+        """Tell the payer at once that the balance went past the credit line."""
+        messages = [
+            note.move._mlml_breach_message(note.company, note.breach, note.entering)
+            for note in notes
+            if not note.forced
+        ]
+        params = {
+            "type": "warning",
+            "sticky": True,
+            "title": self.env._("Posted past the credit line"),
+            "message": self.env._(
+                "%(figures)s The MLML managers have been told.",
+                figures=" ".join(messages),
+            ),
+        }
+        if isinstance(next_action, dict):
+            params["next"] = next_action
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
 
     def unlink(self):
         # Before Odoo resets the payment's entry to draft on its way to deletion.

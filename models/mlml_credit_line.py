@@ -1,15 +1,21 @@
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter import credit_lines
 from ..mlml_barter.amounts import RuleError
+from .mlml_inputs import check_numbers
 
 # Changing these on a decided line would bypass the decision: a new line is
 # submitted instead.
 DECIDED_FIELDS = ("partner_id", "company_id", "credit_limit", "balance_ceiling", "date_start")
+
+# Written only by the action_* methods, which put this object in the context:
+# a context sent over RPC holds JSON values only, so it cannot carry it.
+DECISION_FIELDS = ("state", "decided_by_id", "decided_on")
+_DECISION = object()
 
 
 class MlmlCreditLine(models.Model):
@@ -135,11 +141,11 @@ class MlmlCreditLine(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_decided(self):
         for line in self:
-            if line.state in credit_lines.KEPT:
+            if line.state in credit_lines.DECIDED:
                 raise UserError(
                     self.env._(
                         "The credit line “%(line)s” is %(state)s: decided lines stay in "
-                        "the history. Close it instead of deleting it.",
+                        "the history and are never deleted. Close an approved line instead.",
                         line=line.display_name,
                         state=dict(line._fields["state"]._description_selection(self.env))[
                             line.state
@@ -149,15 +155,35 @@ class MlmlCreditLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        check_numbers(self, vals_list, ["credit_limit", "balance_ceiling"])
         for vals in vals_list:
-            if vals.get("state") == "approved":
-                self._check_one_approved(
-                    [vals.get("partner_id")],
-                    [vals.get("company_id", self.env.company.id)],
+            try:
+                credit_lines.check_created_state(vals.get("state"))
+            except RuleError as error:
+                raise UserError(
+                    self.env._(
+                        "A credit line is created as a draft, then submitted and decided "
+                        "with its buttons: create the line without a state."
+                    )
+                ) from error
+            if vals.get("decided_by_id") or vals.get("decided_on"):
+                raise UserError(
+                    self.env._(
+                        "Who decided a credit line, and when, is recorded by its Approve "
+                        "and Refuse buttons: create the line without them."
+                    )
                 )
         return super().create(vals_list)
 
     def write(self, vals):
+        check_numbers(self, [vals], ["credit_limit", "balance_ceiling"])
+        if DECISION_FIELDS & vals.keys() and self.env.context.get("mlml_decision") is not _DECISION:
+            raise AccessError(
+                self.env._(
+                    "The state of a credit line, who decided it and when change only with "
+                    "its buttons (Submit, Approve, Refuse, Close, Reset to Draft)."
+                )
+            )
         if vals.get("state") == "approved":
             self._check_one_approved(
                 [vals.get("partner_id", p.id) for p in self.partner_id],
@@ -165,7 +191,7 @@ class MlmlCreditLine(models.Model):
             )
         if any(name in vals for name in DECIDED_FIELDS):
             for line in self:
-                if line.state not in ("draft", "submitted") and any(
+                if line.state in credit_lines.DECIDED and any(
                     line._fields[name].convert_to_write(line[name], line) != vals[name]
                     for name in DECIDED_FIELDS
                     if name in vals
@@ -249,7 +275,7 @@ class MlmlCreditLine(models.Model):
         values = {"state": new_state}
         if new_state in ("approved", "refused"):
             values.update(decided_by_id=self.env.uid, decided_on=fields.Datetime.now())
-        return self.write(values)
+        return self.with_context(mlml_decision=_DECISION).write(values)
 
     def _approve_now(self):
         """Approve and write it at once, so that a concurrent approval is refused clearly.
@@ -279,10 +305,13 @@ class MlmlCreditLine(models.Model):
             lambda user: self.company_id in user.company_ids and not user.share
         )
         for manager in managers:
-            self.activity_schedule(
+            # Written in the manager's language, whoever submitted the line.
+            line = self.with_context(lang=manager.lang)
+            line.activity_schedule(
                 activity_type_id=activity_type.id,
                 user_id=manager.id,
                 date_deadline=date_deadline,
+                summary=activity_type.with_context(lang=manager.lang).summary,
             )
 
     @api.model
@@ -311,14 +340,39 @@ class MlmlCreditLine(models.Model):
                 "The credit limit of %(member)s cannot be negative (%(amount)s): it is how "
                 "far below zero the balance may go, so enter 0 or more.",
                 member=self.partner_id.display_name,
-                amount=formatLang(self.env, float(params["credit_limit"])),
+                amount=formatLang(
+                    self.env, float(params["credit_limit"]), currency_obj=self.currency_id
+                ),
             )
         if error.code == "balance_ceiling_negative":
             return self.env._(
                 "The balance ceiling of %(member)s cannot be negative (%(amount)s): enter "
                 "0 for no ceiling, or how far above zero the balance may go.",
                 member=self.partner_id.display_name,
-                amount=formatLang(self.env, float(params["balance_ceiling"])),
+                amount=formatLang(
+                    self.env, float(params["balance_ceiling"]), currency_obj=self.currency_id
+                ),
+            )
+        if error.code in ("credit_limit_too_large", "balance_ceiling_too_large"):
+            return self.env._(
+                "The credit line of %(member)s asks for %(amount)s, beyond any sensible "
+                "figure (at most %(maximum)s): check the amount typed.",
+                member=self.partner_id.display_name,
+                amount=formatLang(
+                    self.env,
+                    float(params.get("credit_limit", params.get("balance_ceiling"))),
+                    currency_obj=self.currency_id,
+                ),
+                maximum=formatLang(
+                    self.env, float(params["maximum"]), currency_obj=self.currency_id
+                ),
+            )
+        if error.code == "not_a_number":
+            return self.env._(
+                "The credit line of %(member)s has a figure that is not a number "
+                "(%(value)s): enter its amounts in figures.",
+                member=self.partner_id.display_name,
+                value=params["value"],
             )
         if error.code == "review_before_start":
             return self.env._(

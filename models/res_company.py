@@ -2,11 +2,13 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
 
-from ..mlml_barter.amounts import RuleError, check_percent
+from ..mlml_barter.amounts import RuleError, check_amount, check_percent
+from .mlml_inputs import check_numbers
 
 # Where the barter account goes, by chart of accounts: a French company books
 # its MLML account like a bank account at another financial body (517).
 MLML_ACCOUNT_PREFIX_BY_CHART = {"fr": "517"}
+MLML_NUMBER_FIELDS = ("mlml_default_share", "mlml_invoice_cap")
 
 
 class ResCompany(models.Model):
@@ -51,16 +53,19 @@ class ResCompany(models.Model):
         comodel_name="mlml.credit.line",
         string="Own Credit Line",
         compute="_compute_mlml_credit_line",
+        groups="mlml_barter.group_mlml_user",
         help="The company's own credit line at the clearing house, approved and in "
         "force today: the line of its partner in this company.",
     )
     mlml_credit_limit = fields.Monetary(
         string="Own Credit Limit",
+        groups="mlml_barter.group_mlml_user",
         currency_field="mlml_currency_id",
         compute="_compute_mlml_credit_line",
     )
     mlml_balance_ceiling = fields.Monetary(
         string="Own Balance Ceiling",
+        groups="mlml_barter.group_mlml_user",
         currency_field="mlml_currency_id",
         compute="_compute_mlml_credit_line",
     )
@@ -69,6 +74,7 @@ class ResCompany(models.Model):
         string="Barter Balance",
         currency_field="mlml_currency_id",
         compute="_compute_mlml_balance",
+        groups="mlml_barter.group_mlml_user",
         help="The posted balance of the company's barter account: negative when it has "
         "bought more than it sold in the barter currency.",
     )
@@ -76,6 +82,7 @@ class ResCompany(models.Model):
         string="Available Credit",
         currency_field="mlml_currency_id",
         compute="_compute_mlml_balance",
+        groups="mlml_barter.group_mlml_user",
         help="How much the company may still pay in the barter currency: its credit "
         "limit plus its balance.",
     )
@@ -83,6 +90,7 @@ class ResCompany(models.Model):
         string="Room Under the Ceiling",
         currency_field="mlml_currency_id",
         compute="_compute_mlml_balance",
+        groups="mlml_barter.group_mlml_user",
         help="How much the company may still receive in the barter currency before its "
         "balance reaches its ceiling (0 when it has no ceiling).",
     )
@@ -139,6 +147,33 @@ class ResCompany(models.Model):
                         share=formatLang(self.env, float(error.params["percent"])),
                     )
                 ) from error
+
+    @api.constrains("mlml_invoice_cap")
+    def _check_mlml_invoice_cap(self):
+        for company in self:
+            try:
+                check_amount(company.mlml_invoice_cap, minimum=0)
+            except RuleError as error:
+                raise ValidationError(
+                    self.env._(
+                        "The MLML cap per invoice of %(company)s cannot be negative "
+                        "(%(cap)s): enter the most an invoice may ask in the barter "
+                        "currency, or 0 for no cap.",
+                        company=company.name,
+                        cap=formatLang(
+                            self.env, company.mlml_invoice_cap, currency_obj=company.currency_id
+                        ),
+                    )
+                ) from error
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_numbers(self, vals_list, MLML_NUMBER_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_numbers(self, [vals], MLML_NUMBER_FIELDS)
+        return super().write(vals)
 
     @api.constrains("mlml_journal_id", "mlml_currency_id")
     def _check_mlml_journal(self):

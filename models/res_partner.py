@@ -1,8 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.misc import formatLang
 
 from ..mlml_barter import membership
 from ..mlml_barter.amounts import RuleError, check_percent
+from .mlml_inputs import check_numbers
 
 MEMBERSHIP_FIELDS = (
     "mlml_member_state",
@@ -69,17 +71,21 @@ class ResPartner(models.Model):
     mlml_offer_note = fields.Text(string="What It Offers")
     mlml_need_note = fields.Text(string="What It Needs")
     mlml_credit_line_ids = fields.One2many(
+        groups="mlml_barter.group_mlml_user",
         comodel_name="mlml.credit.line",
         inverse_name="partner_id",
         string="Credit Lines",
     )
     mlml_credit_line_count = fields.Integer(
-        string="Number of Credit Lines", compute="_compute_mlml_credit_line_count"
+        groups="mlml_barter.group_mlml_user",
+        string="Number of Credit Lines",
+        compute="_compute_mlml_credit_line_count",
     )
     mlml_currency_id = fields.Many2one(
         comodel_name="res.currency", compute="_compute_mlml_credit", string="Barter Currency"
     )
     mlml_credit_limit = fields.Monetary(
+        groups="mlml_barter.group_mlml_user",
         string="MLML Credit Limit",
         currency_field="mlml_currency_id",
         compute="_compute_mlml_credit",
@@ -88,6 +94,7 @@ class ResPartner(models.Model):
         "approved and in force today in the current company; 0 without one.",
     )
     mlml_balance_ceiling = fields.Monetary(
+        groups="mlml_barter.group_mlml_user",
         string="MLML Balance Ceiling",
         currency_field="mlml_currency_id",
         compute="_compute_mlml_credit",
@@ -204,7 +211,7 @@ class ResPartner(models.Model):
                         "The acceptance rate of %(member)s must be between 0 and 100 %%, "
                         "not %(rate)s %%.",
                         member=partner.display_name,
-                        rate=partner.mlml_acceptance_rate,
+                        rate=formatLang(self.env, partner.mlml_acceptance_rate),
                     )
                 ) from error
 
@@ -235,6 +242,9 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        check_numbers(self, vals_list, ["mlml_acceptance_rate"])
+        if any(vals.get("mlml_acceptance_rate") for vals in vals_list):
+            self._mlml_check_user()
         for vals in vals_list:
             if vals.get("mlml_member_state", "none") != "none" or any(
                 vals.get(name) for name in MEMBERSHIP_FIELDS[1:]
@@ -251,6 +261,14 @@ class ResPartner(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        check_numbers(self, [vals], ["mlml_acceptance_rate"])
+        if "mlml_acceptance_rate" in vals and any(
+            # Contacts follow their company (commercial field): only its own rate counts.
+            partner.commercial_partner_id == partner
+            and partner.mlml_acceptance_rate != float(vals["mlml_acceptance_rate"] or 0.0)
+            for partner in self
+        ):
+            self._mlml_check_user()
         if any(name in vals for name in MEMBERSHIP_FIELDS):
             changing = self.filtered(
                 lambda p: any(
@@ -260,6 +278,7 @@ class ResPartner(models.Model):
             )
             if changing:
                 self._mlml_check_manager()
+                changing._mlml_check_own_companies()
             # Contacts follow their company (commercial fields): only members are checked.
             members = changing.filtered(lambda p: p.is_company or not p.parent_id)
             if members and vals.get("mlml_member_number"):
@@ -281,6 +300,36 @@ class ResPartner(models.Model):
                 self.env._(
                     "Only MLML managers change the membership of a partner (state, member "
                     "number, dates). Ask one of them."
+                )
+            )
+
+    def _mlml_check_user(self):
+        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_user")):
+            raise AccessError(
+                self.env._(
+                    "Only MLML users change the acceptance rate of a partner: ask an "
+                    "accountant or an MLML manager."
+                )
+            )
+
+    def _mlml_check_own_companies(self):
+        """The membership of a company's own partner is that company's: only a
+        manager who works for every company concerned changes it."""
+        if self.env.su:
+            return
+        companies = (
+            self.env["res.company"]
+            .sudo()
+            .search([("partner_id", "in", self.commercial_partner_id.ids)])
+        )
+        foreign = companies - self.env.user.company_ids
+        if foreign:
+            raise AccessError(
+                self.env._(
+                    "%(partner)s is the company %(company)s itself: only an MLML manager "
+                    "of %(company)s changes its membership.",
+                    partner=foreign[0].partner_id.display_name,
+                    company=foreign[0].name,
                 )
             )
 

@@ -9,6 +9,7 @@ from . import test_journal
 from . import test_membership
 from . import test_payment
 from . import test_payment_concurrency
+from . import test_security
 from . import test_settings
 from . import test_statement
 from . import test_tour

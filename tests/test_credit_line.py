@@ -48,7 +48,7 @@ class TestCreditLine(MlmlBarterCommon):
         self.create_line(self.member, "approved")
         other = self.create_line(self.member, "submitted")
         with self.assert_refused(ValidationError, "already has an approved credit line"):
-            other.write({"state": "approved"})
+            other._set_state("approved")
         self.assertEqual(other.state, "submitted")
 
     def test_partner_fields_follow_the_line_in_force(self):

@@ -124,7 +124,7 @@ class TestInvoiceShare(MlmlPaymentCommon):
         self.member.mlml_acceptance_rate = 100.0
         bill = self.invoice(amounts=[1500.0], move_type="in_invoice")
         _proposed, wizard = self.register(bill, self.journal)
-        with self.assert_refused(UserError, "500.00 MLML short"):
+        with self.assert_refused(UserError, "500.00\N{NO-BREAK SPACE}MLML short"):
             wizard._create_payments()
         self.assertEqual(bill.payment_state, "not_paid")
 

@@ -85,7 +85,8 @@ class TestMlmlPayment(MlmlPaymentCommon):
         refused = self.pay(300.0, post=False)
         with self.assert_refused(
             UserError,
-            "MLML balance -800.00; payment 300.00; credit line 1,000.00: 100.00 MLML short.",
+            "Barter balance -800.00\N{NO-BREAK SPACE}MLML; payment 300.00\N{NO-BREAK SPACE}MLML; "
+            "credit line 1,000.00\N{NO-BREAK SPACE}MLML: 100.00\N{NO-BREAK SPACE}MLML short.",
         ):
             refused.action_post()
         self.assertEqual(refused.state, "draft")
@@ -94,7 +95,9 @@ class TestMlmlPayment(MlmlPaymentCommon):
         self.pay(2500.0, "inbound")
         self.assert_balance(1700.0)
         with self.assert_refused(
-            UserError, "MLML balance 1,700.00; receipt 500.00; ceiling 2,000.00: 200.00 MLML over."
+            UserError,
+            "Barter balance 1,700.00\N{NO-BREAK SPACE}MLML; receipt 500.00\N{NO-BREAK SPACE}MLML; "
+            "ceiling 2,000.00\N{NO-BREAK SPACE}MLML: 200.00\N{NO-BREAK SPACE}MLML over.",
         ):
             self.pay(500.0, "inbound")
         self.assert_balance(1700.0)
@@ -107,7 +110,7 @@ class TestMlmlPayment(MlmlPaymentCommon):
         self.assert_balance(-1100.0)
         move = payment.move_id
         self.assertIn("Warning: this entry takes the barter balance past", move.message_ids[0].body)
-        self.assertIn("100.00 MLML short", move.message_ids[0].body)
+        self.assertIn("100.00\N{NO-BREAK SPACE}MLML short", move.message_ids[0].body)
         bounds = self.env.ref("mlml_barter.mail_activity_type_mlml_bounds")
         self.assertEqual(move.activity_ids.activity_type_id, bounds)
         self.assertIn(self.env.user, move.activity_ids.user_id)
@@ -148,7 +151,8 @@ class TestMlmlPayment(MlmlPaymentCommon):
         self.assert_balance(-900.0)
         with self.assert_refused(
             UserError,
-            "MLML balance -900.00; cancellation 500.00; credit line 1,000.00: 400.00 MLML short.",
+            "Barter balance -900.00\N{NO-BREAK SPACE}MLML; cancellation 500.00\N{NO-BREAK SPACE}"
+            "MLML; credit line 1,000.00\N{NO-BREAK SPACE}MLML: 400.00\N{NO-BREAK SPACE}MLML short.",
         ):
             receipt.action_draft()
         self.assertEqual(receipt.state, "paid")
@@ -186,7 +190,10 @@ class TestMlmlPayment(MlmlPaymentCommon):
         self.pay(1500.0)
         self.assert_balance(-900.0)
         reversal = entry._reverse_moves(cancel=False)
-        with self.assert_refused(UserError, "credit line 1,000.00: 500.00 MLML short."):
+        with self.assert_refused(
+            UserError,
+            "credit line 1,000.00\N{NO-BREAK SPACE}MLML: 500.00\N{NO-BREAK SPACE}MLML short.",
+        ):
             reversal.action_post()
         self.assert_balance(-900.0)
 

@@ -1,13 +1,58 @@
-from odoo import models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter import split
 from ..mlml_barter.amounts import RuleError
+from ..models.mlml_bounds_grant import BoundsGrant, BoundsNotes
 
 
 class AccountPaymentRegister(models.TransientModel):
     _inherit = "account.payment.register"
+
+    mlml_may_force = fields.Boolean(compute="_compute_mlml_may_force")
+    mlml_bounds_reason = fields.Text(
+        string="Force Past the Credit Line",
+        help="MLML managers only: if the credit line refuses this payment, post it all "
+        "the same for this reason, logged with your name on the payment and the invoice.",
+    )
+
+    @api.depends("journal_id")
+    @api.depends_context("uid")
+    def _compute_mlml_may_force(self):
+        manager = self.env.user.has_group("mlml_barter.group_mlml_manager")
+        for wizard in self:
+            wizard.mlml_may_force = manager and wizard._mlml_barter_journal()
+
+    def action_create_payments(self):
+        """Create the payments; past the bounds, log it on the invoices paid and tell
+        the payer at once."""
+        collector = BoundsNotes()
+        result = super(
+            AccountPaymentRegister, self.with_context(mlml_bounds_notes=collector)
+        ).action_create_payments()
+        for note in collector.notes:
+            payment = note.move.origin_payment_id
+            for invoice in payment.reconciled_invoice_ids | payment.reconciled_bill_ids:
+                invoice.message_post(body=note.body)
+        if any(not note.forced for note in collector.notes):
+            return self.env["account.payment"]._mlml_bounds_notification(
+                collector.notes, next_action=result
+            )
+        return result
+
+    def _post_payments(self, to_process, edit_mode=False):
+        reason = (self.mlml_bounds_reason or "").strip()
+        if not reason or not self._mlml_barter_journal():
+            return super()._post_payments(to_process, edit_mode=edit_mode)
+        if not self.env.user.has_group("mlml_barter.group_mlml_manager"):
+            raise AccessError(self.env._("Only MLML managers force an entry past the credit line."))
+        grant = BoundsGrant(
+            self.env.uid, reason, payment_ids=[vals["payment"].id for vals in to_process]
+        )
+        return super(
+            AccountPaymentRegister, self.with_context(mlml_bounds_override=grant)
+        )._post_payments(to_process, edit_mode=edit_mode)
 
     def _mlml_barter_journal(self):
         return bool(self.journal_id.currency_id.mlml_is_barter)

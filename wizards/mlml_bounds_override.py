@@ -1,5 +1,7 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
+
+from ..models.mlml_bounds_grant import BoundsGrant
 
 
 class MlmlBoundsOverride(models.TransientModel):
@@ -27,11 +29,16 @@ class MlmlBoundsOverride(models.TransientModel):
         self.ensure_one()
         if not self.env.user.has_group("mlml_barter.group_mlml_manager"):
             raise AccessError(self.env._("Only MLML managers force an entry past the credit line."))
-        override = {
-            "move_ids": self.move_ids.ids,
-            "payment_ids": self.payment_ids.ids,
-            "reason": self.reason,
-        }
-        self.move_ids.with_context(mlml_bounds_override=override).action_post()
-        self.payment_ids.with_context(mlml_bounds_override=override).action_post()
+        if not (self.reason or "").strip():
+            raise UserError(
+                self.env._("Say why you force this entry: the reason is logged with your name.")
+            )
+        grant = BoundsGrant(
+            self.env.uid,
+            self.reason.strip(),
+            move_ids=self.move_ids.ids,
+            payment_ids=self.payment_ids.ids,
+        )
+        self.move_ids.with_context(mlml_bounds_override=grant).action_post()
+        self.payment_ids.with_context(mlml_bounds_override=grant).action_post()
         return {"type": "ir.actions.act_window_close"}

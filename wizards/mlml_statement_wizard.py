@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import format_date
 
 from ..mlml_barter.statement import Movement, build_statement, statement_csv
@@ -38,6 +38,19 @@ class MlmlStatementWizard(models.TransientModel):
                     )
                 )
 
+    @api.constrains("company_id")
+    def _check_company_allowed(self):
+        """A user prints the statement of the companies they work for, no other."""
+        for wizard in self:
+            if not self.env.su and wizard.company_id not in self.env.user.company_ids:
+                raise AccessError(
+                    self.env._(
+                        "You do not work for %(company)s: you can only print the statement "
+                        "of your own companies.",
+                        company=wizard.company_id.sudo().name,
+                    )
+                )
+
     def action_print_pdf(self):
         self.ensure_one()
         self._mlml_check_currency()
@@ -72,6 +85,7 @@ class MlmlStatementWizard(models.TransientModel):
         }
 
     def _mlml_check_currency(self):
+        self._check_company_allowed()
         if not self.currency_id:
             raise UserError(
                 self.env._(

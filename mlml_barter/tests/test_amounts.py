@@ -1,3 +1,4 @@
+import math
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import (
 from mlml_barter.amounts import (
     CENT,
     RuleError,
+    check_amount,
     check_percent,
     is_peg_rate,
     percent_of,
@@ -110,3 +112,81 @@ def test_only_one_is_a_peg_rate():
     assert is_peg_rate(Decimal("1.000"))
     assert not is_peg_rate(1.5)
     assert not is_peg_rate(0.999999)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        "nan",
+        "NaN",
+        "Infinity",
+        "-inf",
+        "sNaN",
+        "abc",
+        "",
+        "1,5",
+        None,
+        True,
+        [],
+        {},
+        Decimal("NaN"),
+        Decimal("Infinity"),
+    ],
+)
+def test_not_a_number_is_refused(value):
+    with pytest.raises(RuleError) as err:
+        to_decimal(value)
+    assert err.value.code == "not_a_number"
+    assert err.value.params == {"value": value}
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "nan", "abc"])
+def test_a_percent_must_be_a_number(value):
+    with pytest.raises(RuleError) as err:
+        check_percent(value)
+    assert err.value.code == "not_a_number"
+
+
+def test_strings_of_numbers_are_numbers():
+    assert to_decimal(" 12.50 ") == Decimal("12.50")
+    assert to_decimal("1e3") == Decimal(1000)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_every_float_is_a_finite_decimal_or_refused(value):
+    try:
+        number = to_decimal(value)
+    except RuleError as error:
+        assert error.code == "not_a_number"
+        assert math.isnan(value) or math.isinf(value)
+    else:
+        assert number.is_finite()
+        assert float(number) == value
+
+
+def test_check_amount_bounds():
+    assert check_amount("10.5", minimum=0) == Decimal("10.5")
+    assert check_amount(0, minimum=0, maximum=0) == 0
+    with pytest.raises(RuleError) as err:
+        check_amount(-0.01, minimum=0)
+    assert err.value.code == "amount_below_minimum"
+    assert err.value.params == {"amount": Decimal("-0.01"), "minimum": Decimal(0)}
+    with pytest.raises(RuleError) as err:
+        check_amount(Decimal("1e9") + 1, maximum=Decimal("1e9"))
+    assert err.value.code == "amount_above_maximum"
+    with pytest.raises(RuleError) as err:
+        check_amount(float("nan"), minimum=0)
+    assert err.value.code == "not_a_number"
+
+
+@given(amounts, amounts, amounts)
+def test_check_amount_accepts_exactly_the_range(value, low, high):
+    low, high = sorted((low, high))
+    if low <= value <= high:
+        assert check_amount(value, minimum=low, maximum=high) == value
+    else:
+        with pytest.raises(RuleError):
+            check_amount(value, minimum=low, maximum=high)

@@ -11,12 +11,15 @@ from mlml_barter.amounts import RuleError
 from mlml_barter.credit_lines import (
     APPROVED,
     CLOSED,
+    DECIDED,
     DRAFT,
     KEPT,
+    MAX_BOUND,
     REFUSED,
     STATES,
     SUBMITTED,
     TRANSITIONS,
+    check_created_state,
     check_transition,
     check_values,
     in_force,
@@ -91,3 +94,51 @@ def test_a_line_is_in_force_from_its_start_even_past_its_review():
     assert not in_force(APPROVED, JUN, JAN)
     assert not in_force(SUBMITTED, JAN, JUN)
     assert not in_force(CLOSED, JAN, JUN)
+
+
+@pytest.mark.parametrize(
+    ("limit", "ceiling", "code"),
+    [
+        (Decimal(10**9) + Decimal("0.01"), 0, "credit_limit_too_large"),
+        (0, 10**12, "balance_ceiling_too_large"),
+        (float("nan"), 0, "not_a_number"),
+        (0, float("inf"), "not_a_number"),
+        ("mille", 0, "not_a_number"),
+    ],
+)
+def test_absurd_figures_refused(limit, ceiling, code):
+    with pytest.raises(RuleError) as err:
+        check_values(limit, ceiling, JAN, None)
+    assert err.value.code == code
+
+
+def test_the_largest_sensible_line_is_accepted():
+    check_values(MAX_BOUND, MAX_BOUND, JAN, None)
+
+
+@given(
+    st.decimals(min_value=0, max_value=Decimal("1e12"), places=2, allow_nan=False),
+    st.decimals(min_value=0, max_value=Decimal("1e12"), places=2, allow_nan=False),
+)
+def test_figures_accepted_iff_within_bounds(limit, ceiling):
+    if limit <= MAX_BOUND and ceiling <= MAX_BOUND:
+        check_values(limit, ceiling, JAN, None)
+    else:
+        with pytest.raises(RuleError) as err:
+            check_values(limit, ceiling, JAN, None)
+        assert err.value.code.endswith("_too_large")
+
+
+@pytest.mark.parametrize("state", [SUBMITTED, APPROVED, REFUSED, CLOSED, "anything"])
+def test_a_line_is_created_as_a_draft(state):
+    with pytest.raises(RuleError) as err:
+        check_created_state(state)
+    assert err.value.code == "line_created_decided"
+    assert err.value.params == {"state": state}
+    check_created_state(DRAFT)
+    check_created_state(None)
+
+
+def test_decided_lines_include_the_kept_ones():
+    assert KEPT <= DECIDED
+    assert DRAFT not in DECIDED and SUBMITTED not in DECIDED
