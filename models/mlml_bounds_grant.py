@@ -40,7 +40,7 @@ def grant_in(context):
     return grant if isinstance(grant, BoundsGrant) else None
 
 
-@dataclass
+@dataclass(eq=False)
 class BoundsNote:
     """An entry posted past the bounds (warned or forced), to be told and logged."""
 
@@ -54,9 +54,13 @@ class BoundsNote:
     invoices: object = None
 
 
-@dataclass
+@dataclass(eq=False)
 class BoundsNotes:
-    """Collects the notes of one posting, so that its caller can tell the user."""
+    """Collects the notes of one posting, so that its caller can tell the user.
+
+    Compared by identity: Odoo reuses an environment whose context is equal,
+    and two empty collectors must never be taken for one another.
+    """
 
     notes: list = field(default_factory=list)
 

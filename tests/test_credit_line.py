@@ -98,7 +98,8 @@ class TestCreditLine(MlmlBarterCommon):
     def test_bad_figures_refused(self):
         with self.assert_refused(
             ValidationError,
-            "The credit limit of Transports Flandres cannot be negative (-1.00)",
+            "The credit limit of Transports Flandres cannot be negative "
+            "(-1.00\N{NO-BREAK SPACE}MLML)",
         ):
             self.create_line(self.member, limit=-1.0)
         with self.assert_refused(

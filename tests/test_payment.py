@@ -110,7 +110,7 @@ class TestMlmlPayment(MlmlPaymentCommon):
         self.assert_balance(-1100.0)
         move = payment.move_id
         self.assertIn("Warning: this entry takes the barter balance past", move.message_ids[0].body)
-        self.assertIn("100.00\N{NO-BREAK SPACE}MLML short", move.message_ids[0].body)
+        self.assertIn("100.00&nbsp;MLML short", move.message_ids[0].body)
         bounds = self.env.ref("mlml_barter.mail_activity_type_mlml_bounds")
         self.assertEqual(move.activity_ids.activity_type_id, bounds)
         self.assertIn(self.env.user, move.activity_ids.user_id)
