@@ -181,7 +181,7 @@ class MlmlCreditLine(models.Model):
             raise AccessError(
                 self.env._(
                     "The state of a credit line, who decided it and when change only with "
-                    "its buttons (Submit, Approve, Refuse, Close, Reset to Draft)."
+                    "its buttons (Submit, Approve, Refuse, Close, Back to Draft)."
                 )
             )
         if vals.get("state") == "approved":
