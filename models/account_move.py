@@ -333,8 +333,10 @@ class AccountMove(models.Model):
     def _mlml_check_members(self):
         """An entry that moves the barter account with a partner is a trade between
         members: the partner and the company must both be active members, as for
-        an MLML payment, whatever way the entry is made."""
-        for line in self.line_ids.filtered(
+        an MLML payment, whatever way the entry is made. Reversing an earlier
+        trade stays possible: it undoes a movement, it makes no new one."""
+        trades = self.filtered(lambda move: not move.reversed_entry_id)
+        for line in trades.line_ids.filtered(
             lambda line: line.partner_id and line.account_id.currency_id.mlml_is_barter
         ):
             move = line.move_id

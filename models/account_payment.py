@@ -137,6 +137,11 @@ class AccountPayment(models.Model):
             ),
         }
         if isinstance(next_action, dict):
+            if next_action.get("type") == "ir.actions.act_window" and "views" not in next_action:
+                # The web client reads the views of an action; Odoo adds them to the
+                # action a button returns, not to the one a notification opens next.
+                modes = (next_action.get("view_mode") or "form").split(",")
+                next_action = {**next_action, "views": [(False, mode) for mode in modes]}
             params["next"] = next_action
         return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
 

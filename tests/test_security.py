@@ -253,9 +253,13 @@ class TestSecurity(MlmlSecurityCommon):
             entry.with_user(self.billing).action_post()
         self.assertEqual(self.snapshot(entry), before)
         self.assertEqual(entry.state, "draft")
-        # With a member it goes through.
-        self.entry(self.member).with_user(self.billing).action_post()
+        # With a member it goes through; reversing it later stays possible.
+        trade = self.entry(self.member)
+        trade.with_user(self.billing).action_post()
         self.assert_balance(20.0)
+        self.member.action_mlml_suspend()
+        trade._reverse_moves(cancel=True)
+        self.assert_balance(0.0)
 
     def test_9_acceptance_rate_only_for_mlml_users(self):
         self.member.mlml_acceptance_rate = 30.0
@@ -369,6 +373,7 @@ class TestBoundsSeenByThePayer(MlmlSecurityCommon):
         self.assertIn(f"200.00{NBSP}MLML short", action["params"]["message"])
         payment = bill.matched_payment_ids
         self.assertEqual(action["params"]["next"]["res_id"], payment.id)
+        self.assertEqual(action["params"]["next"]["views"], [(False, "form")])
         self.assert_balance(-1200.0)
         warning = "Warning: this entry takes the barter balance past the credit line."
         self.assertIn(warning, payment.message_ids[0].body)

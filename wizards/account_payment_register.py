@@ -12,7 +12,7 @@ class AccountPaymentRegister(models.TransientModel):
 
     mlml_may_force = fields.Boolean(compute="_compute_mlml_may_force")
     mlml_bounds_reason = fields.Text(
-        string="Force Past the Credit Line",
+        string="Reason to Force",
         help="MLML managers only: if the credit line refuses this payment, post it all "
         "the same for this reason, logged with your name on the payment and the invoice.",
     )
