@@ -278,7 +278,10 @@ class ResPartner(models.Model):
             )
             if changing:
                 self._mlml_check_manager()
-                changing._mlml_check_own_companies()
+                # Contacts follow their company: the company's own record decides.
+                changing.filtered(
+                    lambda p: p.commercial_partner_id == p
+                )._mlml_check_own_companies()
             # Contacts follow their company (commercial fields): only members are checked.
             members = changing.filtered(lambda p: p.is_company or not p.parent_id)
             if members and vals.get("mlml_member_number"):
