@@ -1,4 +1,5 @@
 from . import test_access
+from . import test_balance
 from . import test_credit_line
 from . import test_credit_line_race
 from . import test_currency
