@@ -286,11 +286,20 @@ class ResPartner(models.Model):
 
     @api.model
     def _mlml_check_transition(self, old, new, number, charter_date, partner=None):
+        labels = dict(self._fields["mlml_member_state"]._description_selection(self.env))
+        name = partner.display_name if partner else self.env._("This partner")
+        if new not in labels:
+            # A blank choice (a form's empty selection) or an unknown state.
+            raise ValidationError(
+                self.env._(
+                    "Choose the membership of %(member)s: one of %(states)s.",
+                    member=name,
+                    states=", ".join(f"“{label}”" for label in labels.values()),
+                )
+            )
         try:
             membership.check_transition(old, new, number, charter_date)
         except RuleError as error:
-            labels = dict(self._fields["mlml_member_state"]._description_selection(self.env))
-            name = partner.display_name if partner else self.env._("This partner")
             if error.code == "member_activation_incomplete":
                 missing = {
                     "member_number": self.env._("the member number"),
@@ -298,8 +307,8 @@ class ResPartner(models.Model):
                 }
                 raise ValidationError(
                     self.env._(
-                        "%(member)s cannot become an active member without %(missing)s: "
-                        "fill it in on the MLML tab, then activate.",
+                        "%(member)s cannot become an active member yet: fill in %(missing)s "
+                        "on the MLML tab, then activate the membership.",
                         member=name,
                         missing=self.env._(" and ").join(
                             missing[item] for item in error.params["missing"]

@@ -51,18 +51,34 @@ class TestMembership(MlmlBarterCommon):
         candidate = self.create_member("Traiteur de Roubaix", state="candidate")
         with self.assert_refused(
             ValidationError,
-            "cannot become an active member without the member number and the date the "
-            "charter was signed",
+            "Traiteur de Roubaix cannot become an active member yet: fill in the member "
+            "number and the date the charter was signed on the MLML tab, then activate the "
+            "membership.",
         ):
             candidate.action_mlml_activate()
         candidate.mlml_member_number = "MLML-0103"
-        with self.assert_refused(ValidationError, "without the date the charter was signed"):
+        # No pronoun to agree with one field or two, masculine or feminine.
+        with self.assert_refused(
+            ValidationError, "yet: fill in the date the charter was signed on the MLML tab"
+        ):
             candidate.action_mlml_activate()
         self.assertEqual(candidate.mlml_member_state, "candidate")
         candidate.mlml_charter_date = "2026-03-01"
         candidate.action_mlml_activate()
         self.assertEqual(candidate.mlml_member_state, "active")
         self.assertTrue(candidate.mlml_join_date)
+
+    def test_blank_or_unknown_membership_refused_with_the_choices(self):
+        candidate = self.create_member("Traiteur de Roubaix", state="candidate")
+        for value in (False, "honorary"):
+            with self.subTest(value=value):
+                with self.assert_refused(
+                    ValidationError,
+                    "Choose the membership of Traiteur de Roubaix: one of “Not a member”, "
+                    "“Candidate”, “Active”, “Suspended”, “Resigned”.",
+                ):
+                    candidate.write({"mlml_member_state": value})
+        self.assertEqual(candidate.mlml_member_state, "candidate")
 
     def test_state_changes_are_tracked_in_the_chatter(self):
         # Odoo tracks records created in an earlier transaction: end the setup's.

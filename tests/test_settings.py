@@ -60,3 +60,16 @@ class TestBarterSettings(MlmlBarterCommon):
         company = self.env["res.company"].create({"name": "Sans plan comptable"})
         with self.assert_refused(UserError, "has no chart of accounts yet"):
             company._mlml_ensure_journal()
+
+    def test_blank_membership_in_the_settings_says_what_to_choose(self):
+        company = self.env.company
+        self.assertEqual(company.partner_id.mlml_member_state, "none")
+        with self.assert_refused(
+            ValidationError, f"Choose the membership of {company.partner_id.display_name}: one of"
+        ):
+            self.save_settings(mlml_member_state=False, mlml_default_share=30.0)
+        self.assertEqual(company.partner_id.mlml_member_state, "none")
+        self.assertEqual(company.mlml_default_share, 0.0)
+        # The form does not offer the blank entry.
+        arch = self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertRegex(arch, r'<field name="mlml_member_state"[^>]*required="1"')

@@ -183,7 +183,7 @@ class TestMlmlStatement(MlmlPaymentCommon):
         self.assertEqual(values["balance_ceiling_at_start"], 2000.0)
         wizard = self.statement_wizard()
         html = self.env["ir.actions.report"]._render_qweb_html(REPORT, wizard.ids)[0].decode()
-        self.assertIn("The credit line changed during the period.", html)
+        self.assertIn("The credit line changed during the period. At its start:", html)
         self.assertIn('<span class="oe_currency_value">1,500.00</span>', html)
         self.assertIn("Ceiling: no ceiling", html)
         self.assertIn('<span class="oe_currency_value">1,000.00</span>', html)
