@@ -71,13 +71,15 @@ class TestMembership(MlmlBarterCommon):
     def test_blank_or_unknown_membership_refused_with_the_choices(self):
         candidate = self.create_member("Traiteur de Roubaix", state="candidate")
         for value in (False, "honorary"):
-            with self.subTest(value=value):
-                with self.assert_refused(
+            with (
+                self.subTest(value=value),
+                self.assert_refused(
                     ValidationError,
                     "Choose the membership of Traiteur de Roubaix: one of “Not a member”, "
                     "“Candidate”, “Active”, “Suspended”, “Resigned”.",
-                ):
-                    candidate.write({"mlml_member_state": value})
+                ),
+            ):
+                candidate.write({"mlml_member_state": value})
         self.assertEqual(candidate.mlml_member_state, "candidate")
 
     def test_state_changes_are_tracked_in_the_chatter(self):
