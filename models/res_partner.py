@@ -1,8 +1,17 @@
+from lxml import etree
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..mlml_barter import membership
 from ..mlml_barter.amounts import RuleError, check_percent
+
+# The views of the member directory: "New" there records a candidate member.
+MLML_DIRECTORY_VIEWS = (
+    "res_partner_view_kanban_mlml",
+    "res_partner_view_list_mlml",
+    "res_partner_view_form_mlml",
+)
 
 MEMBERSHIP_FIELDS = (
     "mlml_member_state",
@@ -325,6 +334,26 @@ class ResPartner(models.Model):
                     allowed=", ".join(f"“{labels[s]}”" for s in error.params["allowed"]),
                 )
             ) from error
+
+    @api.model
+    def get_view(self, view_id=None, view_type="form", **options):
+        """The member directory offers "New" to the MLML managers only.
+
+        Its new partner is a candidate member, which only they may record: the
+        others would fill in a form they could not save.
+        """
+        result = super().get_view(view_id, view_type, **options)
+        directory = {
+            self.env["ir.model.data"]._xmlid_to_res_id(f"mlml_barter.{name}", False)
+            for name in MLML_DIRECTORY_VIEWS
+        }
+        if result.get("id") in directory and self.env.user.has_group(
+            "mlml_barter.group_mlml_manager"
+        ):
+            arch = etree.fromstring(result["arch"])
+            arch.set("create", "1")
+            result = dict(result, arch=etree.tostring(arch, encoding="unicode"))
+        return result
 
     def _mlml_may_trade(self):
         """May this partner trade in the barter currency today?
