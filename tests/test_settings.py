@@ -103,6 +103,9 @@ class TestMlmlManagerSettings(MlmlBarterCommon):
         company = self.env.company
         company.write({"mlml_default_share": 20.0, "mlml_invoice_cap": 0.0})
         form = Form(self.env["mlml.company.settings"].with_user(self.manager))
+        # What the form shows of the company (its currencies: the amounts' units).
+        self.assertEqual(form.currency_id, company.currency_id)
+        self.assertEqual(form.mlml_currency_id, self.mlml)
         self.assertEqual(form.mlml_default_share, 20.0)
         self.assertEqual(form.mlml_limit_mode, "block")
         form.mlml_default_share = 35.0
