@@ -142,6 +142,22 @@ class ResCompany(models.Model):
                     )
                 ) from error
 
+    @api.constrains("mlml_invoice_cap")
+    def _check_mlml_invoice_cap(self):
+        for company in self:
+            if company.currency_id.compare_amounts(company.mlml_invoice_cap, 0.0) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The cap per invoice of %(company)s cannot be negative (%(cap)s): "
+                        "enter the most an invoice may ask in the barter currency, or 0 "
+                        "for no cap.",
+                        company=company.name,
+                        cap=formatLang(
+                            self.env, company.mlml_invoice_cap, currency_obj=company.currency_id
+                        ),
+                    )
+                )
+
     @api.constrains("mlml_journal_id", "mlml_currency_id")
     def _check_mlml_journal(self):
         for company in self.filtered("mlml_journal_id"):

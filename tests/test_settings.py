@@ -1,5 +1,6 @@
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
+from odoo.tools.misc import formatLang
 
 from .common import MlmlBarterCommon
 
@@ -38,6 +39,14 @@ class TestBarterSettings(MlmlBarterCommon):
         with self.assert_refused(ValidationError, "not -1.00 %"):
             self.env.company.mlml_default_share = -1
         self.assertEqual(self.env.company.mlml_default_share, 0.0)
+
+    def test_negative_cap_refused_with_the_amount(self):
+        company = self.env.company
+        amount = formatLang(self.env, -500.0, currency_obj=company.currency_id)
+        with self.assert_refused(ValidationError, f"cannot be negative ({amount})"):
+            self.save_settings(mlml_invoice_cap=-500.0, mlml_default_share=30.0)
+        self.assertEqual(company.mlml_invoice_cap, 0.0)
+        self.assertEqual(company.mlml_default_share, 0.0)
 
     def test_create_journal_from_settings_where_missing(self):
         company = self.env.company
