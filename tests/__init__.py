@@ -12,5 +12,6 @@ from . import test_membership
 from . import test_payment
 from . import test_payment_concurrency
 from . import test_settings
+from . import test_settings_tours
 from . import test_statement
 from . import test_tour

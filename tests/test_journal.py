@@ -116,12 +116,15 @@ class TestBarterJournalCard(MlmlPaymentCommon):
         buttons = arch.xpath(
             "//div[@name='bank_cash_buttons']//t[@t-if='dashboard.mlml_is_barter']"
         )
-        statement = self.env.ref("mlml_barter.mlml_statement_wizard_action")
         self.assertEqual(
             [button.get("name") for button in buttons[0].iter("button")],
-            [str(statement.id), "open_payments_action"],
+            ["action_mlml_statement", "open_payments_action"],
         )
-        self.assertTrue(arch.xpath(f"//a[@name='{statement.id}']"))
+        self.assertTrue(arch.xpath("//a[@name='action_mlml_statement']"))
+        action = self.journal.action_mlml_statement()
+        self.assertEqual(action["res_model"], "mlml.statement.wizard")
+        self.assertEqual(action["target"], "new")
+        self.assertEqual(action["context"], {"default_company_id": self.env.company.id})
 
     def test_card_shows_the_balance_once(self):
         arch = self.card_arch()
