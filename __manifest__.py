@@ -24,6 +24,7 @@
         "views/account_journal_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/mlml_bounds_override_views.xml",
+        "wizards/mlml_company_settings_views.xml",
         "views/account_payment_views.xml",
         "views/account_move_views.xml",
         "views/product_template_views.xml",
@@ -36,6 +37,9 @@
         "demo/res_partner_demo.xml",
         "demo/mlml_credit_line_demo.xml",
     ],
-    "assets": {"web.assets_tests": ["mlml_barter/static/tests/tours/*.js"]},
+    "assets": {
+        "web.assets_backend": ["mlml_barter/static/src/**/*"],
+        "web.assets_tests": ["mlml_barter/static/tests/tours/*.js"],
+    },
     "post_init_hook": "post_init_hook",
 }

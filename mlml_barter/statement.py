@@ -6,7 +6,8 @@ balance it leaves (the running balance), and ends on the closing balance, which 
 the opening balance plus every movement of the period.
 
 The CSV rendering is meant for a spreadsheet: ``;`` separated, amounts written
-plainly (``-1234.56``), dates in ISO format, a header row in the labels the
+plainly with the decimal point of the reader's language (``-1234.56``, or
+``-1234,56`` for a French spreadsheet), dates in ISO format, a header row in the labels the
 caller passes (translated by the Odoo layer), a first row for the opening
 balance and a last one for the closing balance.
 """
@@ -105,12 +106,16 @@ def build_statement(opening, movements, date_from=None, date_to=None, rounding=C
     )
 
 
-def plain_amount(value, rounding=CENT):
-    """``value`` as a spreadsheet reads it: ``-1234.56``, never ``-0.00`` or ``1E+3``."""
+def plain_amount(value, rounding=CENT, decimal_point="."):
+    """``value`` as a spreadsheet reads it: ``-1234.56``, never ``-0.00`` or ``1E+3``.
+
+    ``decimal_point`` is the one of the reader's language (``,`` in French):
+    a spreadsheet reads ``-1234.56`` as text where the decimal point is a comma.
+    """
     value = round_amount(value, rounding)
     if value == 0:
         value = abs(value)
-    return f"{value:f}"
+    return f"{value:f}".replace(".", decimal_point)
 
 
 def _date_cell(value):
@@ -124,19 +129,23 @@ def _text_cell(value):
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
-def statement_csv(statement, labels=None, rounding=CENT):
+def statement_csv(statement, labels=None, rounding=CENT, decimal_point="."):
     """Return ``statement`` as CSV text (encode it in UTF-8 to write it).
 
     ``labels`` maps the keys of :data:`LABELS` to the words of the user's
-    language; missing keys fall back to English.
+    language; missing keys fall back to English. ``decimal_point`` is the
+    one of the user's language; the cells stay ``;`` separated, which no
+    decimal point is.
     """
+    if decimal_point not in (".", ","):
+        raise RuleError("decimal_point_unsupported", decimal_point=decimal_point)
     labels = {**LABELS, **(labels or {})}
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";")
     writer.writerow([labels[column] for column in COLUMNS])
 
     def amount(value):
-        return plain_amount(value, rounding)
+        return plain_amount(value, rounding, decimal_point)
 
     writer.writerow(
         [_date_cell(statement.date_from), "", labels["opening"], "", "", amount(statement.opening)]
@@ -156,3 +165,39 @@ def statement_csv(statement, labels=None, rounding=CENT):
         [_date_cell(statement.date_to), "", labels["closing"], "", "", amount(statement.closing)]
     )
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class LineTerm:
+    """When a credit line was in force: from ``date_start`` until ``date_end``.
+
+    ``date_end`` is the first day it no longer applies (None while it does).
+    ``line`` is whatever the caller needs back (a record, an id).
+    """
+
+    line: object
+    date_start: object
+    date_end: object = None
+
+
+def line_in_force(terms, day):
+    """The LineTerm in force on ``day``, or None.
+
+    A line applies from its start date until its end; where two apply (a new
+    line approved before the old one was closed), the one started last wins.
+    """
+    applying = [
+        term
+        for term in terms
+        if term.date_start <= day and (term.date_end is None or term.date_end > day)
+    ]
+    return max(applying, key=lambda term: term.date_start, default=None)
+
+
+def line_changed(terms, date_from, date_to):
+    """Did a credit line start or end after ``date_from``, up to ``date_to``?"""
+    return any(
+        date_from < term.date_start <= date_to
+        or (term.date_end is not None and date_from < term.date_end <= date_to)
+        for term in terms
+    )

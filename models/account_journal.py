@@ -45,6 +45,15 @@ class AccountJournal(models.Model):
             )._mlml_use_the_barter_account()
         return result
 
+    def action_mlml_statement(self):
+        """The statement of the barter account this journal keeps."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mlml_barter.mlml_statement_wizard_action"
+        )
+        action["context"] = {"default_company_id": self.company_id.id}
+        return action
+
     def _fill_bank_cash_dashboard_data(self, dashboard_data):
         result = super()._fill_bank_cash_dashboard_data(dashboard_data)
         for journal in self.filtered(lambda j: j == j.company_id.mlml_journal_id):

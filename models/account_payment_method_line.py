@@ -5,6 +5,27 @@ from odoo.exceptions import ValidationError
 class AccountPaymentMethodLine(models.Model):
     _inherit = "account.payment.method.line"
 
+    @api.depends("journal_id", "payment_method_id.name")
+    @api.depends_context("hide_payment_journal_id", "lang")
+    def _compute_display_name(self):
+        """A barter line named as its method reads in the user's language.
+
+        The line keeps a copy of its method's name in the language of whoever
+        created the journal (often English, at install); while nobody renamed
+        it, the reader sees the method's name in their own language.
+        """
+        result = super()._compute_display_name()
+        for line in self.filtered(lambda line: line.code == "mlml" and line.name):
+            method = line.payment_method_id
+            translated = method.name
+            default_names = {
+                method.with_context(lang=code).name
+                for code, _name in self.env["res.lang"].get_installed()
+            }
+            if line.name != translated and line.name in default_names:
+                line.display_name = line.display_name.replace(line.name, translated, 1)
+        return result
+
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)

@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 
+# What res.company computes from the balance row.
+COMPANY_FIGURES = ["mlml_balance", "mlml_available_credit", "mlml_ceiling_room"]
+
 
 class MlmlBalance(models.Model):
     """The company's balance at the clearing house, kept up to date at each posting.
@@ -75,7 +78,7 @@ class MlmlBalance(models.Model):
             [amount, company.id],
         )
         after = float(cr.fetchone()[0])
-        self.invalidate_model(["balance"])
+        self._invalidate_figures(company)
         return after - amount, after
 
     @api.model
@@ -100,4 +103,15 @@ class MlmlBalance(models.Model):
                 """,
                 [company.id, ledger.get(company, 0.0)],
             )
+        self._invalidate_figures(companies)
+
+    @api.model
+    def _invalidate_figures(self, companies):
+        """Forget what was read of the rows moved by SQL, and what is computed from them.
+
+        The companies' balance, available credit and room under the ceiling are
+        read again at once in the same transaction, wherever they are shown.
+        """
         self.invalidate_model(["balance"])
+        companies.invalidate_recordset(COMPANY_FIGURES)
+        self.env["account.move"].invalidate_model(["mlml_available_credit"])

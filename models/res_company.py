@@ -123,6 +123,8 @@ class ResCompany(models.Model):
             company.mlml_credit_limit = line.credit_limit
             company.mlml_balance_ceiling = line.balance_ceiling
 
+    # The balance itself moves by SQL: mlml.balance invalidates these fields.
+    @api.depends("mlml_credit_limit", "mlml_balance_ceiling")
     def _compute_mlml_balance(self):
         balances = self.env["mlml.balance"]._balances(self)
         for company in self:

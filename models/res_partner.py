@@ -1,3 +1,5 @@
+from lxml import etree
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import formatLang
@@ -5,6 +7,13 @@ from odoo.tools.misc import formatLang
 from ..mlml_barter import membership
 from ..mlml_barter.amounts import RuleError, check_percent
 from .mlml_inputs import check_numbers
+
+# The views of the member directory: "New" there records a candidate member.
+MLML_DIRECTORY_VIEWS = (
+    "res_partner_view_kanban_mlml",
+    "res_partner_view_list_mlml",
+    "res_partner_view_form_mlml",
+)
 
 MEMBERSHIP_FIELDS = (
     "mlml_member_state",
@@ -338,11 +347,20 @@ class ResPartner(models.Model):
 
     @api.model
     def _mlml_check_transition(self, old, new, number, charter_date, partner=None):
+        labels = dict(self._fields["mlml_member_state"]._description_selection(self.env))
+        name = partner.display_name if partner else self.env._("This partner")
+        if new not in labels:
+            # A blank choice (a form's empty selection) or an unknown state.
+            raise ValidationError(
+                self.env._(
+                    "Choose the membership of %(member)s: one of %(states)s.",
+                    member=name,
+                    states=", ".join(f"“{label}”" for label in labels.values()),
+                )
+            )
         try:
             membership.check_transition(old, new, number, charter_date)
         except RuleError as error:
-            labels = dict(self._fields["mlml_member_state"]._description_selection(self.env))
-            name = partner.display_name if partner else self.env._("This partner")
             if error.code == "member_activation_incomplete":
                 missing = {
                     "member_number": self.env._("the member number"),
@@ -350,8 +368,8 @@ class ResPartner(models.Model):
                 }
                 raise ValidationError(
                     self.env._(
-                        "%(member)s cannot become an active member without %(missing)s: "
-                        "fill it in on the MLML tab, then activate.",
+                        "%(member)s cannot become an active member yet: fill in %(missing)s "
+                        "on the MLML tab, then activate the membership.",
                         member=name,
                         missing=self.env._(" and ").join(
                             missing[item] for item in error.params["missing"]
@@ -368,6 +386,26 @@ class ResPartner(models.Model):
                     allowed=", ".join(f"“{labels[s]}”" for s in error.params["allowed"]),
                 )
             ) from error
+
+    @api.model
+    def get_view(self, view_id=None, view_type="form", **options):
+        """The member directory offers "New" to the MLML managers only.
+
+        Its new partner is a candidate member, which only they may record: the
+        others would fill in a form they could not save.
+        """
+        result = super().get_view(view_id, view_type, **options)
+        directory = {
+            self.env["ir.model.data"]._xmlid_to_res_id(f"mlml_barter.{name}", False)
+            for name in MLML_DIRECTORY_VIEWS
+        }
+        if result.get("id") in directory and self.env.user.has_group(
+            "mlml_barter.group_mlml_manager"
+        ):
+            arch = etree.fromstring(result["arch"])
+            arch.set("create", "1")
+            result = dict(result, arch=etree.tostring(arch, encoding="unicode"))
+        return result
 
     def _mlml_may_trade(self):
         """May this partner trade in the barter currency today?

@@ -1,7 +1,9 @@
 from . import test_access
+from . import test_balance
 from . import test_credit_line
 from . import test_credit_line_race
 from . import test_currency
+from . import test_french_names
 from . import test_invoice_report
 from . import test_invoice_share
 from . import test_invoice_tours
@@ -11,5 +13,6 @@ from . import test_payment
 from . import test_payment_concurrency
 from . import test_security
 from . import test_settings
+from . import test_settings_tours
 from . import test_statement
 from . import test_tour

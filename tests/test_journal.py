@@ -1,6 +1,9 @@
+from lxml import etree
+
 from odoo.tests import tagged
 
 from .common import MlmlBarterCommon
+from .test_payment import MlmlPaymentCommon
 
 
 class BarterJournalCase:
@@ -79,3 +82,56 @@ class TestBarterJournalFrench(BarterJournalCase, MlmlBarterCommon):
         account = journal.default_account_id.with_company(company)
         self.assertEqual(account.with_context(lang="fr_FR").name, "Compte MLML")
         self.assertEqual(account.with_context(lang="en_US").name, "MLML Account")
+
+
+@tagged("post_install", "-at_install")
+class TestBarterJournalCard(MlmlPaymentCommon):
+    """The barter journal's card on the dashboard is the account at the clearing house."""
+
+    def card_arch(self):
+        view = self.env.ref("account.account_journal_dashboard_kanban_view")
+        arch = self.env["account.journal"].get_views([(view.id, "kanban")])["views"]["kanban"]
+        return etree.fromstring(arch["arch"])
+
+    def test_card_figures(self):
+        self.pay(800.0)
+        data = self.journal._get_journal_dashboard_data_batched()[self.journal.id]
+        self.assertTrue(data["mlml_is_barter"])
+        self.assertEqual(data["mlml_balance"], self.mlml.format(-800.0))
+        self.assertEqual(data["mlml_credit_limit"], self.mlml.format(1000.0))
+        self.assertEqual(data["mlml_available_credit"], self.mlml.format(200.0))
+        self.assertEqual(data["mlml_ceiling_room"], self.mlml.format(2800.0))
+        bank = self.company_data["default_journal_bank"]
+        self.assertNotIn("mlml_is_barter", bank._get_journal_dashboard_data_batched()[bank.id])
+
+    def test_card_is_not_a_bank_card(self):
+        arch = self.card_arch()
+        # No "Connect your bank" and no "Bank Setup" on the barter journal's card.
+        connect = arch.xpath("//span[contains(text(), 'Connect your bank')]")[0]
+        self.assertIn("!dashboard.mlml_is_barter", connect.get("t-if"))
+        setup = arch.xpath("//button[@name='action_configure_bank_journal']")[0]
+        self.assertIn("!dashboard.mlml_is_barter", setup.get("t-if"))
+        self.assertTrue(arch.xpath("//div[@name='mlml_what']"))
+        # The statement and the payments, from the card and from its menu.
+        buttons = arch.xpath(
+            "//div[@name='bank_cash_buttons']//t[@t-if='dashboard.mlml_is_barter']"
+        )
+        self.assertEqual(
+            [button.get("name") for button in buttons[0].iter("button")],
+            ["action_mlml_statement", "open_payments_action"],
+        )
+        self.assertTrue(arch.xpath("//a[@name='action_mlml_statement']"))
+        action = self.journal.action_mlml_statement()
+        self.assertEqual(action["res_model"], "mlml.statement.wizard")
+        self.assertEqual(action["target"], "new")
+        self.assertEqual(action["context"], {"default_company_id": self.env.company.id})
+
+    def test_card_shows_the_balance_once(self):
+        arch = self.card_arch()
+        odoo_balance = arch.xpath("//div[@id='dashboard_bank_cash_balance']/..")[0]
+        self.assertIn("!dashboard.mlml_is_barter", odoo_balance.get("t-if"))
+        rows = arch.xpath("//t[@t-if='dashboard.mlml_is_barter']/div[@class='row']/@name")
+        self.assertEqual(
+            rows,
+            ["mlml_balance", "mlml_credit_limit", "mlml_available_credit", "mlml_ceiling_room"],
+        )

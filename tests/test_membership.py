@@ -1,7 +1,9 @@
 from ast import literal_eval
 
+from lxml import etree
+
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import MlmlBarterCommon
 
@@ -51,18 +53,36 @@ class TestMembership(MlmlBarterCommon):
         candidate = self.create_member("Traiteur de Roubaix", state="candidate")
         with self.assert_refused(
             ValidationError,
-            "cannot become an active member without the member number and the date the "
-            "charter was signed",
+            "Traiteur de Roubaix cannot become an active member yet: fill in the member "
+            "number and the date the charter was signed on the MLML tab, then activate the "
+            "membership.",
         ):
             candidate.action_mlml_activate()
         candidate.mlml_member_number = "MLML-0103"
-        with self.assert_refused(ValidationError, "without the date the charter was signed"):
+        # No pronoun to agree with one field or two, masculine or feminine.
+        with self.assert_refused(
+            ValidationError, "yet: fill in the date the charter was signed on the MLML tab"
+        ):
             candidate.action_mlml_activate()
         self.assertEqual(candidate.mlml_member_state, "candidate")
         candidate.mlml_charter_date = "2026-03-01"
         candidate.action_mlml_activate()
         self.assertEqual(candidate.mlml_member_state, "active")
         self.assertTrue(candidate.mlml_join_date)
+
+    def test_blank_or_unknown_membership_refused_with_the_choices(self):
+        candidate = self.create_member("Traiteur de Roubaix", state="candidate")
+        for value in (False, "honorary"):
+            with (
+                self.subTest(value=value),
+                self.assert_refused(
+                    ValidationError,
+                    "Choose the membership of Traiteur de Roubaix: one of “Not a member”, "
+                    "“Candidate”, “Active”, “Suspended”, “Resigned”.",
+                ),
+            ):
+                candidate.write({"mlml_member_state": value})
+        self.assertEqual(candidate.mlml_member_state, "candidate")
 
     def test_state_changes_are_tracked_in_the_chatter(self):
         # Odoo tracks records created in an earlier transaction: end the setup's.
@@ -155,3 +175,61 @@ class TestMembership(MlmlBarterCommon):
         )
         action = self.member.action_mlml_matching_members()
         self.assertEqual(self.env["res.partner"].search(action["domain"]), printer)
+
+
+@tagged("post_install", "-at_install")
+class TestMemberDirectory(MlmlBarterCommon):
+    """Whoever sees "New" in the member directory can save what it creates."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesperson = cls.create_user("mlml_sales_directory", "account.group_account_invoice")
+        cls.manager = cls.create_user(
+            "mlml_manager_directory", "account.group_account_invoice,mlml_barter.group_mlml_manager"
+        )
+
+    def directory_views(self, user):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mlml_barter.res_partner_mlml_member_action"
+        )
+        views = [(view_id, mode) for view_id, mode in action["views"]]
+        result = self.env["res.partner"].with_user(user).get_views(views)["views"]
+        return {mode: etree.fromstring(result[mode]["arch"]) for _id, mode in views}
+
+    def test_salesperson_sees_no_new_button(self):
+        for mode, arch in self.directory_views(self.salesperson).items():
+            with self.subTest(mode=mode):
+                self.assertIn(arch.get("create"), ("0", "false", "False"))
+        # What "New" would have saved (the form sends the default state) is refused.
+        with self.assertRaises(AccessError):
+            self.env["res.partner"].with_user(self.salesperson).create(
+                {
+                    "name": "Candidat du commercial",
+                    "is_company": True,
+                    "mlml_member_state": "candidate",
+                }
+            )
+
+    def test_manager_adds_a_candidate_from_the_directory(self):
+        for mode, arch in self.directory_views(self.manager).items():
+            with self.subTest(mode=mode):
+                self.assertEqual(arch.get("create"), "1")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mlml_barter.res_partner_mlml_member_action"
+        )
+        context = literal_eval(action["context"])
+        form = Form(self.env["res.partner"].with_user(self.manager).with_context(**context))
+        form.name = "Candidat du gestionnaire"
+        partner = form.save()
+        self.assertRecordValues(partner, [{"is_company": True, "mlml_member_state": "candidate"}])
+
+    def test_member_list_reads_at_a_glance(self):
+        arch = self.directory_views(self.salesperson)["list"]
+        for name in ("mlml_offer_ids", "mlml_need_ids"):
+            field = arch.find(f".//field[@name='{name}']")
+            self.assertIn("color_field", field.get("options"))
+        for name in ("mlml_credit_limit", "mlml_balance_ceiling", "mlml_acceptance_rate"):
+            self.assertTrue(arch.find(f".//field[@name='{name}']").get("width"))
+        ceiling = arch.find(".//field[@name='mlml_balance_ceiling']")
+        self.assertEqual(ceiling.get("widget"), "mlml_ceiling")

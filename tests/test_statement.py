@@ -2,6 +2,8 @@ import csv
 import io
 from datetime import timedelta
 
+import openpyxl
+
 from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
@@ -19,6 +21,13 @@ class TestMlmlStatement(MlmlPaymentCommon):
         today = fields.Date.today()
         cls.date_from = today - timedelta(days=30)
         cls.date_to = today - timedelta(days=2)
+        # The company's line was granted before the period (a decided line's
+        # dates are locked: set in the database, as if approved back then).
+        cls.env.cr.execute(
+            "UPDATE mlml_credit_line SET date_start = %s WHERE id = %s",
+            [today - timedelta(days=60), cls.company_line.id],
+        )
+        cls.company_line.invalidate_recordset(["date_start"])
         # Before the period: paid 200.
         cls.before = cls.pay_on(200.0, "outbound", today - timedelta(days=40))
         # In the period: paid 800, received 2,500, paid the MLML part (300) of a bill.
@@ -101,6 +110,7 @@ class TestMlmlStatement(MlmlPaymentCommon):
         self.assertEqual(values["credit_line"], self.company_line)
         self.assertEqual(values["credit_limit"], 1000.0)
         self.assertEqual(values["balance_ceiling"], 2000.0)
+        self.assertFalse(values["credit_line_changed"])
         # Up to today, the statement closes on the balance at the clearing house.
         today = self.statement_wizard(date_to=fields.Date.today())._mlml_report_values()
         self.assertEqual(today["closing"], 1300.0)
@@ -131,9 +141,16 @@ class TestMlmlStatement(MlmlPaymentCommon):
         self.assertIn("Credit limit:", html)
         self.assertIn('<span class="oe_currency_value">2,000.00</span>', html)
         self.assertNotIn("no ceiling", html)
+        self.assertNotIn("changed during the period", html)
 
     def test_pdf_without_ceiling_and_without_movement(self):
-        self.create_line(self.env.company.partner_id, "approved", limit=500.0, ceiling=0.0)
+        self.create_line(
+            self.env.company.partner_id,
+            "approved",
+            limit=500.0,
+            ceiling=0.0,
+            date_start=self.date_to + timedelta(days=1),
+        )
         wizard = self.statement_wizard(
             date_from=self.date_to + timedelta(days=1), date_to=self.date_to + timedelta(days=1)
         )
@@ -143,6 +160,94 @@ class TestMlmlStatement(MlmlPaymentCommon):
         self.assertIn("No movement in this period.", html)
         # Opening and closing: 1,200.00.
         self.assertEqual(html.count('<span class="oe_currency_value">1,200.00</span>'), 2)
+
+    def test_credit_line_in_force_at_the_end_of_the_period(self):
+        today = fields.Date.today()
+        new_line = self.create_line(
+            self.env.company.partner_id,
+            "approved",
+            limit=1500.0,
+            ceiling=0.0,
+            date_start=today - timedelta(days=15),
+        )
+        self.assertEqual(self.company_line.state, "closed")
+        # Today the new line is in force; at the end of the period too, not at its start.
+        self.assertEqual(self.env.company.mlml_credit_limit, 1500.0)
+        values = self.statement_wizard()._mlml_report_values()
+        self.assertEqual(values["credit_line"], new_line)
+        self.assertEqual(values["credit_limit"], 1500.0)
+        self.assertEqual(values["balance_ceiling"], 0.0)
+        self.assertTrue(values["credit_line_changed"])
+        self.assertEqual(values["credit_line_at_start"], self.company_line)
+        self.assertEqual(values["credit_limit_at_start"], 1000.0)
+        self.assertEqual(values["balance_ceiling_at_start"], 2000.0)
+        wizard = self.statement_wizard()
+        html = self.env["ir.actions.report"]._render_qweb_html(REPORT, wizard.ids)[0].decode()
+        self.assertIn("The credit line changed during the period. At its start:", html)
+        self.assertIn('<span class="oe_currency_value">1,500.00</span>', html)
+        self.assertIn("Ceiling: no ceiling", html)
+        self.assertIn('<span class="oe_currency_value">1,000.00</span>', html)
+        # A period that starts after the change: the new line all along.
+        values = self.statement_wizard(date_from=today - timedelta(days=14))._mlml_report_values()
+        self.assertEqual(values["credit_line"], new_line)
+        self.assertFalse(values["credit_line_changed"])
+        # A period that ends before the change: the old line, closed since.
+        values = self.statement_wizard(date_to=today - timedelta(days=16))._mlml_report_values()
+        self.assertEqual(values["credit_line"], self.company_line)
+        self.assertEqual(values["credit_limit"], 1000.0)
+        self.assertFalse(values["credit_line_changed"])
+
+    def read_attachment(self, action):
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        url, query = action["url"].split("?")
+        self.assertEqual(query, "download=true")
+        return self.env["ir.attachment"].browse(int(url.rsplit("/", 1)[1]))
+
+    def test_csv_for_french_excel(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        wizard = self.statement_wizard().with_context(lang="fr_FR")
+        attachment = self.read_attachment(wizard.action_export_csv())
+        rows = list(csv.reader(io.StringIO(attachment.raw.decode("utf-8-sig")), delimiter=";"))
+        # Decimal commas, no thousands separator: French Excel reads numbers.
+        self.assertEqual(
+            [row[4:] for row in rows[1:]],
+            [
+                ["", "-200,00"],
+                ["-800,00", "-1000,00"],
+                ["2500,00", "1500,00"],
+                ["-300,00", "1200,00"],
+                ["", "1200,00"],
+            ],
+        )
+        closing = float(rows[-1][5].replace(",", "."))
+        self.assertEqual(closing, 1200.0)
+
+    def test_xlsx_export_reads_back_as_numbers_and_dates(self):
+        attachment = self.read_attachment(self.statement_wizard().action_export_xlsx())
+        self.assertEqual(
+            attachment.name,
+            f"MLML statement {self.date_from.isoformat()} to {self.date_to.isoformat()}.xlsx",
+        )
+        sheet = openpyxl.load_workbook(io.BytesIO(attachment.raw)).active
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        self.assertEqual(rows[0], ["Date", "Partner", "Reference", "Invoice", "Amount", "Balance"])
+        member = self.member.display_name
+        as_date = [row[0].date() for row in rows[1:]]
+        self.assertEqual(
+            as_date,
+            [self.date_from, self.paid.date, self.received.date, self.bill_payment.date]
+            + [self.date_to],
+        )
+        self.assertEqual(
+            [row[1:] for row in rows[1:]],
+            [
+                [None, "Opening balance", None, None, -200.0],
+                [member, self.paid.move_id.name, None, -800.0, -1000.0],
+                [member, self.received.move_id.name, None, 2500.0, 1500.0],
+                [member, self.bill_payment.move_id.name, self.bill.name, -300.0, 1200.0],
+                [None, "Closing balance", None, None, 1200.0],
+            ],
+        )
 
     def test_csv_export(self):
         wizard = self.statement_wizard()

@@ -1,8 +1,21 @@
+import io
+
+import xlsxwriter
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import format_date
 
-from ..mlml_barter.statement import Movement, build_statement, statement_csv
+from ..mlml_barter.credit_lines import CLOSED, KEPT
+from ..mlml_barter.statement import (
+    COLUMNS,
+    LineTerm,
+    Movement,
+    build_statement,
+    line_changed,
+    line_in_force,
+    statement_csv,
+)
 
 
 class MlmlStatementWizard(models.TransientModel):
@@ -59,9 +72,58 @@ class MlmlStatementWizard(models.TransientModel):
     def action_export_csv(self):
         self.ensure_one()
         statement = self._mlml_statement()
+        decimal_point = self.env["res.lang"]._get_data(code=self.env.lang).decimal_point or "."
         content = statement_csv(
-            statement, self._mlml_csv_labels(), rounding=self.currency_id.rounding
+            statement,
+            self._mlml_csv_labels(),
+            rounding=self.currency_id.rounding,
+            # A French spreadsheet reads "-800.00" as text, "-800,00" as a number.
+            decimal_point="," if decimal_point == "," else ".",
         )
+        # With a byte-order mark, spreadsheets read the accents right.
+        return self._mlml_download(content.encode("utf-8-sig"), "csv", "text/csv")
+
+    def action_export_xlsx(self):
+        """The statement as a spreadsheet: amounts as numbers, dates as dates."""
+        self.ensure_one()
+        statement = self._mlml_statement()
+        labels = self._mlml_csv_labels()
+        out = io.BytesIO()
+        book = xlsxwriter.Workbook(out, {"in_memory": True})
+        sheet = book.add_worksheet(self.currency_id.symbol[:31])
+        bold = book.add_format({"bold": True})
+        date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+        decimals = max(self.currency_id.decimal_places, 0)
+        amount_format = book.add_format(
+            {"num_format": "#,##0" + ("." + "0" * decimals if decimals else "")}
+        )
+        sheet.write_row(0, 0, [labels[column] for column in COLUMNS], bold)
+        rows = [(statement.date_from, "", labels["opening"], "", None, statement.opening)]
+        rows += [
+            (row.date, row.partner, row.reference, row.invoice, row.amount, row.balance)
+            for row in statement.rows
+        ]
+        rows.append((statement.date_to, "", labels["closing"], "", None, statement.closing))
+        for index, (day, partner, reference, invoice, amount, balance) in enumerate(rows, 1):
+            sheet.write_datetime(index, 0, fields.Datetime.to_datetime(day), date_format)
+            # write_string: a partner named "=…" stays a name, never a formula.
+            for column, text in ((1, partner), (2, reference), (3, invoice)):
+                if text:
+                    sheet.write_string(index, column, text)
+            if amount is not None:
+                sheet.write_number(index, 4, float(amount), amount_format)
+            sheet.write_number(index, 5, float(balance), amount_format)
+        sheet.set_column(0, 0, 12)
+        sheet.set_column(1, 3, 28)
+        sheet.set_column(4, 5, 14)
+        book.close()
+        return self._mlml_download(
+            out.getvalue(),
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+
+    def _mlml_download(self, raw, extension, mimetype):
         name = self.env._(
             "%(currency)s statement %(date_from)s to %(date_to)s",
             currency=self.currency_id.symbol,
@@ -70,10 +132,9 @@ class MlmlStatementWizard(models.TransientModel):
         )
         attachment = self.env["ir.attachment"].create(
             {
-                "name": f"{name}.csv",
-                # With a byte-order mark, spreadsheets read the accents right.
-                "raw": content.encode("utf-8-sig"),
-                "mimetype": "text/csv",
+                "name": f"{name}.{extension}",
+                "raw": raw,
+                "mimetype": mimetype,
                 "res_model": self._name,
                 "res_id": self.id,
             }
@@ -160,11 +221,45 @@ class MlmlStatementWizard(models.TransientModel):
             "closing": self.env._("Closing balance"),
         }
 
+    def _mlml_credit_line_terms(self):
+        """When each of the company's own credit lines was in force.
+
+        An approved line is in force from its start date; a closed one until
+        it was closed. A decided line no longer changes (its figures and dates
+        are locked), so its last change is its closing.
+        """
+        company = self.company_id
+        lines = (
+            self.env["mlml.credit.line"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", company.partner_id.id),
+                    ("company_id", "=", company.id),
+                    ("state", "in", list(KEPT)),
+                ],
+                order="date_start, id",
+            )
+        )
+        return [
+            LineTerm(
+                line=line,
+                date_start=line.date_start,
+                date_end=line.write_date.date() if line.state == CLOSED else None,
+            )
+            for line in lines
+        ]
+
     def _mlml_report_values(self):
-        """What the PDF shows: the statement in floats, and the credit line in force."""
+        """What the PDF shows: the statement in floats, and the credit line in force
+        at the end of the period (and at its start, when it changed in between)."""
         self.ensure_one()
         statement = self._mlml_statement()
-        company = self.company_id
+        terms = self._mlml_credit_line_terms()
+        at_end = line_in_force(terms, self.date_to)
+        at_start = line_in_force(terms, self.date_from)
+        line = at_end.line.sudo(False) if at_end else self.env["mlml.credit.line"]
+        line_at_start = at_start.line.sudo(False) if at_start else self.env["mlml.credit.line"]
         return {
             "currency": self.currency_id,
             "opening": float(statement.opening),
@@ -180,7 +275,11 @@ class MlmlStatementWizard(models.TransientModel):
                 }
                 for row in statement.rows
             ],
-            "credit_line": company.mlml_credit_line_id,
-            "credit_limit": company.mlml_credit_limit,
-            "balance_ceiling": company.mlml_balance_ceiling,
+            "credit_line": line,
+            "credit_limit": line.sudo().credit_limit,
+            "balance_ceiling": line.sudo().balance_ceiling,
+            "credit_line_changed": line_changed(terms, self.date_from, self.date_to),
+            "credit_line_at_start": line_at_start,
+            "credit_limit_at_start": line_at_start.sudo().credit_limit,
+            "balance_ceiling_at_start": line_at_start.sudo().balance_ceiling,
         }

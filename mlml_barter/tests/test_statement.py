@@ -12,8 +12,11 @@ from hypothesis import (
 from mlml_barter.amounts import RuleError
 from mlml_barter.statement import (
     LABELS,
+    LineTerm,
     Movement,
     build_statement,
+    line_changed,
+    line_in_force,
     plain_amount,
     statement_csv,
 )
@@ -198,3 +201,61 @@ def test_the_csv_parses_back_to_the_same_figures(opening, items):
         ]
         assert Decimal(written[4]) == row.amount
         assert Decimal(written[5]) == row.balance
+
+
+def test_csv_for_a_french_spreadsheet():
+    statement = build_statement(
+        Decimal("-1234.5"),
+        [Movement(date=START, partner="A", reference="P1", invoice="", amount=Decimal("0.25"))],
+        date_from=START,
+        date_to=END,
+    )
+    rows = parse(statement_csv(statement, decimal_point=","))
+    assert rows[1][-1] == "-1234,50"
+    assert rows[2][-2:] == ["0,25", "-1234,25"]
+    assert rows[3][-1] == "-1234,25"
+    # Read back as a French spreadsheet does.
+    assert Decimal(rows[3][-1].replace(",", ".")) == statement.closing
+
+
+def test_csv_refuses_a_decimal_point_that_would_break_the_cells():
+    statement = build_statement(0, [], date_from=START, date_to=END)
+    with pytest.raises(RuleError) as caught:
+        statement_csv(statement, decimal_point=";")
+    assert caught.value.code == "decimal_point_unsupported"
+
+
+@given(st.lists(money, max_size=10), st.sampled_from([".", ","]))
+def test_csv_amounts_read_back_in_either_language(amounts, point):
+    items = [Movement(date=START, partner="", reference="", invoice="", amount=a) for a in amounts]
+    statement = build_statement(0, items, date_from=START, date_to=END)
+    rows = parse(statement_csv(statement, decimal_point=point))
+    read = [Decimal(row[4].replace(",", ".")) for row in rows[2:-1]]
+    assert read == [row.amount for row in statement.rows]
+    assert Decimal(rows[-1][5].replace(",", ".")) == statement.closing
+
+
+JAN = date(2026, 1, 1)
+
+
+def test_line_in_force_at_each_date():
+    old = LineTerm("old", date(2025, 6, 1), date(2026, 3, 15))
+    new = LineTerm("new", date(2026, 3, 10))
+    terms = [old, new]
+    assert line_in_force(terms, date(2025, 5, 31)) is None
+    assert line_in_force(terms, date(2026, 3, 9)) is old
+    # Both apply from the 10th to the 14th: the one started last wins.
+    assert line_in_force(terms, date(2026, 3, 10)) is new
+    assert line_in_force(terms, date(2026, 3, 20)) is new
+    assert not line_changed(terms, date(2026, 1, 1), date(2026, 3, 9))
+    assert line_changed(terms, date(2026, 3, 1), date(2026, 3, 31))
+    assert line_changed(terms, date(2026, 3, 9), date(2026, 3, 10))
+    # A line starting on the first day of the period is the one in force all along.
+    assert not line_changed([new], date(2026, 3, 10), date(2026, 3, 31))
+
+
+def test_line_closed_without_successor():
+    closed = LineTerm("closed", JAN, date(2026, 2, 1))
+    assert line_in_force([closed], date(2026, 1, 31)) is closed
+    assert line_in_force([closed], date(2026, 2, 1)) is None
+    assert line_changed([closed], JAN, date(2026, 2, 28))
