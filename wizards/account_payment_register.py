@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
@@ -9,6 +9,8 @@ from ..mlml_barter.amounts import RuleError
 class AccountPaymentRegister(models.TransientModel):
     _inherit = "account.payment.register"
 
+    mlml_notice = fields.Char(string="MLML Notice", compute="_compute_mlml_notice")
+
     def _mlml_barter_journal(self):
         return bool(self.journal_id.currency_id.mlml_is_barter)
 
@@ -17,14 +19,42 @@ class AccountPaymentRegister(models.TransientModel):
         the cash residual in the others (the whole residual stays payable in cash)."""
         result = super()._get_total_amounts_to_pay(batch_results)
         moves = self.env["account.move"].union(*(batch["lines"].move_id for batch in batch_results))
-        if not any(moves.mapped("mlml_amount")):
-            return result
         if self._mlml_barter_journal():
+            # What is left of the MLML parts, also as the ground of any write-off:
+            # the barter journal never writes off the euro part.
             barter = sum(moves.mapped("mlml_residual"))
-            result.update(amount_by_default=barter, full_amount=barter)
-        else:
+            result.update(
+                amount_by_default=barter,
+                full_amount=barter,
+                amount_for_difference=barter,
+                full_amount_for_difference=barter,
+            )
+        elif any(moves.mapped("mlml_amount")):
             result["amount_by_default"] = sum(moves.mapped("mlml_cash_residual"))
         return result
+
+    @api.depends("journal_id", "line_ids")
+    def _compute_mlml_notice(self):
+        for wizard in self:
+            wizard.mlml_notice = wizard._mlml_notice()
+
+    def _mlml_notice(self):
+        """Paying in euros what still has an MLML part left: say so, and where to pay it."""
+        self.ensure_one()
+        if not self.journal_id or self._mlml_barter_journal():
+            return False
+        moves = self.line_ids.move_id
+        residual = sum(moves.mapped("mlml_residual"))
+        currency = moves.mlml_currency_id[:1]
+        if not currency or currency.is_zero(residual):
+            return False
+        return self.env._(
+            "%(residual)s of this amount is payable in MLML, through the journal "
+            "%(journal)s. Paid from %(bank)s, it is settled in euros.",
+            residual=formatLang(self.env, residual, currency_obj=currency),
+            journal=self.company_id.mlml_journal_id.display_name or "MLML",
+            bank=self.journal_id.display_name,
+        )
 
     def _create_payment_vals_from_batch(self, batch_result):
         values = super()._create_payment_vals_from_batch(batch_result)
