@@ -122,8 +122,8 @@ registry.category("web_tour.tours").add("mlml_barter_salesperson_mixed_invoice",
             trigger: ".o_form_view .o_breadcrumb .active:contains(/^[A-Z]+\\/\\d{4}\\/\\d+$/)",
         },
         {
-            content: "The parts are still there",
-            trigger: amountIs("mlml_amount", "500.00", true),
+            content: "The parts are still there, fixed once posted",
+            trigger: amountIs("mlml_amount", "500.00"),
         },
         {
             content: "Nothing is paid yet in MLML",
