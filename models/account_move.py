@@ -238,7 +238,12 @@ class AccountMove(models.Model):
 
     def _mlml_notice(self):
         self.ensure_one()
-        if self.move_type not in INVOICE_TYPES or not self.mlml_currency_id:
+        # Told while the part is being computed: a posted invoice keeps its own.
+        if (
+            self.move_type not in INVOICE_TYPES
+            or not self.mlml_currency_id
+            or self.state != "draft"
+        ):
             return False
 
         def fmt(value):
