@@ -36,6 +36,10 @@ class TestInvoiceScreens(MlmlInvoiceHttpCommon):
             move.action_post()
         return move
 
+    def save(self, shot, folder, name):
+        with open(os.path.join(folder, name), "wb") as file:
+            file.write(base64.b64decode(shot["data"]))
+
     def test_screens(self):
         folder = os.environ.get("MLML_SCREENS_DIR", "/tmp/mlml-screens")
         os.makedirs(folder, exist_ok=True)
@@ -71,8 +75,22 @@ class TestInvoiceScreens(MlmlInvoiceHttpCommon):
                         )
                         time.sleep(3)
                         shot = browser._websocket_request("Page.captureScreenshot", timeout=20)
-                        path = os.path.join(folder, f"{lang}-{width}-{name}.png")
-                        with open(path, "wb") as file:
-                            file.write(base64.b64decode(shot["data"]))
+                        self.save(shot, folder, f"{lang}-{width}-{name}.png")
+                    # Register Payment from a bank journal on the posted invoice
+                    move = documents["invoice-posted"]
+                    browser.navigate_to(
+                        f"{self.base_url()}/odoo/account.move/{move.id}", wait_stop=True
+                    )
+                    time.sleep(3)
+                    browser._websocket_request(
+                        "Runtime.evaluate",
+                        params={
+                            "expression": "document.querySelector("
+                            "'button[name=action_register_payment]').click()"
+                        },
+                    )
+                    time.sleep(3)
+                    shot = browser._websocket_request("Page.captureScreenshot", timeout=20)
+                    self.save(shot, folder, f"{lang}-{width}-register-payment.png")
                 finally:
                     browser.stop()
