@@ -291,3 +291,19 @@ class TestInvoiceBarterReconciliation(MlmlInvoiceCommon):
             invoice.with_user(self.billing).js_assign_outstanding_line(second.id)
         self.assertRecordValues(invoice, [{"mlml_paid": 300.0, "amount_residual": 900.0}])
         self.assertEqual(second.amount_residual, -300.0)
+
+    def test_one_grouped_mlml_payment_for_several_invoices_is_refused(self):
+        invoices = self.invoice() + self.invoice(amounts=[400.0])
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoices.ids)
+            .create({"journal_id": self.journal.id, "group_payment": True})
+        )
+        self.assertEqual(wizard.amount, 700.0)
+        with self.assert_refused(UserError, "untick Group Payments"):
+            wizard._create_payments()
+        self.assertEqual(invoices.mapped("payment_state"), ["not_paid", "not_paid"])
+        wizard.group_payment = False
+        payments = wizard._create_payments()
+        self.assertEqual(sorted(payments.mapped("amount")), [200.0, 500.0])
+        self.assertEqual(invoices.mapped("mlml_residual"), [0.0, 0.0])

@@ -89,6 +89,16 @@ class AccountPaymentRegister(models.TransientModel):
                 ) from error
         if not (self.can_edit_wizard and (len(self.line_ids) == 1 or self.group_payment)):
             return  # one payment per invoice, each of its MLML residual
+        if len(moves) > 1:
+            # One payment matched with several invoices would pay them in turn,
+            # the first beyond its MLML part.
+            raise UserError(
+                self.env._(
+                    "One MLML payment pays the MLML part of one invoice: untick Group "
+                    "Payments to pay %(invoices)s with one MLML payment each.",
+                    invoices=", ".join(moves.mapped("display_name")),
+                )
+            )
         residual = sum(moves.mapped("mlml_residual"))
         try:
             split.check_barter_payment(self.amount, residual)
