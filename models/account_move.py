@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter import split
@@ -216,6 +217,7 @@ class AccountMove(models.Model):
             except RuleError as error:
                 raise ValidationError(move._mlml_share_message(error)) from error
             move.mlml_share = float(share)
+            move.mlml_amount_typed = move.mlml_amount
 
     def _mlml_part_of_share(self, share):
         """The MLML part a share gives (within the cap), or None for a bad share."""
@@ -474,7 +476,20 @@ class AccountMove(models.Model):
             self._mlml_check_share_lock(vals)
         if "state" in vals:
             self._mlml_check_bounds(vals["state"])
-        return super().write(vals)
+        result = super().write(vals)
+        if {"invoice_line_ids", "line_ids"} & vals.keys():
+            self._mlml_follow_typed_part()
+        return result
+
+    def _mlml_follow_typed_part(self):
+        """Outside the form too, the share follows a typed MLML part that still fits."""
+        for move in self.filtered(lambda m: m.state == "draft" and m.mlml_amount_typed):
+            cap = move._mlml_cap()
+            if not split.fits(move.mlml_eligible_amount, move.mlml_amount_typed, cap):
+                continue
+            share = float(split.share_for(move.mlml_eligible_amount, move.mlml_amount_typed, cap))
+            if float_compare(share, move.mlml_share, precision_digits=6):
+                move.mlml_share = share
 
     def _mlml_check_computed_write(self, vals_list):
         """No figure computed from the lines and the payments is written by hand."""

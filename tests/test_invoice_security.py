@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
@@ -135,6 +136,17 @@ class TestInvoiceTyping(MlmlInvoiceCommon):
                 "amount 300.00\xa0€): it follows the share again.",
             )
         self.assertRecordValues(invoice, [{"mlml_share": 25.0, "mlml_amount": 75.0}])
+
+    def test_a_written_part_is_kept_when_the_lines_change(self):
+        invoice = self.invoice(post=False)
+        invoice.mlml_amount = 400.0
+        self.assertRecordValues(invoice, [{"mlml_share": 40.0, "mlml_amount_typed": 400.0}])
+        line = invoice.invoice_line_ids
+        invoice.write({"invoice_line_ids": [Command.update(line.id, {"price_unit": 1600.0})]})
+        self.assertRecordValues(
+            invoice,
+            [{"mlml_eligible_amount": 1600.0, "mlml_amount": 400.0, "mlml_share": 25.0}],
+        )
 
     def test_a_typed_share_drives_the_part_again(self):
         invoice = self.invoice(post=False)
