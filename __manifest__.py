@@ -27,6 +27,7 @@
         "wizards/mlml_company_settings_views.xml",
         "views/account_payment_views.xml",
         "views/account_move_views.xml",
+        "wizards/account_payment_register_views.xml",
         "views/product_template_views.xml",
         "views/account_journal_dashboard_views.xml",
         "views/mlml_menus.xml",

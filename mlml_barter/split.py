@@ -80,3 +80,51 @@ def check_barter_payment(amount, barter_residual):
         raise RuleError("no_barter_part_left")
     if amount > barter_residual:
         raise RuleError("barter_payment_above_residual", amount=amount, residual=barter_residual)
+
+
+def is_capped(eligible, share, cap=0, rounding=CENT):
+    """Tell whether the cap, not the share, sets the barter part."""
+    eligible = to_decimal(eligible)
+    if eligible < 0:
+        return False
+    cap = to_decimal(cap)
+    asked = round_amount(eligible * check_percent(share) / HUNDRED, rounding)
+    return cap > 0 and asked > cap
+
+
+def fits(eligible, amount, cap=0):
+    """Tell whether a barter part typed by hand still fits the invoice."""
+    try:
+        share_for(eligible, amount, cap)
+    except RuleError:
+        return False
+    return True
+
+
+def barter_moved(reconciled, barter_moved_by_payment, payment_counterpart, rounding=CENT):
+    """What of ``reconciled`` moved through the barter account.
+
+    A barter payment may carry a write-off: its counterpart (what it settles)
+    is then more than what moved at the clearing house. An amount reconciled
+    with it counts as paid in the barter currency in the proportion of the
+    payment's barter movement to its counterpart.
+    """
+    reconciled = to_decimal(reconciled)
+    moved = abs(to_decimal(barter_moved_by_payment))
+    counterpart = abs(to_decimal(payment_counterpart))
+    if not counterpart or moved >= counterpart:
+        return reconciled
+    return round_amount(reconciled * moved / counterpart, rounding)
+
+
+def check_barter_settlement(settled, barter):
+    """Refuse barter-currency payments that settle more than the barter part.
+
+    Whatever path reconciles them with an invoice (Register Payment, the
+    outstanding payments of the invoice, the reconciliation of journal items),
+    barter-currency payments pay the barter part of the invoice and no more.
+    """
+    settled = to_decimal(settled)
+    barter = to_decimal(barter)
+    if settled > barter:
+        raise RuleError("barter_settled_above_part", settled=settled, barter=barter)

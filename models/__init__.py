@@ -9,6 +9,8 @@ from . import res_partner
 from . import account_chart_template
 from . import account_journal
 from . import account_move
+from . import account_move_send
+from . import account_partial_reconcile
 from . import account_payment
 from . import account_payment_method
 from . import account_payment_method_line

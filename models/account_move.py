@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter import split
@@ -11,7 +12,7 @@ from .mlml_bounds_grant import BoundsNote, grant_in, notes_in
 from .mlml_inputs import check_numbers
 
 INVOICE_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
-MLML_SHARE_FIELDS = ("mlml_share", "mlml_amount")
+MLML_SHARE_FIELDS = ("mlml_share", "mlml_amount", "mlml_amount_typed")
 
 
 class AccountMove(models.Model):
@@ -50,6 +51,7 @@ class AccountMove(models.Model):
         readonly=False,
         precompute=True,
         copy=True,
+        tracking=True,
         help="The percent of the eligible untaxed amount payable in the barter "
         "currency. VAT is always paid in euros.",
     )
@@ -59,8 +61,22 @@ class AccountMove(models.Model):
         inverse="_inverse_mlml_amount",
         store=True,
         readonly=False,
+        currency_field="mlml_currency_id",
+        tracking=True,
         help="The part of the invoice payable in the barter currency, 1 for 1. Enter an "
         "amount and the share follows.",
+    )
+    mlml_amount_typed = fields.Monetary(
+        string="MLML Part Entered",
+        currency_field="mlml_currency_id",
+        copy=False,
+        help="The MLML part entered by hand: it is kept when the lines change as long as "
+        "it fits. 0: the part follows the share.",
+    )
+    mlml_notice = fields.Char(
+        string="MLML Notice",
+        compute="_compute_mlml_notice",
+        help="Why the MLML part is not the share of the eligible amount.",
     )
     mlml_cash_amount = fields.Monetary(
         string="Cash Part",
@@ -71,12 +87,14 @@ class AccountMove(models.Model):
     mlml_paid = fields.Monetary(
         string="Paid in MLML",
         compute="_compute_mlml_paid",
-        help="The barter-currency payments reconciled with the invoice.",
+        currency_field="mlml_currency_id",
+        help="What moved through the barter account to pay the invoice (write-offs left out).",
     )
     mlml_residual = fields.Monetary(
         string="MLML Residual",
         compute="_compute_mlml_residual",
         store=True,
+        currency_field="mlml_currency_id",
         help="What remains to pay of the MLML part.",
     )
     mlml_cash_residual = fields.Monetary(
@@ -118,14 +136,14 @@ class AccountMove(models.Model):
         if self.partner_id and not self.partner_id._mlml_may_trade():
             return self.env._(
                 "%(partner)s is not an active member of the network: it trades in euros only.",
-                partner=self.commercial_partner_id.display_name,
+                partner=self.commercial_partner_id.name,
             )
         return False
 
     @api.depends(
         "invoice_line_ids.price_subtotal",
         "invoice_line_ids.display_type",
-        "invoice_line_ids.product_id.mlml_excluded",
+        "invoice_line_ids.product_id",
     )
     def _compute_mlml_eligible_amount(self):
         for move in self:
@@ -146,17 +164,26 @@ class AccountMove(models.Model):
             else:
                 move.mlml_share = move.commercial_partner_id.mlml_acceptance_rate
 
-    @api.depends(
-        "mlml_share", "mlml_eligible_amount", "amount_total", "company_id.mlml_invoice_cap"
-    )
+    @api.depends("mlml_share", "mlml_eligible_amount", "amount_total", "mlml_amount_typed")
     def _compute_mlml_amount(self):
+        """The share of the eligible amount, within the cap.
+
+        The cap and the products' exclusion are read when the part is computed:
+        changing them later does not rewrite the MLML part of posted invoices.
+        A part entered by hand is kept as long as it fits.
+        """
         for move in self:
+            cap = move._mlml_cap()
+            typed = move.mlml_amount_typed
+            if typed and split.fits(move.mlml_eligible_amount, typed, cap):
+                move.mlml_amount = typed
+                continue
             try:
                 parts = split.split_invoice(
                     move._mlml_total(),
                     move.mlml_eligible_amount,
                     move.mlml_share,
-                    move._mlml_cap(),
+                    cap,
                     move.currency_id.rounding or 0.01,
                 )
             except RuleError:
@@ -183,6 +210,10 @@ class AccountMove(models.Model):
 
     def _inverse_mlml_amount(self):
         for move in self:
+            if move._mlml_part_of_share(move.mlml_share) == move.currency_id.round(
+                move.mlml_amount
+            ):
+                continue  # the share asked gives this part (the cap may set it)
             try:
                 share = split.share_for(
                     move.mlml_eligible_amount, move.mlml_amount, move._mlml_cap()
@@ -190,6 +221,109 @@ class AccountMove(models.Model):
             except RuleError as error:
                 raise ValidationError(move._mlml_share_message(error)) from error
             move.mlml_share = float(share)
+            move.mlml_amount_typed = move.mlml_amount
+
+    def _mlml_part_of_share(self, share):
+        """The MLML part a share gives (within the cap), or None for a bad share."""
+        self.ensure_one()
+        try:
+            part = split.barter_part(
+                self.mlml_eligible_amount,
+                share,
+                self._mlml_cap(),
+                self.currency_id.rounding or 0.01,
+            )
+        except RuleError:
+            return None
+        return float(part)
+
+    @api.depends("mlml_share", "mlml_amount", "mlml_amount_typed", "mlml_eligible_amount")
+    def _compute_mlml_notice(self):
+        for move in self:
+            move.mlml_notice = move._mlml_notice()
+
+    def _mlml_notice(self):
+        self.ensure_one()
+        # Told while the part is being computed: a posted invoice keeps its own.
+        if (
+            self.move_type not in INVOICE_TYPES
+            or not self.mlml_currency_id
+            or self.state != "draft"
+        ):
+            return False
+
+        def fmt(value):
+            return formatLang(self.env, value, currency_obj=self.mlml_currency_id)
+
+        cap = self._mlml_cap()
+        typed = self.mlml_amount_typed
+        if typed and not split.fits(self.mlml_eligible_amount, typed, cap):
+            return self.env._(
+                "The MLML part entered (%(typed)s) no longer fits this invoice (eligible "
+                "amount %(eligible)s): it follows the share again.",
+                typed=fmt(typed),
+                eligible=formatLang(
+                    self.env, self.mlml_eligible_amount, currency_obj=self.currency_id
+                ),
+            )
+        try:
+            capped = split.is_capped(self.mlml_eligible_amount, self.mlml_share, cap)
+        except RuleError:
+            return False
+        if capped:
+            return self.env._(
+                "Capped: a share of %(share)s %% would give %(asked)s; the company's cap "
+                "per invoice limits the MLML part to %(cap)s.",
+                share=formatLang(self.env, self.mlml_share),
+                asked=fmt(self.mlml_eligible_amount * self.mlml_share / 100.0),
+                cap=fmt(cap),
+            )
+        return False
+
+    @api.onchange("mlml_amount")
+    def _onchange_mlml_amount(self):
+        """The share follows a typed MLML part at once; the part is kept as typed."""
+        for move in self:
+            if (
+                move.currency_id.compare_amounts(
+                    move.mlml_amount, move._mlml_part_of_share(move.mlml_share) or 0.0
+                )
+                == 0
+            ):
+                continue
+            try:
+                share = split.share_for(
+                    move.mlml_eligible_amount, move.mlml_amount, move._mlml_cap()
+                )
+            except RuleError as error:
+                return {
+                    "warning": {
+                        "title": self.env._("MLML part"),
+                        "message": move._mlml_share_message(error),
+                    }
+                }
+            move.mlml_amount_typed = move.mlml_amount
+            move.mlml_share = float(share)
+        return None
+
+    @api.onchange("invoice_line_ids")
+    def _onchange_mlml_lines(self):
+        """A typed MLML part stays when the lines change, the share follows it."""
+        for move in self:
+            typed = move.mlml_amount_typed
+            if typed and split.fits(move.mlml_eligible_amount, typed, move._mlml_cap()):
+                move.mlml_share = float(
+                    split.share_for(move.mlml_eligible_amount, typed, move._mlml_cap())
+                )
+
+    @api.onchange("mlml_share")
+    def _onchange_mlml_share(self):
+        """A typed share drives the part again."""
+        for move in self:
+            if move.mlml_amount_typed and move._mlml_part_of_share(
+                move.mlml_share
+            ) != move.currency_id.round(move.mlml_amount_typed):
+                move.mlml_amount_typed = 0.0
 
     def _mlml_cap(self):
         """The company's cap per invoice applies to what it sells."""
@@ -199,26 +333,84 @@ class AccountMove(models.Model):
     @api.depends("line_ids.matched_debit_ids.amount", "line_ids.matched_credit_ids.amount")
     def _compute_mlml_paid(self):
         for move in self:
-            terms = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
-            partials = terms.matched_debit_ids + terms.matched_credit_ids
-            move.mlml_paid = sum(
-                partial.amount
-                for partial in partials
-                if (
-                    partial.debit_move_id + partial.credit_move_id - terms
-                ).currency_id.mlml_is_barter
-            )
+            move.mlml_paid = move._mlml_barter_settlement()[1]
 
-    @api.depends("mlml_amount", "mlml_paid", "amount_residual", "state")
+    def _mlml_barter_settlement(self):
+        """What barter-currency payments settled of the invoice, and what of it
+        moved through the barter account: (settled, moved).
+
+        A write-off carried by a barter payment settles the MLML part without
+        moving anything at the clearing house.
+        """
+        self.ensure_one()
+        terms = self.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        rounding = self.currency_id.rounding or 0.01
+        settled = moved = 0.0
+        for partial in terms.matched_debit_ids | terms.matched_credit_ids:
+            counterpart = (partial.debit_move_id | partial.credit_move_id) - terms
+            if not any(counterpart.currency_id.mapped("mlml_is_barter")):
+                continue
+            barter = sum(
+                counterpart.move_id.line_ids.filtered(
+                    lambda line: line.account_id.currency_id.mlml_is_barter
+                ).mapped("balance")
+            )
+            settled += partial.amount
+            moved += float(
+                split.barter_moved(
+                    partial.amount, barter, sum(counterpart.mapped("balance")), rounding
+                )
+            )
+        return self.currency_id.round(settled), self.currency_id.round(moved)
+
+    @api.depends(
+        "mlml_amount",
+        "amount_residual",
+        "state",
+        "line_ids.matched_debit_ids.amount",
+        "line_ids.matched_credit_ids.amount",
+    )
     def _compute_mlml_residual(self):
         for move in self:
             if move.state == "posted":
                 residual = move.amount_residual
             else:
                 residual = move.amount_total
-            barter, cash = split.residuals(move.mlml_amount, move.mlml_paid, residual)
+            settled = move._mlml_barter_settlement()[0]
+            barter, cash = split.residuals(move.mlml_amount, settled, residual)
             move.mlml_residual = float(barter)
             move.mlml_cash_residual = float(cash)
+
+    def _mlml_check_barter_settlement(self, partials):
+        """Barter-currency payments pay the MLML part of an invoice and no more,
+        whatever reconciles them with it (``partials``: the new matchings)."""
+        for move in self.filtered(lambda m: m.move_type in INVOICE_TYPES):
+            settled = move._mlml_barter_settlement()[0]
+            try:
+                split.check_barter_settlement(settled, move.currency_id.round(move.mlml_amount))
+            except RuleError as error:
+                terms = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
+                new = partials.filtered(
+                    lambda p, terms=terms: (p.debit_move_id | p.credit_move_id) & terms
+                )
+                payments = (new.debit_move_id | new.credit_move_id).move_id - move
+                before = settled - sum(new.mapped("amount"))
+                left = max(move.mlml_amount - before, 0.0)
+                currency = move.mlml_currency_id
+                raise UserError(
+                    self.env._(
+                        "%(payments)s would pay %(settled)s of %(invoice)s in MLML, more than "
+                        "its MLML part (%(part)s, of which %(left)s is left to pay): an MLML "
+                        "payment pays the MLML part and no more. Match it with another "
+                        "invoice, or pay at most %(left)s of this one in MLML and the rest "
+                        "in euros.",
+                        payments=", ".join(payments.mapped("display_name")),
+                        settled=formatLang(self.env, settled, currency_obj=currency),
+                        invoice=move.display_name,
+                        part=formatLang(self.env, move.mlml_amount, currency_obj=currency),
+                        left=formatLang(self.env, left, currency_obj=currency),
+                    )
+                ) from error
 
     @api.constrains("mlml_share", "mlml_amount", "partner_id", "currency_id")
     def _check_mlml_share(self):
@@ -249,7 +441,10 @@ class AccountMove(models.Model):
 
     def _mlml_share_message(self, error):
         params = error.params
-        fmt = lambda value: formatLang(self.env, float(value), currency_obj=self.currency_id)
+
+        def fmt(value):
+            return formatLang(self.env, float(value), currency_obj=self.mlml_currency_id)
+
         if error.code == "barter_part_negative":
             return self.env._(
                 "The MLML part of %(invoice)s cannot be negative (%(amount)s).",
@@ -267,34 +462,96 @@ class AccountMove(models.Model):
         return self.env._(
             "The MLML part of %(invoice)s (%(amount)s) is above its eligible untaxed amount "
             "(%(eligible)s): VAT and excluded products are paid in euros. Enter at most "
-            "%(eligible)s.",
+            "%(most)s.",
             invoice=self.display_name,
             amount=fmt(params["amount"]),
-            eligible=fmt(params["eligible"]),
+            eligible=formatLang(self.env, float(params["eligible"]), currency_obj=self.currency_id),
+            most=fmt(params["eligible"]),
         )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._mlml_check_computed_write(vals_list)
+        return super().create(vals_list)
 
     def write(self, vals):
         check_numbers(self, [vals], MLML_SHARE_FIELDS)
+        self._mlml_check_computed_write([vals])
         if MLML_SHARE_FIELDS & vals.keys():
-            for move in self.filtered("mlml_paid"):
-                if any(
-                    not move.currency_id.is_zero(move[name] - vals[name])
-                    for name in MLML_SHARE_FIELDS
-                    if name in vals
-                ):
-                    raise UserError(
-                        self.env._(
-                            "%(invoice)s is already paid in part in MLML (%(paid)s): its MLML "
-                            "share no longer changes. Unreconcile the MLML payment first.",
-                            invoice=move.display_name,
-                            paid=formatLang(
-                                self.env, move.mlml_paid, currency_obj=move.currency_id
-                            ),
-                        )
-                    )
+            self._mlml_check_share_lock(vals)
         if "state" in vals:
             self._mlml_check_bounds(vals["state"])
-        return super().write(vals)
+        result = super().write(vals)
+        if {"invoice_line_ids", "line_ids"} & vals.keys():
+            self._mlml_follow_typed_part()
+        return result
+
+    def _mlml_follow_typed_part(self):
+        """Outside the form too, the share follows a typed MLML part that still fits."""
+        for move in self.filtered(lambda m: m.state == "draft" and m.mlml_amount_typed):
+            cap = move._mlml_cap()
+            if not split.fits(move.mlml_eligible_amount, move.mlml_amount_typed, cap):
+                continue
+            share = float(split.share_for(move.mlml_eligible_amount, move.mlml_amount_typed, cap))
+            if float_compare(share, move.mlml_share, precision_digits=6):
+                move.mlml_share = share
+
+    def _mlml_check_computed_write(self, vals_list):
+        """No figure computed from the lines and the payments is written by hand."""
+        names = {
+            name
+            for vals in vals_list
+            for name in vals
+            if name.startswith("mlml_")
+            and name in self._fields
+            and self._fields[name].readonly
+            and (self._fields[name].compute or self._fields[name].related)
+        }
+        if names:
+            raise UserError(
+                self.env._(
+                    "%(fields)s: computed from the invoice's lines, share and payments, "
+                    "never written by hand. Change the lines, the share or the MLML part "
+                    "instead.",
+                    fields=", ".join(
+                        sorted(self._fields[name]._description_string(self.env) for name in names)
+                    ),
+                )
+            )
+
+    def _mlml_check_share_lock(self, vals):
+        """The share of a posted invoice changes only after resetting it to draft,
+        and never once a barter payment is matched with it."""
+        for move in self.filtered(lambda m: m.move_type in INVOICE_TYPES):
+            if not any(
+                not move.currency_id.is_zero(move[name] - vals[name])
+                for name in MLML_SHARE_FIELDS
+                if name in vals
+            ):
+                continue
+            settled = move._mlml_barter_settlement()[0]
+            if settled:
+                raise UserError(
+                    self.env._(
+                        "%(invoice)s is already paid in part in MLML (%(paid)s): its MLML "
+                        "share no longer changes. Unreconcile the MLML payment first.",
+                        invoice=move.display_name,
+                        paid=formatLang(self.env, settled, currency_obj=move.mlml_currency_id),
+                    )
+                )
+            if move.state == "posted":
+                raise UserError(
+                    self.env._(
+                        "%(invoice)s is posted: its MLML share (%(share)s %%) and MLML part "
+                        "(%(part)s) are those the customer received. Reset it to draft to "
+                        "change them.",
+                        invoice=move.display_name,
+                        share=formatLang(self.env, move.mlml_share),
+                        part=formatLang(
+                            self.env, move.mlml_amount, currency_obj=move.mlml_currency_id
+                        ),
+                    )
+                )
 
     def _mlml_check_bounds(self, new_state):
         """Check the barter balance of each company against its credit line.

@@ -163,3 +163,14 @@ class AccountPayment(models.Model):
                         payment=payment.display_name,
                     )
                 )
+
+    def _compute_state(self):
+        """A barter payment is final when made: the clearing house's ledger moved.
+
+        Its liquidity line is on the barter account itself, which no statement
+        line will ever match: it is paid at once, not "in process".
+        """
+        super()._compute_state()
+        for payment in self:
+            if payment.state == "in_process" and payment.journal_id.currency_id.mlml_is_barter:
+                payment.state = "paid"

@@ -5,6 +5,9 @@ from . import test_credit_line_race
 from . import test_currency
 from . import test_french_names
 from . import test_invoice_report
+from . import test_invoice_rpc
+from . import test_invoice_screens
+from . import test_invoice_security
 from . import test_invoice_share
 from . import test_invoice_tours
 from . import test_journal

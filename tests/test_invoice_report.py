@@ -132,3 +132,18 @@ class TestInvoiceReport(MlmlPaymentCommon):
         text = self.render(invoice)
         self.assertIn("Amount to pay in euros: 0.00 €", text)
         self.assertNotIn("Scan this QR Code", text)
+
+    def test_the_invoice_email_tells_both_parts(self):
+        invoice = self.invoice()
+        template = self.env.ref("account.email_template_edi_invoice")
+        body = self.env["account.move.send"]._get_default_mail_body(invoice, template, "en_US")
+        text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", str(body))))
+        self.assertIn(
+            "Of this amount, 500.00 MLML is payable in MLML, by compensation at the clearing "
+            "house, and 700.00 € in euros.",
+            text.replace("\xa0", " "),
+        )
+        self.env.company.mlml_default_share = 0.0
+        other = self.invoice()
+        body = self.env["account.move.send"]._get_default_mail_body(other, template, "en_US")
+        self.assertNotIn("payable in MLML", str(body))

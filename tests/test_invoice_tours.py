@@ -2,9 +2,8 @@ from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
-@tagged("post_install", "-at_install")
-class TestMlmlInvoiceTours(HttpCase):
-    """A salesperson issues a mixed invoice, an accountant registers its MLML part."""
+class MlmlInvoiceHttpCommon(HttpCase):
+    """The company and a customer active members, a 50 % share, a product of 1,000."""
 
     @classmethod
     def setUpClass(cls):
@@ -57,6 +56,11 @@ class TestMlmlInvoiceTours(HttpCase):
             company_id=company.id,
             company_ids=[Command.set(company.ids)],
         )
+
+
+@tagged("post_install", "-at_install")
+class TestMlmlInvoiceTours(MlmlInvoiceHttpCommon):
+    """A salesperson issues a mixed invoice, an accountant registers its MLML part."""
 
     def setUp(self):
         super().setUp()
@@ -152,9 +156,8 @@ class TestMlmlInvoiceTours(HttpCase):
             ],
         )
         self.assertEqual(payment.move_id.state, "posted")
-        # Odoo 18.0 keeps a payment of a partly paid invoice "in process" until a
-        # statement line of the barter journal matches it.
-        self.assertIn(payment.state, ("in_process", "paid"))
+        # Final at once: the clearing house's ledger moved.
+        self.assertRecordValues(payment, [{"state": "paid", "is_matched": True}])
         self.assertEqual(payment.create_uid, admin)
         self.assertIn(invoice, payment.reconciled_invoice_ids)
         self.assertRecordValues(
@@ -170,3 +173,42 @@ class TestMlmlInvoiceTours(HttpCase):
             ],
         )
         self.assertEqual(self.company.mlml_balance, 500.0)
+
+
+@tagged("post_install", "-at_install")
+class TestMlmlInvoiceFormFrench(MlmlInvoiceHttpCommon):
+    """The MLML group reads in French, fully, at the widths accountants use."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.salesperson.lang = "fr_FR"
+        cls.company.mlml_default_share = 30.0
+        cls.invoice = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": cls.customer.id,
+                "invoice_line_ids": [Command.create({"product_id": cls.product.id})],
+            }
+        )
+
+    def assert_split(self):
+        self.assertRecordValues(
+            self.invoice,
+            [{"mlml_share": 30.0, "mlml_amount": 300.0, "mlml_cash_amount": 900.0}],
+        )
+
+    def test_draft_and_posted_invoice_in_french_at_three_widths(self):
+        self.assert_split()
+        url = f"/odoo/action-account.action_move_out_invoice_type/{self.invoice.id}"
+        for width in (1280, 1440, 1920):
+            with self.subTest(width=width):
+                self.browser_size = f"{width},900"
+                self.start_tour(url, "mlml_barter_invoice_form_fr_draft", login="mlml_salesperson")
+                self.assert_split()  # the typed 250 was discarded
+        self.invoice.action_post()
+        for width in (1280, 1440, 1920):
+            with self.subTest(width=width):
+                self.browser_size = f"{width},900"
+                self.start_tour(url, "mlml_barter_invoice_form_fr_posted", login="mlml_salesperson")

@@ -10,6 +10,8 @@ from ..models.mlml_bounds_grant import BoundsGrant, BoundsNotes
 class AccountPaymentRegister(models.TransientModel):
     _inherit = "account.payment.register"
 
+    mlml_notice = fields.Char(string="MLML Notice", compute="_compute_mlml_notice")
+
     mlml_may_force = fields.Boolean(compute="_compute_mlml_may_force")
     mlml_bounds_reason = fields.Text(
         string="Reason to Force",
@@ -62,14 +64,42 @@ class AccountPaymentRegister(models.TransientModel):
         the cash residual in the others (the whole residual stays payable in cash)."""
         result = super()._get_total_amounts_to_pay(batch_results)
         moves = self.env["account.move"].union(*(batch["lines"].move_id for batch in batch_results))
-        if not any(moves.mapped("mlml_amount")):
-            return result
         if self._mlml_barter_journal():
+            # What is left of the MLML parts, also as the ground of any write-off:
+            # the barter journal never writes off the euro part.
             barter = sum(moves.mapped("mlml_residual"))
-            result.update(amount_by_default=barter, full_amount=barter)
-        else:
+            result.update(
+                amount_by_default=barter,
+                full_amount=barter,
+                amount_for_difference=barter,
+                full_amount_for_difference=barter,
+            )
+        elif any(moves.mapped("mlml_amount")):
             result["amount_by_default"] = sum(moves.mapped("mlml_cash_residual"))
         return result
+
+    @api.depends("journal_id", "line_ids")
+    def _compute_mlml_notice(self):
+        for wizard in self:
+            wizard.mlml_notice = wizard._mlml_notice()
+
+    def _mlml_notice(self):
+        """Paying in euros what still has an MLML part left: say so, and where to pay it."""
+        self.ensure_one()
+        if not self.journal_id or self._mlml_barter_journal():
+            return False
+        moves = self.line_ids.move_id
+        residual = sum(moves.mapped("mlml_residual"))
+        currency = moves.mlml_currency_id[:1]
+        if not currency or currency.is_zero(residual):
+            return False
+        return self.env._(
+            "%(residual)s of this amount is payable in MLML, through the journal "
+            "%(journal)s. Paid from %(bank)s, it is settled in euros.",
+            residual=formatLang(self.env, residual, currency_obj=currency),
+            journal=self.company_id.mlml_journal_id.display_name or "MLML",
+            bank=self.journal_id.display_name,
+        )
 
     def _create_payment_vals_from_batch(self, batch_result):
         values = super()._create_payment_vals_from_batch(batch_result)
@@ -104,6 +134,16 @@ class AccountPaymentRegister(models.TransientModel):
                 ) from error
         if not (self.can_edit_wizard and (len(self.line_ids) == 1 or self.group_payment)):
             return  # one payment per invoice, each of its MLML residual
+        if len(moves) > 1:
+            # One payment matched with several invoices would pay them in turn,
+            # the first beyond its MLML part.
+            raise UserError(
+                self.env._(
+                    "One MLML payment pays the MLML part of one invoice: untick Group "
+                    "Payments to pay %(invoices)s with one MLML payment each.",
+                    invoices=", ".join(moves.mapped("display_name")),
+                )
+            )
         residual = sum(moves.mapped("mlml_residual"))
         try:
             split.check_barter_payment(self.amount, residual)

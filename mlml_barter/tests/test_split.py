@@ -9,8 +9,12 @@ from hypothesis import (
 
 from mlml_barter.amounts import RuleError
 from mlml_barter.split import (
+    barter_moved,
     barter_part,
     check_barter_payment,
+    check_barter_settlement,
+    fits,
+    is_capped,
     residuals,
     share_for,
     split_invoice,
@@ -113,3 +117,36 @@ def test_a_barter_payment_pays_the_barter_part_and_no_more():
     with pytest.raises(RuleError) as err:
         check_barter_payment(Decimal(10), Decimal(0))
     assert err.value.code == "no_barter_part_left"
+
+
+def test_the_cap_is_told_when_it_sets_the_part():
+    assert is_capped(Decimal(2000), 50, cap=Decimal(500))
+    assert not is_capped(Decimal(2000), 20, cap=Decimal(500))
+    assert not is_capped(Decimal(2000), 50, cap=0)
+
+
+def test_a_typed_part_fits_within_the_eligible_amount_and_the_cap():
+    assert fits(Decimal(1500), Decimal(400))
+    assert not fits(Decimal(300), Decimal(400))
+    assert not fits(Decimal(1500), Decimal(600), cap=Decimal(500))
+    assert not fits(Decimal(1500), Decimal(-1))
+
+
+def test_a_write_off_does_not_count_as_moved():
+    # 1,000 MLML paid and 9,000 written off on a 10,000 MLML part.
+    assert barter_moved(Decimal(10000), Decimal(1000), Decimal(10000)) == Decimal(1000)
+    assert barter_moved(Decimal(500), Decimal(700), Decimal(700)) == Decimal(500)
+    assert barter_moved(Decimal(500), Decimal(0), Decimal(0)) == Decimal(500)
+
+
+@given(cents, cents, cents)
+def test_what_moved_never_exceeds_what_was_reconciled(reconciled, moved, counterpart):
+    assert Decimal(0) <= barter_moved(reconciled, moved, counterpart) <= reconciled
+
+
+def test_barter_payments_settle_the_barter_part_and_no_more():
+    check_barter_settlement(Decimal(500), Decimal(500))
+    with pytest.raises(RuleError) as caught:
+        check_barter_settlement(Decimal(1200), Decimal(500))
+    assert caught.value.code == "barter_settled_above_part"
+    assert caught.value.params == {"settled": Decimal(1200), "barter": Decimal(500)}

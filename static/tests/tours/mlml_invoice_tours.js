@@ -5,7 +5,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 const CUSTOMER = "Brasserie des Flandres";
 const PRODUCT = "Conseil MLML";
-const MLML_GROUP = '.o_form_view .o_inner_group:has(.o_horizontal_separator:contains("MLML"))';
+const MLML_GROUP = ".o_form_view .o_mlml_group";
 
 /**
  * A selector matching the field ``name`` of the MLML group showing exactly
@@ -119,11 +119,11 @@ registry.category("web_tour.tours").add("mlml_barter_salesperson_mixed_invoice",
         },
         {
             content: "The invoice has its number",
-            trigger: '.o_form_view .o_breadcrumb .active:contains("INV/")',
+            trigger: ".o_form_view .o_breadcrumb .active:contains(/^[A-Z]+\\/\\d{4}\\/\\d+$/)",
         },
         {
-            content: "The parts are still there",
-            trigger: amountIs("mlml_amount", "500.00", true),
+            content: "The parts are still there, fixed once posted",
+            trigger: amountIs("mlml_amount", "500.00"),
         },
         {
             content: "Nothing is paid yet in MLML",
@@ -259,5 +259,103 @@ registry.category("web_tour.tours").add("mlml_barter_accountant_registers_mlml_p
             content: "The MLML part no longer changes",
             trigger: amountIs("mlml_amount", "500.00"),
         },
+    ],
+});
+
+/**
+ * Every field of the MLML group shows its whole value: nothing cut, nothing
+ * overlapping (the group had been squeezed beside the totals).
+ */
+function mlmlGroupReadable() {
+    return {
+        content: "Every MLML field is fully readable",
+        trigger: `${MLML_GROUP} .o_field_widget[name=mlml_amount]`,
+        run() {
+            const cut = [];
+            for (const field of document.querySelectorAll(`${MLML_GROUP} .o_field_widget`)) {
+                for (const el of [field, ...field.querySelectorAll("input, span")]) {
+                    if (el.offsetParent && el.scrollWidth > el.clientWidth + 1) {
+                        cut.push(field.getAttribute("name"));
+                        break;
+                    }
+                }
+            }
+            const labels = [...document.querySelectorAll(`${MLML_GROUP} .o_form_label`)];
+            for (const label of labels) {
+                if (label.scrollWidth > label.clientWidth + 1) {
+                    cut.push(label.textContent);
+                }
+            }
+            if (cut.length) {
+                throw new Error(`MLML fields cut: ${cut.join(", ")}`);
+            }
+        },
+    };
+}
+
+/**
+ * An accountant working in French opens a draft mixed invoice (1 000,00 € HT,
+ * 30 % in MLML): the share reads "30,00" and the MLML part "300,00", both
+ * editable. Run by ``tests/test_invoice_tours.py``.
+ */
+registry.category("web_tour.tours").add("mlml_barter_invoice_form_fr_draft", {
+    steps: () => [
+        {
+            content: "La part MLML proposée",
+            trigger: amountIs("mlml_share", "30,00", true),
+        },
+        {
+            content: "Le montant MLML",
+            trigger: amountIs("mlml_amount", "300,00", true),
+        },
+        {
+            content: "La part en euros, TVA comprise",
+            trigger: amountIs("mlml_cash_amount", "900,00"),
+        },
+        {
+            content: "Le membre est actif",
+            trigger: `${MLML_GROUP} .o_field_widget[name=mlml_member_state] .badge:contains("Actif")`,
+        },
+        mlmlGroupReadable(),
+        {
+            content: "Taper un montant MLML déplace la part aussitôt",
+            trigger: `${MLML_GROUP} .o_field_widget[name=mlml_amount] input`,
+            run: "edit 250,00 && press Tab",
+        },
+        {
+            content: "La part suit le montant",
+            trigger: amountIs("mlml_share", "25,00", true),
+        },
+        ...stepUtils.discardForm(),
+    ],
+});
+
+/**
+ * The same invoice once posted: the values read in French, the MLML part in
+ * MLML, and nothing left to edit.
+ */
+registry.category("web_tour.tours").add("mlml_barter_invoice_form_fr_posted", {
+    steps: () => [
+        {
+            content: "La part MLML",
+            trigger: amountIs("mlml_share", "30,00"),
+        },
+        {
+            content: "Le montant MLML, en MLML",
+            trigger: `${MLML_GROUP} .o_field_widget[name=mlml_amount]:contains(/^300,00\\sMLML$/)`,
+        },
+        {
+            content: "Le reste à payer en MLML",
+            trigger: amountIs("mlml_residual", "300,00"),
+        },
+        {
+            content: "Le reste à payer en euros",
+            trigger: `${MLML_GROUP} .o_field_widget[name=mlml_cash_residual]:contains(/^900,00\\s€$/)`,
+        },
+        {
+            content: "Une facture validée ne change plus sa part",
+            trigger: `${MLML_GROUP}:not(:has(.o_field_widget[name=mlml_share] input))`,
+        },
+        mlmlGroupReadable(),
     ],
 });
