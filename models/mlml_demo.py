@@ -4,16 +4,19 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-# The demo's payments: (xml id, document paid, paid in MLML?, months and days ago).
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+# The demo's payments: (xml id, document paid, paid in MLML?, months and days ago),
+# as account_payment_mlml_demo_<name> and account_move_mlml_<document>.
 # In this order the balance stays within the company's credit line at each step.
 DEMO_PAYMENTS = [
-    ("account_payment_mlml_demo_beffroi_mlml", "account_move_mlml_invoice_beffroi", True, 3, 25),
-    ("account_payment_mlml_demo_beffroi_cash", "account_move_mlml_invoice_beffroi", False, 3, 15),
-    ("account_payment_mlml_demo_nettoyage_mlml", "account_move_mlml_bill_nettoyage", True, 3, 0),
-    ("account_payment_mlml_demo_nettoyage_cash", "account_move_mlml_bill_nettoyage", False, 2, 25),
-    ("account_payment_mlml_demo_hennebique_mlml", "account_move_mlml_invoice_hennebique", True, 2, 20),
-    ("account_payment_mlml_demo_formaction_cash", "account_move_mlml_invoice_formaction", False, 1, 20),
-    ("account_payment_mlml_demo_lemaire_mlml", "account_move_mlml_bill_lemaire", True, 1, 15),
+    ("beffroi_mlml", "invoice_beffroi", True, 3, 25),
+    ("beffroi_cash", "invoice_beffroi", False, 3, 15),
+    ("nettoyage_mlml", "bill_nettoyage", True, 3, 0),
+    ("nettoyage_cash", "bill_nettoyage", False, 2, 25),
+    ("hennebique_mlml", "invoice_hennebique", True, 2, 20),
+    ("formaction_cash", "invoice_formaction", False, 1, 20),
+    ("lemaire_mlml", "bill_lemaire", True, 1, 15),
 ]
 DEMO_REFUSED = "account_payment_mlml_demo_refused"
 
@@ -56,8 +59,8 @@ class MlmlDemo(models.AbstractModel):
             limit=1,
         )
         today = fields.Date.context_today(demo)
-        for xmlid, move_xmlid, in_barter, months, days in DEMO_PAYMENTS:
-            move = demo.env.ref(f"mlml_barter.{move_xmlid}")
+        for name, document, in_barter, months, days in DEMO_PAYMENTS:
+            move = demo.env.ref(f"mlml_barter.account_move_mlml_{document}")
             wizard = (
                 demo.env["account.payment.register"]
                 .with_context(active_model="account.move", active_ids=move.ids)
@@ -68,7 +71,9 @@ class MlmlDemo(models.AbstractModel):
                     }
                 )
             )
-            demo._mlml_demo_xmlid(xmlid, wizard._create_payments())
+            demo._mlml_demo_xmlid(f"account_payment_mlml_demo_{name}", wizard._create_payments())
+            # Nothing to keep of the wizard, which would hold on to the member.
+            wizard.unlink()
 
         refused = demo.env["account.payment"].create(
             {
@@ -90,7 +95,9 @@ class MlmlDemo(models.AbstractModel):
             refused.message_post(
                 body=Markup("<p>{}</p><p>{}</p>").format(
                     demo.env._("Posting refused by the credit line check:"), reason
-                )
+                ),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
             )
 
     def _mlml_demo_xmlid(self, name, records):
@@ -101,3 +108,20 @@ class MlmlDemo(models.AbstractModel):
                 for record in records
             ]
         )
+
+
+class AccountPayment(models.Model):
+    """Uninstalling the add-on removes the demo's payments.
+
+    Odoo deletes a payment only once it is back in draft (a posted payment
+    whose entry is deleted breaks its constraint): the payments named by the
+    add-on's data go back to draft first. The demo names them newest first,
+    so that each step back keeps the balance within the credit line.
+    """
+
+    _inherit = "account.payment"
+
+    def unlink(self):
+        if self.env.context.get(MODULE_UNINSTALL_FLAG):
+            self.filtered(lambda payment: payment.state not in ("draft", "canceled")).action_draft()
+        return super().unlink()

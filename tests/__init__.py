@@ -2,6 +2,7 @@ from . import test_access
 from . import test_credit_line
 from . import test_credit_line_race
 from . import test_currency
+from . import test_demo
 from . import test_invoice_report
 from . import test_invoice_share
 from . import test_invoice_tours
