@@ -18,10 +18,14 @@ from pathlib import Path
 import odoo_env
 from odoo_env import ADDON
 
+# The company and its users speak French before the add-on's demo data is created:
+# its invoices, payments and messages are written in French from the start.
 SETUP = (
     odoo_env.FRENCH_COMPANY
     + """
-env.ref('base.user_admin').write({'lang': 'fr_FR', 'tz': 'Europe/Paris'})
+env.company.partner_id.lang = 'fr_FR'
+users = env['res.users'].with_context(active_test=False).search([])
+users.write({'lang': 'fr_FR', 'tz': 'Europe/Paris'})
 env.cr.commit()
 """
 )
