@@ -6,8 +6,8 @@ from odoo.exceptions import UserError
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
-# The demo's payments: (xml id, document paid, paid in MLML?, months and days ago),
-# as account_payment_mlml_demo_<name> and account_move_mlml_<document>.
+# The demo's payments: (name, document paid, paid in MLML?, months and days ago), the
+# xml ids being account_payment_mlml_demo_<name> and account_move_mlml_<document>.
 # In this order the balance stays within the company's credit line at each step.
 DEMO_PAYMENTS = [
     ("beffroi_mlml", "invoice_beffroi", True, 3, 25),
@@ -115,8 +115,8 @@ class AccountPayment(models.Model):
 
     Odoo deletes a payment only once it is back in draft (a posted payment
     whose entry is deleted breaks its constraint): the payments named by the
-    add-on's data go back to draft first. The demo names them newest first,
-    so that each step back keeps the balance within the credit line.
+    add-on's data go back to draft first. Uninstalling deletes the newest
+    first, so that each step back keeps the balance within the credit line.
     """
 
     _inherit = "account.payment"
