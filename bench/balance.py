@@ -27,51 +27,39 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tools"))
-sys.path.insert(0, str(HERE))
-import odoo_env
-from members import fail, run_benchmark, run_odoo, run_shell_script
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (
+    MAIL_QUIET,
+    as_admin,
+    emit,
+    install_french,
+    make_active_member,
+    make_member_partner,
+    odoo_command,
+    ratios,
+    rotated,
+    run_benchmark,
+    run_shell_script,
+    shell_script,
+)
 
 DATABASE = "bench_balance"
 TARGET = 1.3
-MAIL_QUIET = {
-    "tracking_disable": True,
-    "mail_create_nolog": True,
-    "mail_create_nosubscribe": True,
-    "mail_notrack": True,
-}
 CREDIT_LIMIT = 1_000_000.0  # far from any balance the benchmark reaches
 PAYMENT_AMOUNT = 1.0
 
-# Run by `odoo shell` (read on its standard input): loads this file and measures.
-SHELL_SCRIPT = """
-import importlib.util
-spec = importlib.util.spec_from_file_location("mlml_bench_balance", {path!r})
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
-bench.in_odoo(env, small={small}, large={large}, per_move={per_move}, orm_moves={orm_moves},
-              payments={payments}, rounds={rounds})
-print("BENCH DONE", flush=True)
-"""
-
-
 # ---------------------------------------------------------------- inside Odoo
-
-
-def emit(line):
-    print(line, flush=True)
 
 
 def in_odoo(env, small, large, per_move, orm_moves, payments, rounds):
     """Create the companies and their history, then measure; runs in ``odoo shell``."""
     started = time.perf_counter()
     env = env(context=dict(env.context, **MAIL_QUIET))
-    member = make_member_partner(env)
+    member = make_member_partner(env, "MLML-B900")
     short = env.company
     long_ = make_french_company(env, "Papeterie de Roubaix")
     for number, company in enumerate((short, long_), start=1):
-        make_active_member(env, company, f"MLML-B{number:03d}")
+        make_active_member(env, company, f"MLML-B{number:03d}", CREDIT_LIMIT)
     env.cr.commit()  # pylint: disable=invalid-commit
     emit(f"DATA two French member companies, in {time.perf_counter() - started:.1f} s")
 
@@ -100,14 +88,16 @@ def in_odoo(env, small, large, per_move, orm_moves, payments, rounds):
     admin = env.ref("base.user_admin")
     admin.write({"company_ids": [(4, short.id), (4, long_.id)]})
     env.cr.commit()  # pylint: disable=invalid-commit
-    user_envs = {}
-    for company in (short, long_):
-        context = dict(admin.context_get(), allowed_company_ids=[company.id], **MAIL_QUIET)
-        user_env = env(user=admin, su=False, context=context)
-        if not admin.has_group("account.group_account_invoice"):
-            emit("WARNING the admin user may not pay: measured as the superuser")
-            user_env = env(context=context)
-        user_envs[company] = user_env
+    user_envs = {
+        company: as_admin(
+            env,
+            "account.group_account_invoice",
+            "may not pay",
+            allowed_company_ids=[company.id],
+            **MAIL_QUIET,
+        )
+        for company in (short, long_)
+    }
     labels = {short: f"{small:,} items", long_: f"{large:,} items"}
 
     def post_payments(company, count):
@@ -130,25 +120,6 @@ def in_odoo(env, small, large, per_move, orm_moves, payments, rounds):
     report_times(post_payments, (short, long_), labels, payments, rounds)
 
 
-def make_member_partner(env):
-    """The member the companies pay: an active member, shared by the companies."""
-    from odoo import fields
-
-    partner = env["res.partner"].create(
-        {
-            "name": "Imprimerie Lilloise",
-            "is_company": True,
-            "city": "Lille",
-            "country_id": env.ref("base.fr").id,
-            "mlml_member_state": "candidate",
-            "mlml_member_number": "MLML-B900",
-            "mlml_charter_date": fields.Date.context_today(env["res.partner"]),
-        }
-    )
-    partner.action_mlml_activate()
-    return partner
-
-
 def make_french_company(env, name):
     """A second French company, its chart of accounts and barter journal loaded."""
     company = env["res.company"].create(
@@ -166,37 +137,6 @@ def make_french_company(env, name):
     if not company.mlml_journal_id:
         raise RuntimeError(f"{name} has no barter journal after loading its chart")
     return company
-
-
-def make_active_member(env, company, number):
-    """The company's partner an active member, with an approved credit line."""
-    from odoo import fields
-
-    env = env(context=dict(env.context, allowed_company_ids=[company.id]))
-    partner = env["res.partner"].browse(company.partner_id.id)
-    today = fields.Date.context_today(partner)
-    partner.write(
-        {
-            "mlml_member_state": "candidate",
-            "mlml_member_number": number,
-            "mlml_charter_date": fields.Date.subtract(today, days=60),
-        }
-    )
-    partner.action_mlml_activate()
-    line = env["mlml.credit.line"].create(
-        {
-            "partner_id": partner.id,
-            "company_id": company.id,
-            "credit_limit": CREDIT_LIMIT,
-            "balance_ceiling": 0.0,  # no ceiling
-            "date_start": fields.Date.subtract(today, days=30),
-        }
-    )
-    line.action_submit()
-    line.action_approve()
-    company.invalidate_recordset()
-    if company.mlml_credit_limit != CREDIT_LIMIT:
-        raise RuntimeError(f"{company.name} has no approved credit line in force")
 
 
 def build_history(env, company, member, lines, per_move, orm_moves):
@@ -452,8 +392,7 @@ def report_times(post_payments, companies, labels, payments, rounds):
 
     times = {company: [] for company in companies}
     for round_no in range(rounds):
-        order = companies if round_no % 2 == 0 else companies[::-1]
-        for company in order:
+        for company in rotated(companies, round_no):
             times[company].append(post_payments(company, payments))
         short, long_ = companies
         emit(
@@ -469,48 +408,22 @@ def report_times(post_payments, companies, labels, payments, rounds):
             f"over {rounds} rounds"
         )
     short, long_ = companies
-    median_ratio = statistics.median(
-        big / little for big, little in zip(times[long_], times[short], strict=True)
-    )
+    best_ratio, median_ratio = ratios(times[long_], times[short])
     emit(f"RATIO balance median of the rounds' ratios: {median_ratio:.2f}")
-    emit(f"RATIO balance {min(times[long_]) / min(times[short]):.2f} (target <= {TARGET})")
+    emit(f"RATIO balance {best_ratio:.2f} (target <= {TARGET})")
 
 
 # ---------------------------------------------------------------- outside Odoo
 
 
-def install_french(odoo, common, quiet, workdir):
-    """A French company in a new database (``common``'s), then the add-on, without demo."""
-    shell = [odoo, "shell", *common[1:], *quiet]
-    print("Creating a French company in a throwaway database…", flush=True)
-    log = workdir / "base.log"
-    returncode = run_odoo(
-        [*common, "-i", "base", "--without-demo", "all", "--stop-after-init", *quiet], log
-    )
-    if returncode:
-        fail(f"Creating the database failed (exit {returncode}):", log)
-    log = workdir / "company.log"
-    returncode = run_odoo(shell, log, stdin=odoo_env.FRENCH_COMPANY)
-    if returncode:
-        fail(f"Making the company French failed (exit {returncode}):", log)
-    print(f"Installing {odoo_env.ADDON} without demo data…", flush=True)
-    log = workdir / "install.log"
-    install = ["-i", odoo_env.ADDON, "--without-demo", "all", "--stop-after-init"]
-    returncode = run_odoo([*common, *install, *quiet], log)
-    if returncode:
-        fail(f"The installation failed (exit {returncode}):", log)
-
-
 def benchmark(odoo, args, workdir, cluster, started):
     """Install the add-on on a French company, measure in ``odoo shell``; the RATIO line."""
-    data_dir = odoo_env.addons_data_dir(workdir / "odoo-data")
-    common = [odoo, "--data-dir", data_dir, *cluster.odoo_args(), "-d", DATABASE]
-    quiet = ["--no-http", "--log-level", "warn"]
-    install_french(odoo, common, quiet, workdir)
+    common = odoo_command(odoo, workdir, cluster, DATABASE)
+    install_french(common, workdir)
     print(f"Installed in {time.perf_counter() - started:.0f} s; building the history…", flush=True)
 
-    script = SHELL_SCRIPT.format(
-        path=str(Path(__file__).resolve()),
+    script = shell_script(
+        __file__,
         small=args.small,
         large=args.large,
         per_move=args.per_move,

@@ -46,11 +46,16 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tools"))
 sys.path.insert(0, str(HERE))
-import odoo_env
-from balance import install_french
-from members import fail, run_benchmark, run_odoo
+from common import (
+    fail,
+    install_french,
+    odoo_command,
+    odoo_env,
+    run_benchmark,
+    run_odoo,
+    shell_command,
+)
 
 DATABASE = "bench_concurrency"
 HOST = "127.0.0.1"  # the server listens there only, and the clients call it there only
@@ -69,35 +74,13 @@ CONCURRENCY_ERRORS = (
 
 # Run by `odoo shell`: the company an active member with its credit line, a member to pay.
 SETUP = """
-from odoo import fields
+import sys
+sys.path.insert(0, {here!r})
+from common import make_active_member, make_member_partner
 env = env(context=dict(env.context, tracking_disable=True, mail_notrack=True))
 company = env.company
-today = fields.Date.context_today(env["res.partner"])
-company.partner_id.write({{
-    "mlml_member_state": "candidate",
-    "mlml_member_number": "MLML-C001",
-    "mlml_charter_date": fields.Date.subtract(today, days=60),
-}})
-company.partner_id.action_mlml_activate()
-line = env["mlml.credit.line"].create({{
-    "partner_id": company.partner_id.id,
-    "company_id": company.id,
-    "credit_limit": {limit!r},
-    "balance_ceiling": 0.0,
-    "date_start": fields.Date.subtract(today, days=30),
-}})
-line.action_submit()
-line.action_approve()
-member = env["res.partner"].create({{
-    "name": "Imprimerie Lilloise",
-    "is_company": True,
-    "city": "Lille",
-    "country_id": env.ref("base.fr").id,
-    "mlml_member_state": "candidate",
-    "mlml_member_number": "MLML-C900",
-    "mlml_charter_date": today,
-}})
-member.action_mlml_activate()
+make_active_member(env, company, "MLML-C001", {limit!r})
+member = make_member_partner(env, "MLML-C900")
 admin = env.ref("base.user_admin")
 admin.password = {password!r}
 env["mlml.balance"]._rebuild(company)
@@ -526,19 +509,17 @@ def run_clients(args, server, server_log, port, uid, password, setup, started):
 
 
 def benchmark(odoo, args, workdir, cluster, started, state):
-    data_dir = odoo_env.addons_data_dir(workdir / "odoo-data")
-    common = [odoo, "--data-dir", data_dir, *cluster.odoo_args(), "-d", DATABASE]
-    quiet = ["--no-http", "--log-level", "warn"]
-    install_french(odoo, common, quiet, workdir)
+    common = odoo_command(odoo, workdir, cluster, DATABASE)
+    install_french(common, workdir)
     print(f"Installed in {time.perf_counter() - started:.0f} s; setting up the member…", flush=True)
 
     password = secrets.token_urlsafe(16)
     lines = []
     log = workdir / "setup.log"
     returncode = run_odoo(
-        [odoo, "shell", *common[1:], *quiet],
+        shell_command(common),
         log,
-        stdin=SETUP.format(limit=CREDIT_LIMIT, password=password),
+        stdin=SETUP.format(here=str(HERE), limit=CREDIT_LIMIT, password=password),
         echo=lines.append,
     )
     setup_line = next((line for line in lines if line.startswith("SETUP ")), None)

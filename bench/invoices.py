@@ -41,12 +41,22 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tools"))
-sys.path.insert(0, str(HERE))
-import odoo_env
-from balance import MAIL_QUIET, install_french, make_active_member, make_member_partner
-from members import QueryShapes, run_benchmark, run_shell_script
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (
+    MAIL_QUIET,
+    QueryShapes,
+    as_admin,
+    emit,
+    install_french,
+    make_active_member,
+    make_member_partner,
+    odoo_command,
+    ratios,
+    rotated,
+    run_benchmark,
+    run_shell_script,
+    shell_script,
+)
 
 DATABASE = "bench_invoices"
 TARGETS = {"invoices_post": 1.15, "invoices_pay": 2.3}
@@ -55,24 +65,9 @@ SHARE = 50.0  # the company's default MLML share
 MLML_PART = 500.0
 CASH_PART = 700.0
 KINDS = ("mixed", "plain")
-
-# Run by `odoo shell` (read on its standard input): loads this file and measures.
-SHELL_SCRIPT = """
-import importlib.util
-spec = importlib.util.spec_from_file_location("mlml_bench_invoices", {path!r})
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
-bench.in_odoo(env, invoices={invoices}, payments={payments}, history={history},
-              rounds={rounds})
-print("BENCH DONE", flush=True)
-"""
-
+CREDIT_LIMIT = 1_000_000.0  # the customers' MLML payments only raise the balance
 
 # ---------------------------------------------------------------- inside Odoo
-
-
-def emit(line):
-    print(line, flush=True)
 
 
 class Bench:
@@ -82,11 +77,11 @@ class Bench:
         self.env = env(context=dict(env.context, **MAIL_QUIET))
         env = self.env
         company = self.company = env.company
-        make_active_member(env, company, "MLML-I001")
+        make_active_member(env, company, "MLML-I001", CREDIT_LIMIT)
         company.mlml_default_share = SHARE
         env["mlml.balance"]._rebuild(company)
         self.customers = {
-            "mixed": make_member_partner(env),
+            "mixed": make_member_partner(env, "MLML-B900"),
             "plain": env["res.partner"].create(
                 {
                     "name": "Traiteur Roubaisien",
@@ -121,12 +116,13 @@ class Bench:
             raise RuntimeError("the company has no barter journal or no bank journal")
         env.cr.commit()  # pylint: disable=invalid-commit
 
-        admin = env.ref("base.user_admin")
-        context = dict(admin.context_get(), allowed_company_ids=company.ids, **MAIL_QUIET)
-        self.user_env = env(user=admin, su=False, context=context)
-        if not admin.has_group("account.group_account_invoice"):
-            emit("WARNING the admin user may not invoice: measured as the superuser")
-            self.user_env = env(context=context)
+        self.user_env = as_admin(
+            env,
+            "account.group_account_invoice",
+            "may not invoice",
+            allowed_company_ids=company.ids,
+            **MAIL_QUIET,
+        )
 
     def invoice_vals(self, kind, count):
         """What an import or a batch gives: customer, date, product, quantity, price."""
@@ -357,7 +353,7 @@ def in_odoo(env, invoices, payments, history, rounds):
     )
     emit(f"DATA measured in {time.perf_counter() - started:.1f} s")
     for name, times in (("invoices_post", post_times), ("invoices_pay", pay_times)):
-        ratio = min(times["mixed"]) / min(times["plain"])
+        ratio, _median = ratios(times["mixed"], times["plain"])
         emit(f"RATIO {name} {ratio:.2f} (target <= {TARGETS[name]})")
 
 
@@ -414,9 +410,8 @@ def report_times(name, measures, label, count, rounds, queries):
 
     times = {kind: [] for kind in KINDS}
     for round_no in range(rounds):
-        order = KINDS if round_no % 2 == 0 else KINDS[::-1]
         details = {}
-        for kind in order:
+        for kind in rotated(KINDS, round_no):
             parts = measures[kind]()
             times[kind].append(sum(seconds for seconds, _queries in parts.values()))
             details[kind] = " + ".join(
@@ -434,9 +429,7 @@ def report_times(name, measures, label, count, rounds, queries):
             f"{statistics.median(times[kind]):.2f} s over {rounds} rounds "
             f"({best / count * 1000:.1f} ms an invoice at best, {queries[kind]} queries)"
         )
-    median_ratio = statistics.median(
-        mixed / plain for mixed, plain in zip(times["mixed"], times["plain"], strict=True)
-    )
+    _best, median_ratio = ratios(times["mixed"], times["plain"])
     emit(f"RATIO {name} median of the rounds' ratios: {median_ratio:.2f}")
     return times
 
@@ -450,14 +443,12 @@ def is_ratio(line):
 
 def benchmark(odoo, args, workdir, cluster, started):
     """Install the add-on on a French company, measure in ``odoo shell``; the RATIO lines."""
-    data_dir = odoo_env.addons_data_dir(workdir / "odoo-data")
-    common = [odoo, "--data-dir", data_dir, *cluster.odoo_args(), "-d", DATABASE]
-    quiet = ["--no-http", "--log-level", "warn"]
-    install_french(odoo, common, quiet, workdir)
+    common = odoo_command(odoo, workdir, cluster, DATABASE)
+    install_french(common, workdir)
     print(f"Installed in {time.perf_counter() - started:.0f} s; measuring…", flush=True)
 
-    script = SHELL_SCRIPT.format(
-        path=str(Path(__file__).resolve()),
+    script = shell_script(
+        __file__,
         invoices=args.invoices,
         payments=args.payments,
         history=args.history,

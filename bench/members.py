@@ -23,16 +23,24 @@ removed at the end, on Ctrl-C and on SIGTERM too.
 """
 
 import argparse
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import odoo_env
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (
+    MAIL_QUIET,
+    QueryShapes,
+    as_admin,
+    emit,
+    install_addon,
+    odoo_command,
+    ratios,
+    rotated,
+    run_benchmark,
+    run_shell_script,
+    shell_script,
+)
 
 DATABASE = "bench_members"
 TARGET = 1.5
@@ -45,12 +53,6 @@ ACTIVE_FILTER = [("mlml_member_state", "=", "active")]
 CREDIT_COLUMNS = ("mlml_credit_limit", "mlml_balance_ceiling", "mlml_currency_id")
 # The same kind of partners, outside the network.
 PLAIN_DOMAIN = [("is_company", "=", True), ("mlml_member_state", "=", "none")]
-MAIL_QUIET = {
-    "tracking_disable": True,
-    "mail_create_nolog": True,
-    "mail_create_nosubscribe": True,
-    "mail_notrack": True,
-}
 # Fields the web client's widgets read besides their own (fieldDependencies).
 WIDGET_DEPENDENCIES = {
     "list_activity": (
@@ -63,17 +65,6 @@ WIDGET_DEPENDENCIES = {
     ),
 }
 CITIES = ("Lille", "Roubaix", "Tourcoing", "Villeneuve-d'Ascq", "Marcq-en-Barœul", "Lomme")
-
-# Run by `odoo shell` (read on its standard input): loads this file and measures.
-SHELL_SCRIPT = """
-import importlib.util
-spec = importlib.util.spec_from_file_location("mlml_bench_members", {path!r})
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
-bench.in_odoo(env, members={members}, small={small}, rounds={rounds})
-print("BENCH DONE", flush=True)
-"""
-
 
 # ---------------------------------------------------------------- inside Odoo
 
@@ -88,11 +79,13 @@ def in_odoo(env, members, small, rounds):
     emit(f"DATA created in {time.perf_counter() - started:.1f} s")
 
     admin = env.ref("base.user_admin")
-    context = dict(admin.context_get(), bin_size=True, allowed_company_ids=admin.company_id.ids)
-    user_env = env(user=admin, su=False, context=context)
-    if not admin.has_group("mlml_barter.group_mlml_user"):
-        emit("WARNING the admin user does not see the MLML fields: measured as the superuser")
-        user_env = env(context=context)
+    user_env = as_admin(
+        env,
+        "mlml_barter.group_mlml_user",
+        "does not see the MLML fields",
+        bin_size=True,
+        allowed_company_ids=admin.company_id.ids,
+    )
     partners = user_env["res.partner"]
     member_domain = member_list_domain(user_env)
     member_spec = list_specification(partners, MEMBER_LIST)
@@ -132,10 +125,6 @@ def member_list_domain(env):
 
     action = env.ref(MEMBER_ACTION).sudo()
     return [*safe_eval(action.domain or "[]"), *ACTIVE_FILTER]
-
-
-def emit(line):
-    print(line, flush=True)
 
 
 def populate(env, count):
@@ -267,33 +256,6 @@ def list_request(partners, domain, spec, limit, count_limit):
     return len(result["records"]), sql_db.sql_counter - queries, seconds
 
 
-class QueryShapes:
-    """Count the queries of a block by their shape (the SQL text, numbers blanked)."""
-
-    def __init__(self, cursor_class):
-        self.cursor_class = cursor_class
-        self.counts = {}
-
-    def __enter__(self):
-        import re
-
-        original = self.cursor_class.execute
-        counts = self.counts
-
-        def execute(cursor, query, params=None, log_exceptions=True):
-            text = " ".join(str(getattr(query, "code", query)).split())
-            shape = re.sub(r"\d+", "N", text)[:160]
-            counts[shape] = counts.get(shape, 0) + 1
-            return original(cursor, query, params, log_exceptions)
-
-        self.original = original
-        self.cursor_class.execute = execute
-        return self
-
-    def __exit__(self, *exc):
-        self.cursor_class.execute = self.original
-
-
 def report_queries(user_env, member_list, plain_list, small, members):
     """Queries of both lists for ``small`` and ``members`` rows; where the growth is."""
     cursor_class = type(user_env.cr)
@@ -342,8 +304,7 @@ def report_times(requests, members, rounds):
     names = list(requests)
     times = {name: [] for name in names}
     for round_no in range(rounds):
-        shift = round_no % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in rotated(names, round_no):
             _rows, _queries, seconds = requests[name](members)
             times[name].append(seconds)
         timings = ", ".join(f"{name} {times[name][-1]:.3f} s" for name in names)
@@ -358,133 +319,26 @@ def report_times(requests, members, rounds):
         )
     credit = min(times["members"]) - min(times["members without credit columns"])
     emit(f"TIME the credit columns, {members} rows: {credit:+.3f} s (difference of the bests)")
-    median_ratio = statistics.median(
-        member / plain for member, plain in zip(times["members"], times["plain"], strict=True)
-    )
+    best_ratio, median_ratio = ratios(times["members"], times["plain"])
     emit(f"RATIO members median of the rounds' ratios: {median_ratio:.2f}")
-    emit(f"RATIO members {min(times['members']) / min(times['plain']):.2f} (target <= {TARGET})")
+    emit(f"RATIO members {best_ratio:.2f} (target <= {TARGET})")
 
 
 # ---------------------------------------------------------------- outside Odoo
 
 
-def run_odoo(command, log_path, stdin=None, echo=None):
-    """Run an Odoo command, its log in ``log_path``; stdout lines go to ``echo``."""
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [str(part) for part in command],
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if echo else log,
-            stderr=log,
-            text=True,
-        )
-        try:
-            if stdin is not None:
-                process.stdin.write(stdin)
-                process.stdin.close()
-            if echo:
-                for line in process.stdout:
-                    echo(line.rstrip("\n"))
-            return process.wait()
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-
-
-def fail(message, log_path):
-    tail = Path(log_path).read_text(errors="replace").splitlines()[-40:]
-    sys.exit("\n".join([message, *tail]))
-
-
 def benchmark(odoo, args, workdir, cluster, started):
     """Install the add-on, run the measurement in ``odoo shell``; return the RATIO line."""
-    data_dir = odoo_env.addons_data_dir(workdir / "odoo-data")
-    common = [odoo, "--data-dir", data_dir, *cluster.odoo_args(), "-d", DATABASE]
-    print(f"Installing {odoo_env.ADDON} in a throwaway database…", flush=True)
-    log = workdir / "install.log"
-    install = ["-i", odoo_env.ADDON, "--without-demo", "all", "--stop-after-init"]
-    returncode = run_odoo([*common, *install, "--no-http", "--log-level", "warn"], log)
-    if returncode:
-        fail(f"The installation failed (exit {returncode}):", log)
+    common = odoo_command(odoo, workdir, cluster, DATABASE)
+    print("Installing mlml_barter in a throwaway database…", flush=True)
+    install_addon(common, workdir)
     print(f"Installed in {time.perf_counter() - started:.0f} s; measuring…", flush=True)
 
-    script = SHELL_SCRIPT.format(
-        path=str(Path(__file__).resolve()),
-        members=args.members,
-        small=args.small,
-        rounds=args.rounds,
-    )
+    script = shell_script(__file__, members=args.members, small=args.small, rounds=args.rounds)
     (ratio,) = run_shell_script(
         common, workdir, script, lambda line: line.startswith("RATIO members ") and "target" in line
     )
     return ratio
-
-
-def run_shell_script(common, workdir, script, is_last):
-    """Run ``script`` in ``odoo shell``, echoing its lines; return the last ones.
-
-    The lines for which ``is_last`` is true (the RATIO lines) are kept for the
-    end of the run, after its duration. The script prints "BENCH DONE" last.
-    """
-    lines = []
-
-    def echo(line):
-        lines.append(line)
-        if line != "BENCH DONE" and not is_last(line):
-            print(line, flush=True)
-
-    log = workdir / "shell.log"
-    returncode = run_odoo(
-        [common[0], "shell", *common[1:], "--no-http", "--log-level", "warn"],
-        log,
-        stdin=script,
-        echo=echo,
-    )
-    if returncode or "BENCH DONE" not in lines:
-        fail(f"The benchmark failed (exit {returncode}):", log)
-    return [line for line in lines if is_last(line)]
-
-
-def shield_signals():
-    """Let the cleanup run to its end: a second Ctrl-C would leave files behind."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-def run_benchmark(args, benchmark, cleanup=None):
-    """Run ``benchmark(odoo, args, workdir, cluster, started)`` on a cluster of its own.
-
-    The cluster, the work files (and whatever ``cleanup`` stops) are removed
-    even on Ctrl-C or SIGTERM. The benchmark returns its last line(s), printed
-    after the duration.
-    """
-    odoo_env.exit_on_sigterm()
-    odoo, reason = odoo_env.find_odoo()
-    if odoo is None:
-        sys.exit(f"Cannot run the benchmark: {reason} (set ODOO_BIN or put `odoo` on PATH).")
-
-    started = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="mlml-bench-"))
-    cluster = odoo_env.Cluster()
-    try:
-        with cluster:
-            last = benchmark(odoo, args, workdir, cluster, started)
-    except KeyboardInterrupt:
-        print("Interrupted: the benchmark's cluster and files are removed.", file=sys.stderr)
-        sys.exit(130)
-    finally:
-        # An interrupt while the cluster starts skips the context manager's
-        # exit, one during its exit stops it half-way: finish the cleanup.
-        shield_signals()
-        if cleanup:
-            cleanup()
-        cluster.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(f"Benchmark run in {time.perf_counter() - started:.0f} s", flush=True)
-    for line in [last] if isinstance(last, str) else last:
-        print(line, flush=True)
-    return 0
 
 
 def main():

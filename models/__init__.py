@@ -16,3 +16,4 @@ from . import account_payment_method
 from . import account_payment_method_line
 from . import product_template
 from . import res_partner_bank
+from . import mlml_demo

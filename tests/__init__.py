@@ -3,6 +3,7 @@ from . import test_balance
 from . import test_credit_line
 from . import test_credit_line_race
 from . import test_currency
+from . import test_demo
 from . import test_french_names
 from . import test_invoice_report
 from . import test_invoice_rpc
