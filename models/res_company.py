@@ -3,6 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter.amounts import RuleError, check_percent
+from ..mlml_barter.network import DEFAULT_NETWORK, check_name
 
 # Where the barter account goes, by chart of accounts: a French company books
 # its MLML account like a bank account at another financial body (517).
@@ -12,6 +13,13 @@ MLML_ACCOUNT_PREFIX_BY_CHART = {"fr": "517"}
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    mlml_network_name = fields.Char(
+        string="Network Name",
+        default=DEFAULT_NETWORK,
+        required=True,
+        help="The name of the barter network the company belongs to (MLML, WIR, "
+        "Sardex…): menus, labels, messages and printed documents name the network so.",
+    )
     mlml_currency_id = fields.Many2one(
         comodel_name="res.currency",
         string="Barter Currency",
@@ -137,6 +145,21 @@ class ResCompany(models.Model):
                         "100 %%, not %(share)s %%.",
                         company=company.name,
                         share=formatLang(self.env, float(error.params["percent"])),
+                    )
+                ) from error
+
+    @api.constrains("mlml_network_name")
+    def _check_mlml_network_name(self):
+        for company in self:
+            try:
+                check_name(company.mlml_network_name)
+            except RuleError as error:
+                raise ValidationError(
+                    self.env._(
+                        "The network's name of %(company)s must be 1 to %(max_length)s "
+                        "characters long: enter the name its members use (MLML, WIR…).",
+                        company=company.name,
+                        max_length=30,
                     )
                 ) from error
 

@@ -12,3 +12,4 @@ from . import test_payment_concurrency
 from . import test_settings
 from . import test_statement
 from . import test_tour
+from . import test_network
