@@ -15,6 +15,9 @@ DEFAULT_NETWORK = "MLML"
 MAX_LENGTH = 30
 
 _WORD = re.compile(r"(?<![\w-])MLML(?![\w-])")
+# English says "an MLML payment" but "a WIR payment".
+_ARTICLE = re.compile(r"\b([Aa])n (?=MLML(?![\w-]))")
+_VOWEL_SOUND = re.compile(r"^[AEIOUaeiou]")
 
 
 def check_name(name):
@@ -31,4 +34,6 @@ def rename(text, network):
     """``text`` with the network's default name replaced by ``network``."""
     if not text or not network or network == DEFAULT_NETWORK or "MLML" not in text:
         return text
+    if not _VOWEL_SOUND.match(network):
+        text = _ARTICLE.sub(lambda match: f"{match.group(1)} ", text)
     return _WORD.sub(lambda _match: network, text)

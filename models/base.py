@@ -56,3 +56,7 @@ class Base(models.AbstractModel):
                     for value, label in description["selection"]
                 ]
         return result
+
+    def _mlml_text(self, text):
+        """A message of the add-on, naming the company's network."""
+        return rename(text, self._mlml_network())

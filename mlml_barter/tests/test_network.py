@@ -15,6 +15,13 @@ def test_labels_take_the_network_name():
     assert rename("MLML", "WIR") == "WIR"
 
 
+def test_english_articles_follow_the_name():
+    assert rename("An MLML payment; an MLML part", "WIR") == "A WIR payment; a WIR part"
+    assert rename("An MLML payment", "Sardex") == "A Sardex payment"
+    assert rename("An MLML payment", "Eusko") == "An Eusko payment"
+    assert rename("Un paiement MLML", "WIR") == "Un paiement WIR"
+
+
 def test_codes_and_longer_words_are_kept():
     assert rename("mlml_amount", "WIR") == "mlml_amount"
     assert rename("member MLML-0042", "WIR") == "member MLML-0042"
