@@ -1,3 +1,6 @@
+from . import base
+from . import ir_actions
+from . import ir_ui_menu
 from . import mlml_activity
 from . import mlml_balance
 from . import mlml_credit_line

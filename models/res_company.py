@@ -3,6 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter.amounts import RuleError, check_amount, check_percent
+from ..mlml_barter.network import DEFAULT_NETWORK, check_name
 from .mlml_inputs import check_numbers
 
 # Where the barter account goes, by chart of accounts: a French company books
@@ -14,6 +15,13 @@ MLML_NUMBER_FIELDS = ("mlml_default_share", "mlml_invoice_cap")
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    mlml_network_name = fields.Char(
+        string="Network Name",
+        default=DEFAULT_NETWORK,
+        required=True,
+        help="The name of the barter network the company belongs to (MLML, WIR, "
+        "Sardex…): menus, labels, messages and printed documents name the network so.",
+    )
     mlml_currency_id = fields.Many2one(
         comodel_name="res.currency",
         string="Barter Currency",
@@ -176,6 +184,21 @@ class ResCompany(models.Model):
     def write(self, vals):
         check_numbers(self, [vals], MLML_NUMBER_FIELDS)
         return super().write(vals)
+
+    @api.constrains("mlml_network_name")
+    def _check_mlml_network_name(self):
+        for company in self:
+            try:
+                check_name(company.mlml_network_name)
+            except RuleError as error:
+                raise ValidationError(
+                    self.env._(
+                        "The network's name of %(company)s must be 1 to %(max_length)s "
+                        "characters long: enter the name its members use (MLML, WIR…).",
+                        company=company.name,
+                        max_length=30,
+                    )
+                ) from error
 
     @api.constrains("mlml_journal_id", "mlml_currency_id")
     def _check_mlml_journal(self):

@@ -4,6 +4,7 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    mlml_network_name = fields.Char(related="company_id.mlml_network_name", readonly=False)
     mlml_currency_id = fields.Many2one(related="company_id.mlml_currency_id", readonly=False)
     mlml_journal_id = fields.Many2one(related="company_id.mlml_journal_id", readonly=False)
     mlml_default_share = fields.Float(related="company_id.mlml_default_share", readonly=False)

@@ -20,3 +20,4 @@ from . import test_settings
 from . import test_settings_tours
 from . import test_statement
 from . import test_tour
+from . import test_network
