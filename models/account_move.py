@@ -120,13 +120,17 @@ class AccountMove(models.Model):
         """Why this invoice may not have an MLML share, or False if it may."""
         self.ensure_one()
         if self.move_type not in INVOICE_TYPES or not self.company_id.mlml_currency_id:
-            return self.env._("Only invoices, bills and credit notes have an MLML share.")
+            return self._mlml_text(
+                self.env._("Only invoices, bills and credit notes have an MLML share.")
+            )
         if self.currency_id != self.company_id.currency_id:
-            return self.env._(
-                "This invoice is in %(currency)s: only invoices in %(company_currency)s "
-                "have an MLML share.",
-                currency=self.currency_id.name,
-                company_currency=self.company_id.currency_id.name,
+            return self._mlml_text(
+                self.env._(
+                    "This invoice is in %(currency)s: only invoices in %(company_currency)s "
+                    "have an MLML share.",
+                    currency=self.currency_id.name,
+                    company_currency=self.company_id.currency_id.name,
+                )
             )
         if not self.company_id.partner_id._mlml_may_trade():
             return self.env._(
@@ -258,25 +262,29 @@ class AccountMove(models.Model):
         cap = self._mlml_cap()
         typed = self.mlml_amount_typed
         if typed and not split.fits(self.mlml_eligible_amount, typed, cap):
-            return self.env._(
-                "The MLML part entered (%(typed)s) no longer fits this invoice (eligible "
-                "amount %(eligible)s): it follows the share again.",
-                typed=fmt(typed),
-                eligible=formatLang(
-                    self.env, self.mlml_eligible_amount, currency_obj=self.currency_id
-                ),
+            return self._mlml_text(
+                self.env._(
+                    "The MLML part entered (%(typed)s) no longer fits this invoice (eligible "
+                    "amount %(eligible)s): it follows the share again.",
+                    typed=fmt(typed),
+                    eligible=formatLang(
+                        self.env, self.mlml_eligible_amount, currency_obj=self.currency_id
+                    ),
+                )
             )
         try:
             capped = split.is_capped(self.mlml_eligible_amount, self.mlml_share, cap)
         except RuleError:
             return False
         if capped:
-            return self.env._(
-                "Capped: a share of %(share)s %% would give %(asked)s; the company's cap "
-                "per invoice limits the MLML part to %(cap)s.",
-                share=formatLang(self.env, self.mlml_share),
-                asked=fmt(self.mlml_eligible_amount * self.mlml_share / 100.0),
-                cap=fmt(cap),
+            return self._mlml_text(
+                self.env._(
+                    "Capped: a share of %(share)s %% would give %(asked)s; the company's cap "
+                    "per invoice limits the MLML part to %(cap)s.",
+                    share=formatLang(self.env, self.mlml_share),
+                    asked=fmt(self.mlml_eligible_amount * self.mlml_share / 100.0),
+                    cap=fmt(cap),
+                )
             )
         return False
 
@@ -298,7 +306,7 @@ class AccountMove(models.Model):
             except RuleError as error:
                 return {
                     "warning": {
-                        "title": self.env._("MLML part"),
+                        "title": self._mlml_text(self.env._("MLML part")),
                         "message": move._mlml_share_message(error),
                     }
                 }
@@ -398,17 +406,19 @@ class AccountMove(models.Model):
                 left = max(move.mlml_amount - before, 0.0)
                 currency = move.mlml_currency_id
                 raise UserError(
-                    self.env._(
-                        "%(payments)s would pay %(settled)s of %(invoice)s in MLML, more than "
-                        "its MLML part (%(part)s, of which %(left)s is left to pay): an MLML "
-                        "payment pays the MLML part and no more. Match it with another "
-                        "invoice, or pay at most %(left)s of this one in MLML and the rest "
-                        "in euros.",
-                        payments=", ".join(payments.mapped("display_name")),
-                        settled=formatLang(self.env, settled, currency_obj=currency),
-                        invoice=move.display_name,
-                        part=formatLang(self.env, move.mlml_amount, currency_obj=currency),
-                        left=formatLang(self.env, left, currency_obj=currency),
+                    self._mlml_text(
+                        self.env._(
+                            "%(payments)s would pay %(settled)s of %(invoice)s in MLML, more than "
+                            "its MLML part (%(part)s, of which %(left)s is left to pay): an MLML "
+                            "payment pays the MLML part and no more. Match it with another "
+                            "invoice, or pay at most %(left)s of this one in MLML and the rest "
+                            "in euros.",
+                            payments=", ".join(payments.mapped("display_name")),
+                            settled=formatLang(self.env, settled, currency_obj=currency),
+                            invoice=move.display_name,
+                            part=formatLang(self.env, move.mlml_amount, currency_obj=currency),
+                            left=formatLang(self.env, left, currency_obj=currency),
+                        )
                     )
                 ) from error
 
@@ -419,11 +429,13 @@ class AccountMove(models.Model):
                 check_percent(move.mlml_share)
             except RuleError as error:
                 raise ValidationError(
-                    self.env._(
-                        "The MLML share of %(invoice)s must be between 0 and 100 %%, not "
-                        "%(share)s %%.",
-                        invoice=move.display_name,
-                        share=formatLang(self.env, move.mlml_share),
+                    self._mlml_text(
+                        self.env._(
+                            "The MLML share of %(invoice)s must be between 0 and 100 %%, not "
+                            "%(share)s %%.",
+                            invoice=move.display_name,
+                            share=formatLang(self.env, move.mlml_share),
+                        )
                     )
                 ) from error
             # Only an invoice that asks for an MLML part needs a reason not to.
@@ -432,10 +444,12 @@ class AccountMove(models.Model):
             blocker = move._mlml_share_blocker()
             if blocker:
                 raise ValidationError(
-                    self.env._(
-                        "%(invoice)s cannot have an MLML share: %(reason)s Set the share to 0.",
-                        invoice=move.display_name,
-                        reason=blocker,
+                    self._mlml_text(
+                        self.env._(
+                            "%(invoice)s cannot have an MLML share: %(reason)s Set the share to 0.",
+                            invoice=move.display_name,
+                            reason=blocker,
+                        )
                     )
                 )
 
@@ -446,27 +460,35 @@ class AccountMove(models.Model):
             return formatLang(self.env, float(value), currency_obj=self.mlml_currency_id)
 
         if error.code == "barter_part_negative":
-            return self.env._(
-                "The MLML part of %(invoice)s cannot be negative (%(amount)s).",
-                invoice=self.display_name,
-                amount=fmt(params["amount"]),
+            return self._mlml_text(
+                self.env._(
+                    "The MLML part of %(invoice)s cannot be negative (%(amount)s).",
+                    invoice=self.display_name,
+                    amount=fmt(params["amount"]),
+                )
             )
         if error.code == "barter_part_above_cap":
-            return self.env._(
-                "The MLML part of %(invoice)s (%(amount)s) is above the company's cap per "
-                "invoice (%(cap)s): enter at most the cap.",
+            return self._mlml_text(
+                self.env._(
+                    "The MLML part of %(invoice)s (%(amount)s) is above the company's cap per "
+                    "invoice (%(cap)s): enter at most the cap.",
+                    invoice=self.display_name,
+                    amount=fmt(params["amount"]),
+                    cap=fmt(params["cap"]),
+                )
+            )
+        return self._mlml_text(
+            self.env._(
+                "The MLML part of %(invoice)s (%(amount)s) is above its eligible untaxed amount "
+                "(%(eligible)s): VAT and excluded products are paid in euros. Enter at most "
+                "%(most)s.",
                 invoice=self.display_name,
                 amount=fmt(params["amount"]),
-                cap=fmt(params["cap"]),
+                eligible=formatLang(
+                    self.env, float(params["eligible"]), currency_obj=self.currency_id
+                ),
+                most=fmt(params["eligible"]),
             )
-        return self.env._(
-            "The MLML part of %(invoice)s (%(amount)s) is above its eligible untaxed amount "
-            "(%(eligible)s): VAT and excluded products are paid in euros. Enter at most "
-            "%(most)s.",
-            invoice=self.display_name,
-            amount=fmt(params["amount"]),
-            eligible=formatLang(self.env, float(params["eligible"]), currency_obj=self.currency_id),
-            most=fmt(params["eligible"]),
         )
 
     @api.model_create_multi
@@ -509,13 +531,17 @@ class AccountMove(models.Model):
         }
         if names:
             raise UserError(
-                self.env._(
-                    "%(fields)s: computed from the invoice's lines, share and payments, "
-                    "never written by hand. Change the lines, the share or the MLML part "
-                    "instead.",
-                    fields=", ".join(
-                        sorted(self._fields[name]._description_string(self.env) for name in names)
-                    ),
+                self._mlml_text(
+                    self.env._(
+                        "%(fields)s: computed from the invoice's lines, share and payments, "
+                        "never written by hand. Change the lines, the share or the MLML part "
+                        "instead.",
+                        fields=", ".join(
+                            sorted(
+                                self._fields[name]._description_string(self.env) for name in names
+                            )
+                        ),
+                    )
                 )
             )
 
@@ -532,24 +558,28 @@ class AccountMove(models.Model):
             settled = move._mlml_barter_settlement()[0]
             if settled:
                 raise UserError(
-                    self.env._(
-                        "%(invoice)s is already paid in part in MLML (%(paid)s): its MLML "
-                        "share no longer changes. Unreconcile the MLML payment first.",
-                        invoice=move.display_name,
-                        paid=formatLang(self.env, settled, currency_obj=move.mlml_currency_id),
+                    self._mlml_text(
+                        self.env._(
+                            "%(invoice)s is already paid in part in MLML (%(paid)s): its MLML "
+                            "share no longer changes. Unreconcile the MLML payment first.",
+                            invoice=move.display_name,
+                            paid=formatLang(self.env, settled, currency_obj=move.mlml_currency_id),
+                        )
                     )
                 )
             if move.state == "posted":
                 raise UserError(
-                    self.env._(
-                        "%(invoice)s is posted: its MLML share (%(share)s %%) and MLML part "
-                        "(%(part)s) are those the customer received. Reset it to draft to "
-                        "change them.",
-                        invoice=move.display_name,
-                        share=formatLang(self.env, move.mlml_share),
-                        part=formatLang(
-                            self.env, move.mlml_amount, currency_obj=move.mlml_currency_id
-                        ),
+                    self._mlml_text(
+                        self.env._(
+                            "%(invoice)s is posted: its MLML share (%(share)s %%) and MLML part "
+                            "(%(part)s) are those the customer received. Reset it to draft to "
+                            "change them.",
+                            invoice=move.display_name,
+                            share=formatLang(self.env, move.mlml_share),
+                            part=formatLang(
+                                self.env, move.mlml_amount, currency_obj=move.mlml_currency_id
+                            ),
+                        )
                     )
                 )
 
@@ -630,10 +660,12 @@ class AccountMove(models.Model):
             return
         if not verdict.accepted:
             raise UserError(
-                self.env._(
-                    "%(figures)s\nPay less, or ask the clearing house for a larger credit "
-                    "line. An MLML manager may force this entry.",
-                    figures=self._mlml_breach_message(company, verdict.breach, entering),
+                self._mlml_text(
+                    self.env._(
+                        "%(figures)s\nPay less, or ask the clearing house for a larger credit "
+                        "line. An MLML manager may force this entry.",
+                        figures=self._mlml_breach_message(company, verdict.breach, entering),
+                    )
                 )
             )
         collector = notes_in(self.env.context)

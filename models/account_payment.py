@@ -34,12 +34,14 @@ class AccountPayment(models.Model):
             payment._mlml_check_parties()
             if payment.currency_id.compare_amounts(payment.amount, 0.0) <= 0:
                 raise ValidationError(
-                    self.env._(
-                        "An MLML payment moves a positive amount: %(amount)s is not one. "
-                        "Enter the amount paid or received.",
-                        amount=formatLang(
-                            self.env, payment.amount, currency_obj=payment.currency_id
-                        ),
+                    self._mlml_text(
+                        self.env._(
+                            "An MLML payment moves a positive amount: %(amount)s is not one. "
+                            "Enter the amount paid or received.",
+                            amount=formatLang(
+                                self.env, payment.amount, currency_obj=payment.currency_id
+                            ),
+                        )
                     )
                 )
 
@@ -69,7 +71,9 @@ class AccountPayment(models.Model):
             )
         if not self.partner_id:
             raise ValidationError(
-                self.env._("An MLML payment is made with a member: choose the partner.")
+                self._mlml_text(
+                    self.env._("An MLML payment is made with a member: choose the partner.")
+                )
             )
         if not self.partner_id._mlml_may_trade():
             state = dict(
@@ -131,9 +135,11 @@ class AccountPayment(models.Model):
             "type": "warning",
             "sticky": True,
             "title": self.env._("Posted past the credit line"),
-            "message": self.env._(
-                "%(figures)s The MLML managers have been told.",
-                figures=" ".join(messages),
+            "message": self._mlml_text(
+                self.env._(
+                    "%(figures)s The MLML managers have been told.",
+                    figures=" ".join(messages),
+                )
             ),
         }
         if isinstance(next_action, dict):
@@ -156,11 +162,13 @@ class AccountPayment(models.Model):
         for payment in self:
             if payment.journal_id.currency_id.mlml_is_barter and payment.move_id.posted_before:
                 raise UserError(
-                    self.env._(
-                        "The MLML payment %(payment)s has moved the balance at the "
-                        "clearing house: it stays in the books. Cancel it instead, which "
-                        "moves the balance back.",
-                        payment=payment.display_name,
+                    self._mlml_text(
+                        self.env._(
+                            "The MLML payment %(payment)s has moved the balance at the "
+                            "clearing house: it stays in the books. Cancel it instead, which "
+                            "moves the balance back.",
+                            payment=payment.display_name,
+                        )
                     )
                 )
 

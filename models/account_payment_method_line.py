@@ -24,6 +24,7 @@ class AccountPaymentMethodLine(models.Model):
             }
             if line.name != translated and line.name in default_names:
                 line.display_name = line.display_name.replace(line.name, translated, 1)
+            line.display_name = line._mlml_text(line.display_name)
         return result
 
     @api.model_create_multi

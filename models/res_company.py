@@ -165,14 +165,16 @@ class ResCompany(models.Model):
                 check_amount(company.mlml_invoice_cap, minimum=0)
             except RuleError as error:
                 raise ValidationError(
-                    self.env._(
-                        "The MLML cap per invoice of %(company)s cannot be negative "
-                        "(%(cap)s): enter the most an invoice may ask in the barter "
-                        "currency, or 0 for no cap.",
-                        company=company.name,
-                        cap=formatLang(
-                            self.env, company.mlml_invoice_cap, currency_obj=company.currency_id
-                        ),
+                    self._mlml_text(
+                        self.env._(
+                            "The MLML cap per invoice of %(company)s cannot be negative "
+                            "(%(cap)s): enter the most an invoice may ask in the barter "
+                            "currency, or 0 for no cap.",
+                            company=company.name,
+                            cap=formatLang(
+                                self.env, company.mlml_invoice_cap, currency_obj=company.currency_id
+                            ),
+                        )
                     )
                 ) from error
 
@@ -192,11 +194,13 @@ class ResCompany(models.Model):
                 check_name(company.mlml_network_name)
             except RuleError as error:
                 raise ValidationError(
-                    self.env._(
-                        "The network's name of %(company)s must be 1 to %(max_length)s "
-                        "characters long: enter the name its members use (MLML, WIR…).",
-                        company=company.name,
-                        max_length=30,
+                    self._mlml_text(
+                        self.env._(
+                            "The network's name of %(company)s must be 1 to %(max_length)s "
+                            "characters long: enter the name its members use (MLML, WIR…).",
+                            company=company.name,
+                            max_length=30,
+                        )
                     )
                 ) from error
 

@@ -309,18 +309,22 @@ class ResPartner(models.Model):
     def _mlml_check_manager(self):
         if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
             raise AccessError(
-                self.env._(
-                    "Only MLML managers change the membership of a partner (state, member "
-                    "number, dates). Ask one of them."
+                self._mlml_text(
+                    self.env._(
+                        "Only MLML managers change the membership of a partner (state, member "
+                        "number, dates). Ask one of them."
+                    )
                 )
             )
 
     def _mlml_check_user(self):
         if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_user")):
             raise AccessError(
-                self.env._(
-                    "Only MLML users change the acceptance rate of a partner: ask an "
-                    "accountant or an MLML manager."
+                self._mlml_text(
+                    self.env._(
+                        "Only MLML users change the acceptance rate of a partner: ask an "
+                        "accountant or an MLML manager."
+                    )
                 )
             )
 
@@ -337,11 +341,13 @@ class ResPartner(models.Model):
         foreign = companies - self.env.user.company_ids
         if foreign:
             raise AccessError(
-                self.env._(
-                    "%(partner)s is the company %(company)s itself: only an MLML manager "
-                    "of %(company)s changes its membership.",
-                    partner=foreign[0].partner_id.display_name,
-                    company=foreign[0].name,
+                self._mlml_text(
+                    self.env._(
+                        "%(partner)s is the company %(company)s itself: only an MLML manager "
+                        "of %(company)s changes its membership.",
+                        partner=foreign[0].partner_id.display_name,
+                        company=foreign[0].name,
+                    )
                 )
             )
 
@@ -367,13 +373,15 @@ class ResPartner(models.Model):
                     "charter_date": self.env._("the date the charter was signed"),
                 }
                 raise ValidationError(
-                    self.env._(
-                        "%(member)s cannot become an active member yet: fill in %(missing)s "
-                        "on the MLML tab, then activate the membership.",
-                        member=name,
-                        missing=self.env._(" and ").join(
-                            missing[item] for item in error.params["missing"]
-                        ),
+                    self._mlml_text(
+                        self.env._(
+                            "%(member)s cannot become an active member yet: fill in %(missing)s "
+                            "on the MLML tab, then activate the membership.",
+                            member=name,
+                            missing=self.env._(" and ").join(
+                                missing[item] for item in error.params["missing"]
+                            ),
+                        )
                     )
                 ) from error
             raise ValidationError(

@@ -64,3 +64,21 @@ class TestNetworkName(MlmlPaymentCommon):
         with self.assert_refused(ValidationError, "must be 1 to 30 characters long"):
             self.env.company.mlml_network_name = "   "
         self.assertEqual(self.env.company.mlml_network_name, "WIR")
+
+    def test_statement_names_the_network(self):
+        self.pay(100.0)
+        wizard = self.env["mlml.statement.wizard"].create({})
+        markup = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("mlml_barter.mlml_statement_report", wizard.ids)[0]
+            .decode()
+        )
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+        self.assertIn("WIR account statement", text)
+        self.assertFalse(WORD.findall(text), text)
+
+    def test_payment_method_names_the_network(self):
+        lines = self.journal.outbound_payment_method_line_ids
+        self.assertTrue(lines)
+        for line in lines:
+            self.assertFalse(WORD.findall(line.display_name), line.display_name)

@@ -48,7 +48,11 @@ class AccountPaymentRegister(models.TransientModel):
         if not reason or not self._mlml_barter_journal():
             return super()._post_payments(to_process, edit_mode=edit_mode)
         if not self.env.user.has_group("mlml_barter.group_mlml_manager"):
-            raise AccessError(self.env._("Only MLML managers force an entry past the credit line."))
+            raise AccessError(
+                self._mlml_text(
+                    self.env._("Only MLML managers force an entry past the credit line.")
+                )
+            )
         grant = BoundsGrant(
             self.env.uid, reason, payment_ids=[vals["payment"].id for vals in to_process]
         )
@@ -93,12 +97,14 @@ class AccountPaymentRegister(models.TransientModel):
         currency = moves.mlml_currency_id[:1]
         if not currency or currency.is_zero(residual):
             return False
-        return self.env._(
-            "%(residual)s of this amount is payable in MLML, through the journal "
-            "%(journal)s. Paid from %(bank)s, it is settled in euros.",
-            residual=formatLang(self.env, residual, currency_obj=currency),
-            journal=self.company_id.mlml_journal_id.display_name or "MLML",
-            bank=self.journal_id.display_name,
+        return self._mlml_text(
+            self.env._(
+                "%(residual)s of this amount is payable in MLML, through the journal "
+                "%(journal)s. Paid from %(bank)s, it is settled in euros.",
+                residual=formatLang(self.env, residual, currency_obj=currency),
+                journal=self.company_id.mlml_journal_id.display_name or "MLML",
+                bank=self.journal_id.display_name,
+            )
         )
 
     def _create_payment_vals_from_batch(self, batch_result):
@@ -126,10 +132,12 @@ class AccountPaymentRegister(models.TransientModel):
                 split.check_barter_payment(0, move.mlml_residual)
             except RuleError as error:
                 raise UserError(
-                    self.env._(
-                        "%(invoices)s has no MLML part left to pay: pay it in euros, from a "
-                        "bank journal.",
-                        invoices=move.display_name,
+                    self._mlml_text(
+                        self.env._(
+                            "%(invoices)s has no MLML part left to pay: pay it in euros, from a "
+                            "bank journal.",
+                            invoices=move.display_name,
+                        )
                     )
                 ) from error
         if not (self.can_edit_wizard and (len(self.line_ids) == 1 or self.group_payment)):
@@ -138,10 +146,12 @@ class AccountPaymentRegister(models.TransientModel):
             # One payment matched with several invoices would pay them in turn,
             # the first beyond its MLML part.
             raise UserError(
-                self.env._(
-                    "One MLML payment pays the MLML part of one invoice: untick Group "
-                    "Payments to pay %(invoices)s with one MLML payment each.",
-                    invoices=", ".join(moves.mapped("display_name")),
+                self._mlml_text(
+                    self.env._(
+                        "One MLML payment pays the MLML part of one invoice: untick Group "
+                        "Payments to pay %(invoices)s with one MLML payment each.",
+                        invoices=", ".join(moves.mapped("display_name")),
+                    )
                 )
             )
         residual = sum(moves.mapped("mlml_residual"))
@@ -149,11 +159,13 @@ class AccountPaymentRegister(models.TransientModel):
             split.check_barter_payment(self.amount, residual)
         except RuleError as error:
             raise UserError(
-                self.env._(
-                    "%(amount)s is more than the MLML part left to pay (%(residual)s): an "
-                    "MLML payment pays the MLML part, the rest is paid in euros. Enter at "
-                    "most %(residual)s.",
-                    amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
-                    residual=formatLang(self.env, residual, currency_obj=self.currency_id),
+                self._mlml_text(
+                    self.env._(
+                        "%(amount)s is more than the MLML part left to pay (%(residual)s): an "
+                        "MLML payment pays the MLML part, the rest is paid in euros. Enter at "
+                        "most %(residual)s.",
+                        amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                        residual=formatLang(self.env, residual, currency_obj=self.currency_id),
+                    )
                 )
             ) from error

@@ -28,7 +28,11 @@ class MlmlBoundsOverride(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         if not self.env.user.has_group("mlml_barter.group_mlml_manager"):
-            raise AccessError(self.env._("Only MLML managers force an entry past the credit line."))
+            raise AccessError(
+                self._mlml_text(
+                    self.env._("Only MLML managers force an entry past the credit line.")
+                )
+            )
         if not (self.reason or "").strip():
             raise UserError(
                 self.env._("Say why you force this entry: the reason is logged with your name.")

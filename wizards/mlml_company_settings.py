@@ -71,17 +71,22 @@ class MlmlCompanySettings(models.TransientModel):
         user = self.env.user
         if not user.has_group("mlml_barter.group_mlml_manager"):
             raise AccessError(
-                self.env._(
-                    "Only MLML managers change the MLML settings of %(company)s. Ask one "
-                    "of them, or an administrator in Settings.",
-                    company=self.company_id.name,
+                self._mlml_text(
+                    self.env._(
+                        "Only MLML managers change the MLML settings of %(company)s. Ask one "
+                        "of them, or an administrator in Settings.",
+                        company=self.company_id.name,
+                    )
                 )
             )
         if self.company_id not in user.company_ids:
             raise AccessError(
-                self.env._(
-                    "You do not work for %(company)s: its MLML settings are not yours to change.",
-                    company=self.company_id.sudo().name,
+                self._mlml_text(
+                    self.env._(
+                        "You do not work for %(company)s: its MLML settings are not yours to "
+                        "change.",
+                        company=self.company_id.sudo().name,
+                    )
                 )
             )
         self.company_id.sudo().write({name: self[name] for name in MANAGED_FIELDS})

@@ -261,6 +261,7 @@ class MlmlStatementWizard(models.TransientModel):
         line = at_end.line.sudo(False) if at_end else self.env["mlml.credit.line"]
         line_at_start = at_start.line.sudo(False) if at_start else self.env["mlml.credit.line"]
         return {
+            "title": self._mlml_text(self.env._("MLML account statement")),
             "currency": self.currency_id,
             "opening": float(statement.opening),
             "closing": float(statement.closing),
