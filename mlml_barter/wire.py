@@ -12,6 +12,7 @@
 
 import base64
 import binascii
+import datetime
 import hashlib
 import json
 import re
@@ -145,3 +146,52 @@ def page(positions, after, limit):
     chosen = chosen[:limit]
     following = encode_cursor(chosen[-1] if chosen else after)
     return chosen, following, has_more
+
+
+def read_body(raw):
+    """The JSON object a client sent, or a refusal saying why it is not one."""
+    try:
+        body = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw or "")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RuleError("body_not_json") from error
+    if not isinstance(body, dict):
+        raise RuleError("body_not_object")
+    return body
+
+
+def text_field(body, field, *, required=False, max_length=None):
+    """A text field of a request body ("" when absent and not required)."""
+    if field not in body or body[field] is None:
+        if required:
+            raise RuleError("field_missing", field=field)
+        return ""
+    value = body[field]
+    if not isinstance(value, str):
+        raise RuleError("field_wrong_type", field=field, expected="string")
+    if required and not value.strip():
+        raise RuleError("field_missing", field=field)
+    if max_length is not None and len(value) > max_length:
+        raise RuleError("field_too_long", field=field, max_length=max_length)
+    return value.strip()
+
+
+def amount_field(body, field="amount"):
+    """The positive amount of a request body (see ``parse_amount``)."""
+    if field not in body or body[field] is None:
+        raise RuleError("field_missing", field=field)
+    return parse_amount(body[field], field=field)
+
+
+def date_field(body, field):
+    """An optional ISO date (YYYY-MM-DD) of a request body, or None."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RuleError("field_wrong_type", field=field, expected="string")
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        raise RuleError("date_invalid", field=field)
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as error:
+        raise RuleError("date_invalid", field=field) from error
