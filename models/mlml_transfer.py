@@ -165,10 +165,8 @@ class MlmlTransfer(models.Model):
             )
         return super().write(vals)
 
-    @api.ondelete(at_uninstall=True)
+    @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
-        if self.env.context.get("module_uninstall"):  # MODULE_UNINSTALL_FLAG: the add-on goes
-            return
         raise UserError(
             self.env._(
                 "Transfer %(number)s is in the ledger: a transfer is never deleted. To "
@@ -222,7 +220,7 @@ class MlmlTransfer(models.Model):
         if idempotency_key:
             done = self._find_by_key(company, payer, idempotency_key)
             if done:
-                return done
+                return self.browse(done.ids)
         if forced and not (
             self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")
         ):
@@ -236,7 +234,7 @@ class MlmlTransfer(models.Model):
             # Another transaction may have booked it while this one waited for the locks.
             done = self._find_by_key(company, payer, idempotency_key)
             if done:
-                return done
+                return self.browse(done.ids)
         # A reversal corrects the ledger: memberships do not stop it, the bounds do.
         states = {payer.id: ACTIVE, payee.id: ACTIVE} if reversal_of else None
         accounts = Account._as_accounts(company, partners, balances, states)
@@ -300,7 +298,7 @@ class MlmlTransfer(models.Model):
             transfer.commission_id = commission
         if decision.warnings:
             transfer._note_breaches(decision.warnings, company, forced, force_reason)
-        return transfer.sudo(False)
+        return self.browse(transfer.ids)
 
     @api.model
     def _numbered(self, company, values):
@@ -578,7 +576,7 @@ class MlmlTransfer(models.Model):
                 reason=reason,
             )
         )
-        return reversal.sudo(False)
+        return self.browse(reversal.ids)
 
     # ------------------------------------------------------------------
     # Back office

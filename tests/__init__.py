@@ -12,3 +12,5 @@ from . import test_payment_concurrency
 from . import test_settings
 from . import test_statement
 from . import test_tour
+from . import test_clearing_ledger
+from . import test_clearing_concurrency
