@@ -15,7 +15,7 @@ from ..mlml_barter import api_spec, wire
 from ..mlml_barter.amounts import RuleError
 from ..models.mlml_transfer import MlmlRefusal
 
-ROUTE = {"type": "http", "auth": "none", "csrf": False, "save_session": False}
+ROUTE = {"type": "http", "auth": "none", "csrf": False, "save_session": False, "readonly": False}
 
 
 def _route(operation_id):

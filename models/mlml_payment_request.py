@@ -76,10 +76,9 @@ class MlmlPaymentRequest(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        requests = super().create(vals_list)
-        for request in requests:
-            request._check_new()
-        return requests
+        for vals in vals_list:
+            self.new({**self.default_get(["company_id"]), **vals})._check_new()
+        return super().create(vals_list)
 
     def write(self, vals):
         if set(vals) & {"payer_id", "payee_id", "amount", "company_id"} and not self.env.context.get(

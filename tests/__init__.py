@@ -14,3 +14,5 @@ from . import test_statement
 from . import test_tour
 from . import test_clearing_ledger
 from . import test_clearing_concurrency
+from . import test_clearing_payment_request
+from . import test_clearing_api
