@@ -429,9 +429,7 @@ class MlmlApi(models.AbstractModel):
             "body_not_json": self.env._("The body is not JSON: send a JSON object."),
             "body_not_object": self.env._("The body must be a JSON object ({…})."),
             "field_missing": self.env._("The field “%(field)s” is missing.", field=field),
-            "field_wrong_type": self.env._(
-                "The field “%(field)s” must be a string.", field=field
-            ),
+            "field_wrong_type": self.env._("The field “%(field)s” must be a string.", field=field),
             "field_too_long": self.env._(
                 "The field “%(field)s” is longer than %(max)s characters.",
                 field=field,
@@ -441,8 +439,7 @@ class MlmlApi(models.AbstractModel):
                 "The field “%(field)s” must be a date written YYYY-MM-DD.", field=field
             ),
             "amount_not_a_string": self.env._(
-                "The field “%(field)s” must be a decimal string such as \"123.45\", not a "
-                "number.",
+                'The field “%(field)s” must be a decimal string such as "123.45", not a number.',
                 field=field,
             ),
             "amount_not_positive": self.env._(
@@ -453,7 +450,7 @@ class MlmlApi(models.AbstractModel):
                 field=field,
             ),
             "amount_not_a_number": self.env._(
-                "The field “%(field)s” is not a decimal number such as \"123.45\".",
+                'The field “%(field)s” is not a decimal number such as "123.45".',
                 field=field,
             ),
             "amount_too_large": self.env._(
@@ -523,7 +520,14 @@ class MlmlApi(models.AbstractModel):
             "code": code,
         }
         for name, value in refusal.figures.items():
-            if name in ("balance", "amount", "commission", "credit_limit", "balance_ceiling", "missing"):
+            if name in (
+                "balance",
+                "amount",
+                "commission",
+                "credit_limit",
+                "balance_ceiling",
+                "missing",
+            ):
                 problem[name] = wire.format_amount(value)
             elif name == "field" and value:
                 problem[name] = value

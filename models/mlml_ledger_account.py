@@ -41,11 +41,10 @@ class MlmlLedgerAccount(models.Model):
     balance = fields.Monetary(readonly=True, aggregator="sum")
     last_transfer_at = fields.Datetime(string="Last Transfer", readonly=True)
     credit_limit = fields.Monetary(compute="_compute_bounds")
-    balance_ceiling = fields.Monetary(
-        compute="_compute_bounds", help="0: no ceiling."
-    )
+    balance_ceiling = fields.Monetary(compute="_compute_bounds", help="0: no ceiling.")
     available = fields.Monetary(
-        compute="_compute_bounds", help="What the member may still pay: its credit limit plus its balance."
+        compute="_compute_bounds",
+        help="What the member may still pay: its credit limit plus its balance.",
     )
     room = fields.Monetary(
         string="Room Under the Ceiling",
@@ -56,7 +55,8 @@ class MlmlLedgerAccount(models.Model):
     near_bound = fields.Selection(
         selection=[("credit_limit", "Near its credit limit"), ("ceiling", "Near its ceiling")],
         compute="_compute_bounds",
-        help="The balance has used 90 % or more of the credit line, or of the room under the ceiling.",
+        help="The balance has used 90 % or more of the credit line, or of the room under "
+        "the ceiling.",
     )
     transfer_ids = fields.One2many(
         comodel_name="mlml.transfer", compute="_compute_transfer_ids", string="History"

@@ -81,9 +81,12 @@ class MlmlPaymentRequest(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if set(vals) & {"payer_id", "payee_id", "amount", "company_id"} and not self.env.context.get(
-            "mlml_ledger_booking"
-        ):
+        if set(vals) & {
+            "payer_id",
+            "payee_id",
+            "amount",
+            "company_id",
+        } and not self.env.context.get("mlml_ledger_booking"):
             closed = self.filtered(lambda r: r.state != "open")
             if closed:
                 raise UserError(
@@ -185,7 +188,9 @@ class MlmlPaymentRequest(models.Model):
         self.ensure_one()
         if not (reason or "").strip():
             raise MlmlRefusal(
-                self.env._("Say why %(request)s is refused: the seller reads it.", request=self.name),
+                self.env._(
+                    "Say why %(request)s is refused: the seller reads it.", request=self.name
+                ),
                 "reason_missing",
                 400,
                 field="reason",

@@ -45,8 +45,7 @@ class MlmlTransfer(models.Model):
         readonly=True,
         copy=False,
         index=True,
-        help="The transfer's number in the ledger, gapless in the order transfers were "
-        "accepted.",
+        help="The transfer's number in the ledger, gapless in the order transfers were accepted.",
     )
     ledger_position = fields.Integer(
         readonly=True, copy=False, index=True, help="The transfer's rank in the ledger."
@@ -330,7 +329,9 @@ class MlmlTransfer(models.Model):
         if not sequence:
             sequence = Sequence.create(
                 {
-                    "name": self.env._("Clearing-house ledger of %(company)s", company=company.name),
+                    "name": self.env._(
+                        "Clearing-house ledger of %(company)s", company=company.name
+                    ),
                     "code": "mlml.transfer",
                     "company_id": company.id,
                     "implementation": "no_gap",
@@ -413,7 +414,9 @@ class MlmlTransfer(models.Model):
                 "transfer.",
                 payer=payer.display_name,
                 amount=fmt(amount),
-                commission=self.env._(" (plus a commission of %(commission)s)", commission=fmt(commission))
+                commission=self.env._(
+                    " (plus a commission of %(commission)s)", commission=fmt(commission)
+                )
                 if commission
                 else "",
                 balance=fmt(balance),
@@ -461,9 +464,7 @@ class MlmlTransfer(models.Model):
             return MlmlRefusal(message, "payer_not_active", 403, member=payer.mlml_member_number)
         if error.code == "payee_not_active":
             if params["state"] == "suspended" and company.mlml_repay_suspended:
-                hint = self.env._(
-                    " A suspended member may only be paid back up to a zero balance."
-                )
+                hint = self.env._(" A suspended member may only be paid back up to a zero balance.")
             else:
                 hint = ""
             message = self.env._(
@@ -497,9 +498,7 @@ class MlmlTransfer(models.Model):
         reversing transfer, a new transfer the other way. MLML managers only."""
         self.ensure_one()
         if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
-            raise AccessError(
-                self.env._("Only MLML managers reverse a transfer. Ask one of them.")
-            )
+            raise AccessError(self.env._("Only MLML managers reverse a transfer. Ask one of them."))
         if not (reason or "").strip():
             raise UserError(
                 self.env._(
@@ -558,7 +557,9 @@ class MlmlTransfer(models.Model):
                 commission.payer_id,
                 commission.amount,
                 reference=commission.name,
-                memo=self.env._("Reversal of %(number)s: %(reason)s", number=commission.name, reason=reason),
+                memo=self.env._(
+                    "Reversal of %(number)s: %(reason)s", number=commission.name, reason=reason
+                ),
                 channel="reversal",
                 forced=True,
                 force_reason=reason,

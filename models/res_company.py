@@ -177,7 +177,9 @@ class ResCompany(models.Model):
     def write(self, vals):
         house_fields = ("mlml_is_clearing_house", "mlml_commission_percent", "mlml_repay_suspended")
         changing = any(
-            name in vals and company[name] != vals[name] for company in self for name in house_fields
+            name in vals and company[name] != vals[name]
+            for company in self
+            for name in house_fields
         )
         if changing and not (
             self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")

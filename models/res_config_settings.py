@@ -28,9 +28,7 @@ class ResConfigSettings(models.TransientModel):
     mlml_commission_percent = fields.Float(
         related="company_id.mlml_commission_percent", readonly=False
     )
-    mlml_repay_suspended = fields.Boolean(
-        related="company_id.mlml_repay_suspended", readonly=False
-    )
+    mlml_repay_suspended = fields.Boolean(related="company_id.mlml_repay_suspended", readonly=False)
     mlml_credit_limit = fields.Monetary(
         related="company_id.mlml_credit_limit", currency_field="mlml_currency_id"
     )

@@ -79,7 +79,9 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
             },
         )
         gamma = self.call("GET", "/account", self.key_gamma).json()
-        self.assertEqual((gamma["balance"], gamma["balance_ceiling"], gamma["room"]), ("-250.00", None, None))
+        self.assertEqual(
+            (gamma["balance"], gamma["balance_ceiling"], gamma["room"]), ("-250.00", None, None)
+        )
 
     def test_keys(self):
         problem = self.assert_problem(self.call("GET", "/account"), 401, "unauthorized")
@@ -96,7 +98,9 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         self.assert_problem(self.call("GET", "/account", global_key), 401, "unauthorized")
         # A key of this API opens no RPC.
         with mute_logger("odoo.addons.base.models.res_users"):
-            uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, user.login, self.key_alpha, {})
+            uid = self.xmlrpc_common.authenticate(
+                self.env.cr.dbname, user.login, self.key_alpha, {}
+            )
         self.assertFalse(uid)
         # A revoked user's key opens nothing.
         user.active = False
@@ -133,7 +137,9 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         # The same key of another member is another request.
         other = self.pay(self.key_gamma, body, idem="order-1")
         self.assertEqual(other.status_code, 201)
-        self.assertEqual(self.balances(self.alpha, self.beta, self.gamma), (-123.45, 246.9, -123.45))
+        self.assertEqual(
+            self.balances(self.alpha, self.beta, self.gamma), (-123.45, 246.9, -123.45)
+        )
 
     def test_bad_input_is_refused_and_nothing_written(self):
         count = self.ledger_count()
@@ -158,7 +164,9 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         ]
         for n, (body, status, code, field) in enumerate(cases):
             with self.subTest(body=body):
-                problem = self.assert_problem(self.pay(self.key_alpha, body, idem=f"bad-{n}"), status, code)
+                problem = self.assert_problem(
+                    self.pay(self.key_alpha, body, idem=f"bad-{n}"), status, code
+                )
                 self.assertEqual(problem.get("field"), field)
         self.assert_problem(
             self.pay(self.key_alpha, None, raw="{not json", idem="raw-1"), 400, "body_not_json"
@@ -170,11 +178,15 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
             self.pay(self.key_alpha, None, raw=b"\xff\xfe", idem="raw-3"), 400, "body_not_json"
         )
         missing = self.call("POST", "/transfers", self.key_alpha, ok)
-        self.assertEqual(self.assert_problem(missing, 400, "idempotency_key_missing")["field"], "Idempotency-Key")
+        self.assertEqual(
+            self.assert_problem(missing, 400, "idempotency_key_missing")["field"], "Idempotency-Key"
+        )
         # Inactive payee, inactive payer.
         self.beta.action_mlml_suspend()
         self.assert_problem(self.pay(self.key_alpha, ok, idem="s-1"), 403, "payee_not_active")
-        self.assert_problem(self.pay(self.key_beta, {**ok, "payee": "CH-A"}, idem="s-2"), 403, "payer_not_active")
+        self.assert_problem(
+            self.pay(self.key_beta, {**ok, "payee": "CH-A"}, idem="s-2"), 403, "payer_not_active"
+        )
         self.assertEqual(self.ledger_count(), count)
         self.assertEqual(self.balances(self.alpha, self.beta), (0.0, 0.0))
 
@@ -188,7 +200,12 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         )
         self.assertEqual(
             {k: problem[k] for k in ("balance", "amount", "credit_limit", "missing")},
-            {"balance": "-900.00", "amount": "150.00", "credit_limit": "1000.00", "missing": "50.00"},
+            {
+                "balance": "-900.00",
+                "amount": "150.00",
+                "credit_limit": "1000.00",
+                "missing": "50.00",
+            },
         )
         self.book(self.gamma, self.beta, 1400)
         problem = self.assert_problem(
@@ -223,17 +240,25 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         self.assertEqual([t["number"] for t in second["items"]], [t.name for t in made[2:]])
         self.assertEqual([t["direction"] for t in second["items"]], ["out", "in"])
         self.assertFalse(second["has_more"])
-        empty = self.call("GET", "/transfers", self.key_alpha, params={"after": second["next"]}).json()
+        empty = self.call(
+            "GET", "/transfers", self.key_alpha, params={"after": second["next"]}
+        ).json()
         self.assertEqual((empty["items"], empty["next"]), ([], second["next"]))
         later = self.book(self.beta, self.alpha, 6)
-        resumed = self.call("GET", "/transfers", self.key_alpha, params={"after": second["next"]}).json()
+        resumed = self.call(
+            "GET", "/transfers", self.key_alpha, params={"after": second["next"]}
+        ).json()
         self.assertEqual([t["number"] for t in resumed["items"]], [later.name])
         self.assert_problem(
-            self.call("GET", "/transfers", self.key_alpha, params={"after": "zzz"}), 400, "cursor_invalid"
+            self.call("GET", "/transfers", self.key_alpha, params={"after": "zzz"}),
+            400,
+            "cursor_invalid",
         )
         for limit in ("0", "201", "abc", "1.5"):
             self.assert_problem(
-                self.call("GET", "/transfers", self.key_alpha, params={"limit": limit}), 400, "limit_invalid"
+                self.call("GET", "/transfers", self.key_alpha, params={"limit": limit}),
+                400,
+                "limit_invalid",
             )
 
     def test_members_directory(self):
@@ -243,10 +268,23 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         numbers = [item["member_number"] for item in items]
         self.assertIn("CH-A", numbers)
         alpha = next(item for item in items if item["member_number"] == "CH-A")
-        self.assertEqual(alpha, {"member_number": "CH-A", "name": "Alpha Nettoyage", "city": "Lille", "offers": ["Nettoyage test"], "needs": []})
-        offers = self.call("GET", "/members", self.key_beta, params={"offer": "Nettoyage"}).json()["items"]
+        self.assertEqual(
+            alpha,
+            {
+                "member_number": "CH-A",
+                "name": "Alpha Nettoyage",
+                "city": "Lille",
+                "offers": ["Nettoyage test"],
+                "needs": [],
+            },
+        )
+        offers = self.call("GET", "/members", self.key_beta, params={"offer": "Nettoyage"}).json()[
+            "items"
+        ]
         self.assertEqual([item["member_number"] for item in offers], ["CH-A"])
-        needs = self.call("GET", "/members", self.key_beta, params={"need": "Nettoyage", "q": "Beta"}).json()["items"]
+        needs = self.call(
+            "GET", "/members", self.key_beta, params={"need": "Nettoyage", "q": "Beta"}
+        ).json()["items"]
         self.assertEqual([item["member_number"] for item in needs], ["CH-B"])
 
     def test_payment_requests(self):
@@ -259,8 +297,29 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         self.assertEqual(asked.status_code, 201, asked.text)
         request = asked.json()
         self.assertEqual(
-            {k: request[k] for k in ("payer", "payee", "amount", "reference", "due_date", "state", "role", "transfer")},
-            {"payer": "CH-A", "payee": "CH-B", "amount": "80.00", "reference": "FAC/9", "due_date": "2026-12-31", "state": "open", "role": "payee", "transfer": None},
+            {
+                k: request[k]
+                for k in (
+                    "payer",
+                    "payee",
+                    "amount",
+                    "reference",
+                    "due_date",
+                    "state",
+                    "role",
+                    "transfer",
+                )
+            },
+            {
+                "payer": "CH-A",
+                "payee": "CH-B",
+                "amount": "80.00",
+                "reference": "FAC/9",
+                "due_date": "2026-12-31",
+                "state": "open",
+                "role": "payee",
+                "transfer": None,
+            },
         )
         rid = request["id"]
         listed = self.call("GET", "/payment-requests", self.key_alpha).json()
@@ -268,39 +327,91 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         self.assertEqual(self.call("GET", "/payment-requests", self.key_gamma).json()["items"], [])
         # Only the payer accepts; another member does not even see it.
         self.assert_problem(
-            self.call("POST", f"/payment-requests/{rid}/accept", self.key_beta, headers={"Idempotency-Key": "a"}),
+            self.call(
+                "POST",
+                f"/payment-requests/{rid}/accept",
+                self.key_beta,
+                headers={"Idempotency-Key": "a"},
+            ),
             403,
             "not_allowed",
         )
         self.assert_problem(
-            self.call("POST", f"/payment-requests/{rid}/accept", self.key_gamma, headers={"Idempotency-Key": "a"}),
+            self.call(
+                "POST",
+                f"/payment-requests/{rid}/accept",
+                self.key_gamma,
+                headers={"Idempotency-Key": "a"},
+            ),
             404,
             "request_unknown",
         )
         self.assert_problem(
-            self.call("POST", f"/payment-requests/{rid}/accept", self.key_alpha), 400, "idempotency_key_missing"
+            self.call("POST", f"/payment-requests/{rid}/accept", self.key_alpha),
+            400,
+            "idempotency_key_missing",
         )
         count = self.ledger_count()
-        accepted = self.call("POST", f"/payment-requests/{rid}/accept", self.key_alpha, headers={"Idempotency-Key": "acc-1"})
+        accepted = self.call(
+            "POST",
+            f"/payment-requests/{rid}/accept",
+            self.key_alpha,
+            headers={"Idempotency-Key": "acc-1"},
+        )
         self.assertEqual(accepted.status_code, 200, accepted.text)
         self.assertEqual(accepted.json()["state"], "accepted")
         self.assertEqual(accepted.json()["transfer"]["amount"], "80.00")
-        again = self.call("POST", f"/payment-requests/{rid}/accept", self.key_alpha, headers={"Idempotency-Key": "acc-1"})
+        again = self.call(
+            "POST",
+            f"/payment-requests/{rid}/accept",
+            self.key_alpha,
+            headers={"Idempotency-Key": "acc-1"},
+        )
         self.assertEqual(again.json(), accepted.json())
         self.assertEqual(self.ledger_count(), count + 1)
         self.assertEqual(self.balances(self.alpha, self.beta), (-80.0, 80.0))
-        self.assert_problem(self.call("POST", f"/payment-requests/{rid}/cancel", self.key_beta), 409, "request_not_open")
-        # Refuse and cancel.
-        second = self.call("POST", "/payment-requests", self.key_beta, {"payer": "CH-A", "amount": "5.00"}).json()
         self.assert_problem(
-            self.call("POST", f"/payment-requests/{second['id']}/refuse", self.key_alpha, {}), 400, "field_missing"
+            self.call("POST", f"/payment-requests/{rid}/cancel", self.key_beta),
+            409,
+            "request_not_open",
         )
-        refused = self.call("POST", f"/payment-requests/{second['id']}/refuse", self.key_alpha, {"reason": "Non commandé"})
-        self.assertEqual((refused.json()["state"], refused.json()["refusal_reason"]), ("refused", "Non commandé"))
-        third = self.call("POST", "/payment-requests", self.key_beta, {"payer": "CH-A", "amount": "6.00"}).json()
-        self.assert_problem(self.call("POST", f"/payment-requests/{third['id']}/cancel", self.key_alpha), 403, "not_allowed")
-        self.assertEqual(self.call("POST", f"/payment-requests/{third['id']}/cancel", self.key_beta).json()["state"], "cancelled")
-        self.assert_problem(self.call("POST", "/payment-requests/99999999999/cancel", self.key_beta), 404, "request_unknown")
+        # Refuse and cancel.
+        second = self.call(
+            "POST", "/payment-requests", self.key_beta, {"payer": "CH-A", "amount": "5.00"}
+        ).json()
+        self.assert_problem(
+            self.call("POST", f"/payment-requests/{second['id']}/refuse", self.key_alpha, {}),
+            400,
+            "field_missing",
+        )
+        refused = self.call(
+            "POST",
+            f"/payment-requests/{second['id']}/refuse",
+            self.key_alpha,
+            {"reason": "Non commandé"},
+        )
+        self.assertEqual(
+            (refused.json()["state"], refused.json()["refusal_reason"]), ("refused", "Non commandé")
+        )
+        third = self.call(
+            "POST", "/payment-requests", self.key_beta, {"payer": "CH-A", "amount": "6.00"}
+        ).json()
+        self.assert_problem(
+            self.call("POST", f"/payment-requests/{third['id']}/cancel", self.key_alpha),
+            403,
+            "not_allowed",
+        )
+        self.assertEqual(
+            self.call("POST", f"/payment-requests/{third['id']}/cancel", self.key_beta).json()[
+                "state"
+            ],
+            "cancelled",
+        )
+        self.assert_problem(
+            self.call("POST", "/payment-requests/99999999999/cancel", self.key_beta),
+            404,
+            "request_unknown",
+        )
         for body, code in (
             ({"payer": "CH-B", "amount": "5.00"}, "transfer_to_oneself"),
             ({"payer": "CH-A", "amount": "5"}, None),

@@ -67,7 +67,9 @@ class TestClearingPaymentRequest(ClearingHouseCommon):
         )
         action = wizard.action_confirm()
         transfer = self.Transfer.browse(action["res_id"])
-        self.assertEqual((transfer.amount, transfer.channel, transfer.memo), (35.0, "back_office", "tél."))
+        self.assertEqual(
+            (transfer.amount, transfer.channel, transfer.memo), (35.0, "back_office", "tél.")
+        )
         reverse = self.env["mlml.transfer.reverse"].create(
             {"transfer_id": transfer.id, "reason": "doublon"}
         )
