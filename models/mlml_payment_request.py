@@ -68,11 +68,14 @@ class MlmlPaymentRequest(models.Model):
     @api.depends("reference")
     def _compute_name(self):
         for request in self:
-            request.name = self.env._(
-                "Request %(id)s%(reference)s",
-                id=request.id or "",
-                reference=f" ({request.reference})" if request.reference else "",
-            )
+            if request.reference:
+                request.name = self.env._(
+                    "Request %(id)s (%(reference)s)",
+                    id=request.id or "",
+                    reference=request.reference,
+                )
+            else:
+                request.name = self.env._("Request %(id)s", id=request.id or "")
 
     @api.model_create_multi
     def create(self, vals_list):
