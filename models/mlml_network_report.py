@@ -28,6 +28,10 @@ class MlmlNetworkReport(models.TransientModel):
     near_bounds_html = fields.Html(string="Close to a Bound", compute="_compute_figures")
     largest_html = fields.Html(string="Largest Balances", compute="_compute_figures")
 
+    def _compute_display_name(self):
+        for report in self:
+            report.display_name = self.env._("Network")
+
     @api.depends("company_id")
     def _compute_figures(self):
         for report in self:
@@ -71,7 +75,7 @@ class MlmlNetworkReport(models.TransientModel):
 
     def _volume_table(self, company):
         groups = self.env["mlml.transfer"]._read_group(
-            [("company_id", "=", company.id), ("channel", "!=", "reversal")],
+            [("company_id", "=", company.id), ("channel", "not in", ("reversal", "commission"))],
             groupby=["date:month"],
             aggregates=["amount:sum", "__count"],
             order="date:month desc",
