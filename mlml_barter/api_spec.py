@@ -18,6 +18,7 @@ PROBLEMS = {
     "field_missing": 400,
     "field_wrong_type": 400,
     "field_too_long": 400,
+    "field_invalid_character": 400,
     "date_invalid": 400,
     "amount_not_a_string": 400,
     "amount_not_positive": 400,

@@ -152,7 +152,7 @@ def read_body(raw):
     """The JSON object a client sent, or a refusal saying why it is not one."""
     try:
         body = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw or "")
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise RuleError("body_not_json") from error
     if not isinstance(body, dict):
         raise RuleError("body_not_object")
@@ -168,11 +168,18 @@ def text_field(body, field, *, required=False, max_length=None):
     value = body[field]
     if not isinstance(value, str):
         raise RuleError("field_wrong_type", field=field, expected="string")
+    if "\x00" in value:
+        raise RuleError("field_invalid_character", field=field)
     if required and not value.strip():
         raise RuleError("field_missing", field=field)
     if max_length is not None and len(value) > max_length:
         raise RuleError("field_too_long", field=field, max_length=max_length)
     return value.strip()
+
+
+def query_text(value):
+    """A text parameter of a query string, without the characters a database refuses."""
+    return (value or "").replace("\x00", "").strip()
 
 
 def amount_field(body, field="amount"):

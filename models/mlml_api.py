@@ -149,6 +149,7 @@ class MlmlApi(models.AbstractModel):
 
     @api.model
     def _members_json(self, company, q=None, offer=None, need=None):
+        q, offer, need = wire.query_text(q), wire.query_text(offer), wire.query_text(need)
         domain = [
             ("mlml_member_state", "=", "active"),
             ("is_company", "=", True),
@@ -434,6 +435,9 @@ class MlmlApi(models.AbstractModel):
                 "The field “%(field)s” is longer than %(max)s characters.",
                 field=field,
                 max=params.get("max_length"),
+            ),
+            "field_invalid_character": self.env._(
+                "The field “%(field)s” holds a NUL character: remove it.", field=field
             ),
             "date_invalid": self.env._(
                 "The field “%(field)s” must be a date written YYYY-MM-DD.", field=field

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter.ledger import Account, lock_order
+from ..mlml_barter.statement import Movement, build_statement, statement_csv
 
 
 class MlmlLedgerAccount(models.Model):
@@ -341,6 +342,76 @@ class MlmlLedgerAccount(models.Model):
         ]
         action["context"] = {}
         return action
+
+    def _statement(self):
+        """The account's statement: every transfer in ledger order, from zero."""
+        self.ensure_one()
+        transfers = (
+            self.env["mlml.transfer"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    "|",
+                    ("payer_id", "=", self.partner_id.id),
+                    ("payee_id", "=", self.partner_id.id),
+                ],
+                order="ledger_position",
+            )
+        )
+        movements = []
+        for transfer in transfers:
+            paid = transfer.payer_id == self.partner_id
+            other = transfer.payee_id if paid else transfer.payer_id
+            movements.append(
+                Movement(
+                    date=transfer.date,
+                    partner=other.display_name or "",
+                    reference=transfer.name,
+                    invoice=transfer.reference or "",
+                    amount=-transfer.amount if paid else transfer.amount,
+                )
+            )
+        return build_statement(0.0, movements, rounding=self.currency_id.rounding)
+
+    def action_export_statement_csv(self):
+        """The account's statement as a CSV file (all its transfers)."""
+        self.ensure_one()
+        labels = {
+            "date": self.env._("Date"),
+            "partner": self.env._("Partner"),
+            "reference": self.env._("Reference"),
+            "invoice": self.env._("Invoice"),
+            "amount": self.env._("Amount"),
+            "balance": self.env._("Balance"),
+            "opening": self.env._("Opening balance"),
+            "closing": self.env._("Closing balance"),
+        }
+        content = statement_csv(self._statement(), labels, rounding=self.currency_id.rounding)
+        name = self.env._(
+            "Statement %(number)s %(member)s",
+            number=self.member_number or "",
+            member=self.partner_id.name,
+        )
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"{name}.csv",
+                    # With a byte-order mark, spreadsheets read the accents right.
+                    "raw": content.encode("utf-8-sig"),
+                    "mimetype": "text/csv",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
 
     def action_generate_api_key(self):
         self.ensure_one()

@@ -159,6 +159,8 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
             ({"amount": "10.00"}, 400, "field_missing", "payee"),
             ({**ok, "memo": ["x"]}, 400, "field_wrong_type", "memo"),
             ({**ok, "reference": "x" * 201}, 400, "field_too_long", "reference"),
+            ({**ok, "memo": "a\x00b"}, 400, "field_invalid_character", "memo"),
+            ({**ok, "payee": "CH-B\x00"}, 400, "field_invalid_character", "payee"),
             ({**ok, "payee": "CH-A"}, 400, "transfer_to_oneself", "payee"),
             ({**ok, "payee": "NOPE"}, 404, "member_unknown", "payee"),
         ]
@@ -177,6 +179,13 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         self.assert_problem(
             self.pay(self.key_alpha, None, raw=b"\xff\xfe", idem="raw-3"), 400, "body_not_json"
         )
+        self.assert_problem(
+            self.pay(self.key_alpha, None, raw="[" * 100000, idem="raw-4"), 400, "body_not_json"
+        )
+        directory = self.call(
+            "GET", "/members", self.key_alpha, params={"q": "a\x00", "offer": "\x00"}
+        )
+        self.assertEqual(directory.status_code, 200)
         missing = self.call("POST", "/transfers", self.key_alpha, ok)
         self.assertEqual(
             self.assert_problem(missing, 400, "idempotency_key_missing")["field"], "Idempotency-Key"

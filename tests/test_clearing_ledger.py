@@ -275,3 +275,18 @@ class TestClearingLedger(ClearingHouseCommon):
         self.assertFalse(report.balance_alarm)
         self.assertIn("Alpha Nettoyage", report.near_bounds_html)
         self.assertIn("950.00", report.volume_html)
+
+    def test_statement_of_an_account_as_csv(self):
+        self.book(self.alpha, self.beta, 100, reference="FAC/7")
+        self.book(self.gamma, self.alpha, 30.5)
+        account = self.Account.search([("partner_id", "=", self.alpha.id)])
+        action = account.action_export_statement_csv()
+        attachment = self.env["ir.attachment"].browse(
+            int(action["url"].split("/")[3].split("?")[0])
+        )
+        lines = attachment.raw.decode("utf-8-sig").splitlines()
+        self.assertEqual(lines[0], "Date;Partner;Reference;Invoice;Amount;Balance")
+        self.assertIn(";Beta Imprimerie;VIR/", lines[2])
+        self.assertTrue(lines[2].endswith(";FAC/7;-100.00;-100.00"), lines[2])
+        self.assertTrue(lines[3].endswith(";30.50;-69.50"), lines[3])
+        self.assertTrue(lines[-1].endswith("-69.50"), lines[-1])

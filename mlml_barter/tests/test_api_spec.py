@@ -27,6 +27,7 @@ def test_body_must_be_a_json_object():
     refused("body_not_json", read_body, b"\xff\xfe")
     refused("body_not_object", read_body, b"[1]")
     refused("body_not_object", read_body, b'"text"')
+    refused("body_not_json", read_body, b"[" * 100000)
 
 
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), st.lists))
@@ -44,6 +45,7 @@ def test_text_fields():
     refused("field_missing", text_field, body, "empty", required=True)
     refused("field_wrong_type", text_field, body, "payee")
     refused("field_too_long", text_field, body, "reference", max_length=10)
+    refused("field_invalid_character", text_field, {"memo": "a\x00b"}, "memo")
 
 
 def test_amount_and_date_fields():
