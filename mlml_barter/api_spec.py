@@ -233,7 +233,8 @@ SCHEMAS = {
                 "description": "payer: the caller is asked to pay; payee: the caller asks.",
             },
             "refusal_reason": {"type": "string", "nullable": True},
-            "transfer": {**_ref("Transfer"), "nullable": True},
+            # A sibling of $ref is ignored in OpenAPI 3.0: nullable goes around it.
+            "transfer": {"nullable": True, "allOf": [_ref("Transfer")]},
             "created_at": {"type": "string", "format": "date-time"},
         },
     },
@@ -423,9 +424,10 @@ def operation(operation_id):
 
 
 def odoo_route(operation_id):
-    """The Odoo route of an operation: ``{name}`` becomes ``<int:name>``."""
+    """The Odoo route of an operation: ``{name}`` becomes ``<string:name>`` (read as a
+    number by the API itself, so that "-1" or "x" is a 404 problem, not Odoo's page)."""
     path = _BY_ID[operation_id]["path"]
-    return BASE_PATH + re.sub(r"\{(\w+)\}", r"<int:\1>", path)
+    return BASE_PATH + re.sub(r"\{(\w+)\}", r"<string:\1>", path)
 
 
 def openapi_document(server_url=""):

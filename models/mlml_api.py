@@ -1,3 +1,5 @@
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
@@ -367,11 +369,12 @@ class MlmlApi(models.AbstractModel):
 
     @api.model
     def _get_request(self, company, member, request_id, role):
+        number = int(request_id) if re.fullmatch(r"[0-9]{1,10}", str(request_id)) else 0
         request = (
             self.env["mlml.payment.request"]
             .sudo()
-            .search([("id", "=", request_id), ("company_id", "=", company.id)])
-            if 0 < request_id <= 2147483647
+            .search([("id", "=", number), ("company_id", "=", company.id)])
+            if 0 < number <= 2147483647
             else self.env["mlml.payment.request"]
         )
         if not request or member not in (request.payer_id, request.payee_id):

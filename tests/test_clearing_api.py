@@ -416,6 +416,12 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
             ],
             "cancelled",
         )
+        for bad in ("-1", "0", "x1", "1.5", "²"):
+            self.assert_problem(
+                self.call("POST", f"/payment-requests/{bad}/cancel", self.key_beta),
+                404,
+                "request_unknown",
+            )
         self.assert_problem(
             self.call("POST", "/payment-requests/99999999999/cancel", self.key_beta),
             404,
@@ -447,7 +453,7 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         served = set()
         for rule in self.env["ir.http"].routing_map().iter_rules():
             if rule.rule.startswith(API) and not rule.rule.endswith("openapi.json"):
-                path = rule.rule.replace("<int:request_id>", "{request_id}")
+                path = rule.rule.replace("<string:request_id>", "{request_id}")
                 for method in rule.methods or ():
                     if method not in ("HEAD", "OPTIONS"):
                         served.add((method, path))
