@@ -19,3 +19,4 @@ from . import mlml_transfer
 from . import mlml_payment_request
 from . import mlml_api
 from . import mlml_network_report
+from . import res_users

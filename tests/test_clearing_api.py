@@ -105,8 +105,11 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         # A revoked user's key opens nothing.
         user.active = False
         self.assert_problem(self.call("GET", "/account", self.key_alpha), 401, "unauthorized")
-        # A new key reactivates the member's API user.
-        key = self.alpha.mlml_generate_api_key()
+        # A new key reactivates the member's API user; the back office shows it once.
+        action = self.Account.search([("partner_id", "=", self.alpha.id)]).action_generate_api_key()
+        self.assertEqual(action["res_model"], "res.users.apikeys.show")
+        key = action["context"]["default_key"]
+        self.assertFalse(self.env["res.users.apikeys"].sudo().search([("name", "=", key)]))
         self.assertEqual(self.call("GET", "/account", key).status_code, 200)
 
     def test_transfer_is_made_once_per_key(self):

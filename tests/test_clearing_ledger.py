@@ -255,7 +255,13 @@ class TestClearingLedger(ClearingHouseCommon):
         manager = self.create_user("ch_manager2", "base.group_user,mlml_barter.group_mlml_manager")
         self.company.mlml_is_clearing_house = False
         self.company.mlml_is_clearing_house = True
-        self.assertIn(manager, self.env.ref("mlml_barter.group_mlml_clearing_house").users)
+        group = self.env.ref("mlml_barter.group_mlml_clearing_house")
+        self.assertIn(manager, group.users)
+        later = self.create_user("ch_manager3", "base.group_user,mlml_barter.group_mlml_manager")
+        self.assertIn(later, group.users)
+        later.groups_id -= self.env.ref("mlml_barter.group_mlml_manager")
+        self.assertNotIn(later, group.users)
+        self.assertNotIn(user, group.users)
 
     def test_accounts_show_bounds_and_room(self):
         self.book(self.alpha, self.beta, 950)
