@@ -8,6 +8,8 @@ generated from. Problem codes are listed in ``PROBLEMS`` with their status.
 
 import re
 
+from .wire import AMOUNT_PATTERN, CURSOR_PATTERN, IDEMPOTENCY_KEY_PATTERN
+
 BASE_PATH = "/mlml/api/v1"
 VERSION = "1.0.0"
 
@@ -52,8 +54,9 @@ MAX_TEXT = {"reference": 200, "memo": 500, "reason": 1000}
 
 _AMOUNT_IN = {
     "type": "string",
-    "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$",
-    "description": "A positive amount, a decimal string with at most two decimals.",
+    "pattern": AMOUNT_PATTERN,
+    "description": "A positive amount up to 1000000000.00, a decimal string with at most "
+    "two decimals.",
     "example": "123.45",
 }
 _AMOUNT_OUT = {
@@ -63,6 +66,10 @@ _AMOUNT_OUT = {
     "example": "-250.00",
 }
 _NULLABLE_AMOUNT = {**_AMOUNT_OUT, "nullable": True}
+#: Text a client sends: no NUL character (the database refuses it).
+_TEXT = {"type": "string", "pattern": r"^[^\u0000]*$"}
+#: Text that must say something: not blank either.
+_FILLED = {"type": "string", "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$"}
 
 
 def _ref(name):
@@ -126,10 +133,10 @@ SCHEMAS = {
         "type": "object",
         "required": ["payee", "amount"],
         "properties": {
-            "payee": {"type": "string", "description": "The payee's member number."},
+            "payee": {**_FILLED, "maxLength": 64, "description": "The payee's member number."},
             "amount": _ref("AmountIn"),
-            "reference": {"type": "string", "maxLength": MAX_TEXT["reference"]},
-            "memo": {"type": "string", "maxLength": MAX_TEXT["memo"]},
+            "reference": {**_TEXT, "maxLength": MAX_TEXT["reference"], "nullable": True},
+            "memo": {**_TEXT, "maxLength": MAX_TEXT["memo"], "nullable": True},
         },
     },
     "Transfer": {
@@ -193,16 +200,16 @@ SCHEMAS = {
         "type": "object",
         "required": ["payer", "amount"],
         "properties": {
-            "payer": {"type": "string", "description": "The buyer's member number."},
+            "payer": {**_FILLED, "maxLength": 64, "description": "The buyer's member number."},
             "amount": _ref("AmountIn"),
-            "reference": {"type": "string", "maxLength": MAX_TEXT["reference"]},
+            "reference": {**_TEXT, "maxLength": MAX_TEXT["reference"], "nullable": True},
             "due_date": {"type": "string", "format": "date", "nullable": True},
         },
     },
     "Refusal": {
         "type": "object",
         "required": ["reason"],
-        "properties": {"reason": {"type": "string", "maxLength": MAX_TEXT["reason"]}},
+        "properties": {"reason": {**_FILLED, "maxLength": MAX_TEXT["reason"]}},
     },
     "PaymentRequest": {
         "type": "object",
@@ -274,14 +281,14 @@ _IDEMPOTENCY_KEY = {
     "required": True,
     "description": "Names this request: sent again with the same body, it answers the "
     "same result and makes nothing twice; with another body, 409.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
 }
 _AFTER = {
     "name": "after",
     "in": "query",
     "required": False,
     "description": "The cursor `next` of the previous page; none: from the start.",
-    "schema": {"type": "string", "maxLength": 64},
+    "schema": {"type": "string", "pattern": CURSOR_PATTERN},
 }
 _LIMIT = {
     "name": "limit",

@@ -10,8 +10,6 @@
   cursor and nothing is skipped or repeated while new items are added.
 """
 
-import base64
-import binascii
 import datetime
 import hashlib
 import json
@@ -28,7 +26,18 @@ MAX_LIMIT = 200
 MAX_KEY_LENGTH = 255
 
 _AMOUNT = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
-_CURSOR_PREFIX = "v1:"
+#: Exactly the texts ``parse_amount`` accepts, for the API's description.
+AMOUNT_PATTERN = (
+    r"^\s*(?:1000000000(?:\.0{1,2})?"
+    r"|(?!0*(?:\.0{1,2})?\s*$)(?![1-9][0-9]{9})[0-9]{1,10}(?:\.[0-9]{1,2})?)\s*$"
+)
+#: Exactly the Idempotency-Keys ``check_idempotency_key`` accepts (HTTP strips the
+#: spaces around a header's value): printable ASCII, 1 to MAX_KEY_LENGTH long.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$"
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+#: The form of a cursor: the digits of a ledger position (ASCII digits only).
+CURSOR_PATTERN = r"^[0-9]{1,18}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 def parse_amount(value, field="amount"):
@@ -70,7 +79,7 @@ def check_idempotency_key(key):
     if not isinstance(key, str) or not key.strip():
         raise RuleError("idempotency_key_missing")
     key = key.strip()
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if len(key) > MAX_KEY_LENGTH or not _KEY.match(key):
         raise RuleError("idempotency_key_invalid", max_length=MAX_KEY_LENGTH)
     return key
 
@@ -98,26 +107,27 @@ def same_request(stored_fingerprint, body):
 
 
 def encode_cursor(position):
-    """An opaque cursor for the ledger position ``position`` (an integer >= 0)."""
+    """The cursor of the ledger position ``position`` (an integer >= 0).
+
+    Clients treat it as opaque; it is written as the position's digits so
+    that its form can be described exactly (``CURSOR_PATTERN``): any cursor
+    of that form is a position, and nothing else is one.
+    """
     if not isinstance(position, int) or isinstance(position, bool) or position < 0:
         raise RuleError("cursor_invalid")
-    raw = f"{_CURSOR_PREFIX}{position}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    cursor = str(position)
+    if not _CURSOR.match(cursor):
+        raise RuleError("cursor_invalid")
+    return cursor
 
 
 def decode_cursor(cursor):
     """The ledger position of a cursor (0, the start, when there is none)."""
     if cursor in (None, ""):
         return 0
-    if not isinstance(cursor, str) or len(cursor) > 64:
+    if not isinstance(cursor, str) or not _CURSOR.match(cursor):
         raise RuleError("cursor_invalid")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise RuleError("cursor_invalid") from error
-    if not raw.startswith(_CURSOR_PREFIX) or not raw[len(_CURSOR_PREFIX) :].isdigit():
-        raise RuleError("cursor_invalid")
-    return int(raw[len(_CURSOR_PREFIX) :])
+    return int(cursor)
 
 
 def check_limit(limit):

@@ -10,7 +10,18 @@ from hypothesis import (
 
 from .. import api_spec
 from ..amounts import RuleError
-from ..wire import amount_field, date_field, read_body, text_field
+from ..wire import (
+    AMOUNT_PATTERN,
+    CURSOR_PATTERN,
+    IDEMPOTENCY_KEY_PATTERN,
+    amount_field,
+    check_idempotency_key,
+    date_field,
+    decode_cursor,
+    parse_amount,
+    read_body,
+    text_field,
+)
 
 
 def refused(code, function, *args, **kwargs):
@@ -89,3 +100,47 @@ def test_problem_codes_have_the_statuses_of_the_issue():
     assert api_spec.PROBLEMS["idempotency_conflict"] == 409
     assert api_spec.PROBLEMS["unauthorized"] == 401
     assert set(api_spec.PROBLEMS.values()) == {400, 401, 403, 404, 409, 422}
+
+
+def _accepted(function, value):
+    try:
+        function(value)
+    except RuleError:
+        return False
+    return True
+
+
+@given(
+    st.one_of(
+        st.from_regex(AMOUNT_PATTERN),
+        st.text(alphabet="0123456789. -\t", max_size=14),
+        st.text(max_size=12),
+        st.sampled_from(["1000000000", "1000000000.00", "1000000000.01", "0000000001", "0.00"]),
+    )
+)
+def test_the_described_amounts_are_exactly_the_accepted_ones(text):
+    assert bool(re.match(AMOUNT_PATTERN, text)) == _accepted(parse_amount, text), text
+
+
+@given(
+    st.one_of(
+        st.from_regex(IDEMPOTENCY_KEY_PATTERN),
+        st.text(max_size=300),
+        st.text(alphabet="ab \t", max_size=5),
+    )
+)
+def test_the_described_keys_are_exactly_the_accepted_ones(key):
+    # HTTP strips the spaces around a header's value before the server reads it.
+    sent = key.strip(" \t")
+    assert bool(re.match(IDEMPOTENCY_KEY_PATTERN, sent)) == _accepted(check_idempotency_key, sent)
+
+
+@given(st.one_of(st.from_regex(CURSOR_PATTERN), st.text(max_size=20)))
+def test_the_described_cursors_are_exactly_the_accepted_ones(cursor):
+    assert (
+        bool(re.match(CURSOR_PATTERN, cursor))
+        or cursor == ""
+        or not _accepted(decode_cursor, cursor)
+    )
+    if re.match(CURSOR_PATTERN, cursor):
+        assert decode_cursor(cursor) == int(cursor)

@@ -102,7 +102,7 @@ def test_cursors_read_back(position):
 def test_bad_cursors_are_refused():
     assert decode_cursor(None) == 0
     assert decode_cursor("") == 0
-    for bad in ("!!", "abc", encode_cursor(3) + "x", "djE6LTE", "x" * 65):
+    for bad in ("!!", "abc", encode_cursor(3) + "x", "djE6LTE", "x" * 65, "²", "-1", "1" * 19):
         refused("cursor_invalid", decode_cursor, bad)
     refused("cursor_invalid", encode_cursor, -1)
 
