@@ -36,7 +36,7 @@ AMOUNT_PATTERN = (
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$"
 _KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 #: The form of a cursor: the digits of a ledger position (ASCII digits only).
-CURSOR_PATTERN = r"^[0-9]{1,18}$"
+CURSOR_PATTERN = r"^(?:[0-9]{1,18})?$"
 _CURSOR = re.compile(CURSOR_PATTERN)
 
 
@@ -116,7 +116,7 @@ def encode_cursor(position):
     if not isinstance(position, int) or isinstance(position, bool) or position < 0:
         raise RuleError("cursor_invalid")
     cursor = str(position)
-    if not _CURSOR.match(cursor):
+    if not cursor or not _CURSOR.match(cursor):
         raise RuleError("cursor_invalid")
     return cursor
 

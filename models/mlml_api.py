@@ -11,6 +11,7 @@ from ..mlml_barter.api_spec import MAX_TEXT, PROBLEMS
 from .mlml_transfer import MlmlRefusal
 
 API_SCOPE = "mlml_api"
+MAX_POSITION = 2**31 - 1
 
 
 class MlmlApi(models.AbstractModel):
@@ -292,7 +293,8 @@ class MlmlApi(models.AbstractModel):
 
     @api.model
     def _list_transfers(self, company, member, after, limit):
-        position = wire.decode_cursor(after)
+        # Past the largest position the database holds, nothing is left to read.
+        position = min(wire.decode_cursor(after), MAX_POSITION)
         limit = wire.check_limit(limit)
         transfers = (
             self.env["mlml.transfer"]
@@ -342,7 +344,8 @@ class MlmlApi(models.AbstractModel):
 
     @api.model
     def _list_requests(self, company, member, after, limit):
-        position = wire.decode_cursor(after)
+        # Past the largest position the database holds, nothing is left to read.
+        position = min(wire.decode_cursor(after), MAX_POSITION)
         limit = wire.check_limit(limit)
         requests = (
             self.env["mlml.payment.request"]

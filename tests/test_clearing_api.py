@@ -266,6 +266,10 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
             400,
             "cursor_invalid",
         )
+        far = self.call("GET", "/transfers", self.key_alpha, params={"after": "9" * 18})
+        self.assertEqual(far.json()["items"], [])
+        far = self.call("GET", "/payment-requests", self.key_alpha, params={"after": "9" * 18})
+        self.assertEqual(far.json()["items"], [])
         for limit in ("0", "201", "abc", "1.5"):
             self.assert_problem(
                 self.call("GET", "/transfers", self.key_alpha, params={"limit": limit}),
