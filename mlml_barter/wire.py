@@ -127,7 +127,8 @@ def decode_cursor(cursor):
         return 0
     if not isinstance(cursor, str) or not _CURSOR.match(cursor):
         raise RuleError("cursor_invalid")
-    return int(cursor)
+    # "$" also matches before a final newline: read the cursor as the pattern does.
+    return int(cursor.removesuffix("\n") or 0)
 
 
 def check_limit(limit):

@@ -143,4 +143,4 @@ def test_the_described_cursors_are_exactly_the_accepted_ones(cursor):
         or not _accepted(decode_cursor, cursor)
     )
     if re.match(CURSOR_PATTERN, cursor):
-        assert decode_cursor(cursor) == int(cursor or 0)
+        assert decode_cursor(cursor) == int(cursor.strip() or 0)
