@@ -439,6 +439,7 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
             ({"payer": "CH-A", "amount": "5"}, None),
             ({"payer": "CH-A", "amount": "5.00", "due_date": "31/12/2026"}, "date_invalid"),
             ({"payer": "CH-A", "amount": "5.00", "due_date": "2026-02-30"}, "date_invalid"),
+            ({"payer": "CH-A", "amount": "5.00", "due_date": "0441-05-18"}, None),
             ({"payer": "XX", "amount": "5.00"}, "member_unknown"),
         ):
             response = self.call("POST", "/payment-requests", self.key_beta, body)
@@ -446,6 +447,7 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
                 self.assertEqual(response.json()["code"], code)
             else:
                 self.assertEqual(response.status_code, 201)
+                self.assertEqual(response.json()["due_date"], body.get("due_date"))
 
     def test_openapi_describes_every_route(self):
         response = self.opener.get(f"{self.base_url()}{API}/openapi.json", timeout=30)
