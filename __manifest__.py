@@ -10,6 +10,7 @@
     "data": [
         "security/mlml_barter_security.xml",
         "security/ir.model.access.csv",
+        "security/mlml_clearing_house_security.xml",
         "data/res_currency_data.xml",
         "data/account_payment_method_data.xml",
         "data/mail_activity_type_data.xml",
@@ -31,6 +32,7 @@
         "views/product_template_views.xml",
         "views/account_journal_dashboard_views.xml",
         "views/mlml_menus.xml",
+        "views/mlml_clearing_house_views.xml",
     ],
     "demo": [
         "demo/res_company_demo.xml",

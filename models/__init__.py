@@ -20,3 +20,9 @@ from . import account_payment_method_line
 from . import product_template
 from . import res_partner_bank
 from . import mlml_demo
+from . import mlml_ledger_account
+from . import mlml_transfer
+from . import mlml_payment_request
+from . import mlml_api
+from . import mlml_network_report
+from . import res_users

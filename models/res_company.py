@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter.amounts import RuleError, check_amount, check_percent
@@ -9,7 +9,7 @@ from .mlml_inputs import check_numbers
 # Where the barter account goes, by chart of accounts: a French company books
 # its MLML account like a bank account at another financial body (517).
 MLML_ACCOUNT_PREFIX_BY_CHART = {"fr": "517"}
-MLML_NUMBER_FIELDS = ("mlml_default_share", "mlml_invoice_cap")
+MLML_NUMBER_FIELDS = ("mlml_default_share", "mlml_invoice_cap", "mlml_commission_percent")
 
 
 class ResCompany(models.Model):
@@ -103,6 +103,25 @@ class ResCompany(models.Model):
         "balance reaches its ceiling (0 when it has no ceiling).",
     )
 
+    # Clearing-house mode: the company runs the network's ledger.
+    mlml_is_clearing_house = fields.Boolean(
+        string="Runs the Clearing House",
+        help="The company is the network's clearing house: it keeps every member's "
+        "account, the transfers between them, and serves the members' API.",
+    )
+    mlml_commission_percent = fields.Float(
+        string="Transfer Commission (%)",
+        digits=(5, 2),
+        default=0.0,
+        help="Percent of each transfer the payer pays to the clearing house's account, "
+        "booked as a transfer of its own. 0: no commission.",
+    )
+    mlml_repay_suspended = fields.Boolean(
+        string="Suspended Members May Be Repaid",
+        help="A suspended member may still be paid, up to a zero balance, so that its "
+        "debt to the network can be repaid. It never pays.",
+    )
+
     @api.model
     def _default_mlml_currency_id(self):
         return self.env["res.currency"].search([("mlml_is_barter", "=", True)], limit=1)
@@ -183,10 +202,6 @@ class ResCompany(models.Model):
         check_numbers(self, vals_list, MLML_NUMBER_FIELDS)
         return super().create(vals_list)
 
-    def write(self, vals):
-        check_numbers(self, [vals], MLML_NUMBER_FIELDS)
-        return super().write(vals)
-
     @api.constrains("mlml_network_name")
     def _check_mlml_network_name(self):
         for company in self:
@@ -203,6 +218,47 @@ class ResCompany(models.Model):
                         )
                     )
                 ) from error
+
+    @api.constrains("mlml_commission_percent")
+    def _check_mlml_commission_percent(self):
+        for company in self:
+            try:
+                check_percent(company.mlml_commission_percent)
+            except RuleError as error:
+                raise ValidationError(
+                    self.env._(
+                        "The transfer commission of %(company)s must be between 0 and "
+                        "100 %%, not %(percent)s %%.",
+                        company=company.name,
+                        percent=formatLang(self.env, float(error.params["percent"])),
+                    )
+                ) from error
+
+    def write(self, vals):
+        check_numbers(self, [vals], MLML_NUMBER_FIELDS)
+        house_fields = ("mlml_is_clearing_house", "mlml_commission_percent", "mlml_repay_suspended")
+        changing = any(
+            name in vals and company[name] != vals[name]
+            for company in self
+            for name in house_fields
+        )
+        if changing and not (
+            self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")
+        ):
+            raise AccessError(
+                self._mlml_text(
+                    self.env._(
+                        "Only MLML managers change the clearing-house settings (mode, "
+                        "commission, repaying suspended members). Ask one of them."
+                    )
+                )
+            )
+        result = super().write(vals)
+        if "mlml_is_clearing_house" in vals:
+            self.env["mlml.ledger.account"]._setup_clearing_house(
+                self.filtered("mlml_is_clearing_house")
+            )
+        return result
 
     @api.constrains("mlml_journal_id", "mlml_currency_id")
     def _check_mlml_journal(self):

@@ -23,6 +23,13 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.partner_id.mlml_charter_date", readonly=False
     )
     mlml_credit_line_id = fields.Many2one(related="company_id.mlml_credit_line_id")
+    mlml_is_clearing_house = fields.Boolean(
+        related="company_id.mlml_is_clearing_house", readonly=False
+    )
+    mlml_commission_percent = fields.Float(
+        related="company_id.mlml_commission_percent", readonly=False
+    )
+    mlml_repay_suspended = fields.Boolean(related="company_id.mlml_repay_suspended", readonly=False)
     mlml_credit_limit = fields.Monetary(
         related="company_id.mlml_credit_limit", currency_field="mlml_currency_id"
     )

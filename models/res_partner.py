@@ -112,6 +112,14 @@ class ResPartner(models.Model):
         "credit line approved and in force today in the current company.",
     )
 
+    mlml_ledger_balance = fields.Monetary(
+        string="Clearing-House Balance",
+        currency_field="mlml_currency_id",
+        compute="_compute_mlml_ledger_balance",
+        help="The balance of the member's account at the clearing house, from its "
+        "transfers (clearing-house companies only).",
+    )
+
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + [
@@ -158,6 +166,48 @@ class ResPartner(models.Model):
             partner.mlml_currency_id = currency
             partner.mlml_credit_limit = limit
             partner.mlml_balance_ceiling = ceiling
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_mlml_ledger_balance(self):
+        company = self.env.company
+        balances = {}
+        if company.mlml_is_clearing_house:
+            accounts = (
+                self.env["mlml.ledger.account"]
+                .sudo()
+                .search(
+                    [
+                        ("company_id", "=", company.id),
+                        ("partner_id", "in", self.commercial_partner_id.ids),
+                    ]
+                )
+            )
+            balances = {account.partner_id.id: account.balance for account in accounts}
+        for partner in self:
+            partner.mlml_ledger_balance = balances.get(partner.commercial_partner_id.id, 0.0)
+
+    def mlml_generate_api_key(self):
+        """A new key of the clearing house's API for this member; return it (shown once).
+
+        The member's API user (a portal user, one contact of the member) is
+        created when it has none, or reactivated. Its keys have the scope
+        ``mlml_api``: they open this API and nothing else.
+        """
+        return self.env["mlml.api"]._generate_key(self)
+
+    def action_mlml_generate_api_key(self):
+        self.ensure_one()
+        key = self.mlml_generate_api_key()
+        # Shown once, never stored: the form of Odoo's own "show key" model.
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("API key of %(member)s", member=self.commercial_partner_id.name),
+            "res_model": "res.users.apikeys.show",
+            "views": [(self.env.ref("mlml_barter.mlml_api_key_view_form").id, "form")],
+            "target": "new",
+            "context": {"default_key": key},
+        }
 
     @api.model
     def _mlml_lines_in_force(self, partner_ids=None, company=None):

@@ -21,3 +21,8 @@ from . import test_settings_tours
 from . import test_statement
 from . import test_tour
 from . import test_network
+from . import test_clearing_ledger
+from . import test_clearing_concurrency
+from . import test_clearing_payment_request
+from . import test_clearing_api
+from . import test_clearing_histories

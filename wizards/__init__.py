@@ -2,3 +2,5 @@ from . import mlml_bounds_override
 from . import mlml_statement_wizard
 from . import account_payment_register
 from . import mlml_company_settings
+from . import mlml_transfer_reverse
+from . import mlml_transfer_wizard

@@ -1,0 +1,160 @@
+"""The clearing house's HTTP API, version 1: routes only.
+
+Each route reads the request (key, language, Idempotency-Key, body) and calls
+the ``mlml.api`` model; refusals become RFC 9457 problems. The routes are
+those of ``mlml_barter/api_spec.py``, which also writes ``openapi.json``.
+"""
+
+import json
+
+from odoo import SUPERUSER_ID, http
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.http import request
+
+from ..mlml_barter import api_spec, wire
+from ..mlml_barter.amounts import RuleError
+from ..models.mlml_transfer import MlmlRefusal
+
+ROUTE = {"type": "http", "auth": "none", "csrf": False, "save_session": False, "readonly": False}
+
+
+def _route(operation_id):
+    operation = api_spec.operation(operation_id)
+    return http.route(api_spec.odoo_route(operation_id), methods=[operation["method"]], **ROUTE)
+
+
+class MlmlApiController(http.Controller):
+    def _lang(self):
+        wanted = request.httprequest.accept_languages.best_match(["fr", "en"], default="en")
+        installed = dict(request.env["res.lang"].sudo().get_installed())
+        if wanted == "fr":
+            return next((code for code in installed if code.startswith("fr")), "en_US")
+        return "en_US"
+
+    def _problem_response(self, Api, refusal):
+        problem = Api._problem(refusal)
+        headers = [("Content-Type", "application/problem+json; charset=utf-8")]
+        if refusal.status == 401:
+            headers.append(("WWW-Authenticate", 'Bearer realm="mlml"'))
+        return request.make_response(
+            json.dumps(problem, ensure_ascii=False), headers=headers, status=refusal.status
+        )
+
+    def _serve(self, handler, *, key=False, body=False):
+        """Authenticate, read the request, run ``handler(api, company, member, **read)``
+        in a savepoint and answer its (status, data), or the problem of a refusal."""
+        request.update_env(user=SUPERUSER_ID)
+        request.update_env(context=dict(request.env.context, lang=self._lang()))
+        Api = request.env["mlml.api"].sudo()
+        try:
+            with request.env.cr.savepoint():
+                token = self._bearer()
+                user = Api._authenticate(token)
+                if not user:
+                    raise MlmlRefusal(
+                        request.env._(
+                            "No API key, or a key that is not valid (revoked, expired or "
+                            "not made for this API): send “Authorization: Bearer <key>” with "
+                            "the key the clearing house gave your company."
+                        ),
+                        "unauthorized",
+                        401,
+                    )
+                request.update_env(user=user.id)
+                Api = request.env["mlml.api"].sudo()
+                company, member = Api._caller(user)
+                read = {}
+                if key:
+                    read["key"] = wire.check_idempotency_key(
+                        request.httprequest.headers.get("Idempotency-Key")
+                    )
+                if body:
+                    read["body"] = wire.read_body(request.httprequest.get_data())
+                status, data = handler(Api, company, member, **read)
+        except (MlmlRefusal, RuleError, UserError, ValidationError, AccessError) as error:
+            return self._problem_response(Api, Api._as_refusal(error))
+        return request.make_json_response(data, status=status)
+
+    def _bearer(self):
+        header = request.httprequest.headers.get("Authorization") or ""
+        scheme, _space, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else ""
+
+    def _arg(self, name):
+        return request.httprequest.args.get(name)
+
+    @http.route(f"{api_spec.BASE_PATH}/openapi.json", methods=["GET"], **ROUTE)
+    def openapi(self, **_kwargs):
+        return request.make_json_response(api_spec.openapi_document(request.httprequest.host_url))
+
+    @_route("getAccount")
+    def get_account(self, **_kwargs):
+        return self._serve(lambda api, company, member: (200, api._account_json(company, member)))
+
+    @_route("listMembers")
+    def list_members(self, **_kwargs):
+        return self._serve(
+            lambda api, company, member: (
+                200,
+                api._members_json(company, self._arg("q"), self._arg("offer"), self._arg("need")),
+            )
+        )
+
+    @_route("createTransfer")
+    def create_transfer(self, **_kwargs):
+        def handler(api, company, member, key, body):
+            data, created = api._create_transfer(company, member, body, key)
+            return (201 if created else 200), data
+
+        return self._serve(handler, key=True, body=True)
+
+    @_route("listTransfers")
+    def list_transfers(self, **_kwargs):
+        return self._serve(
+            lambda api, company, member: (
+                200,
+                api._list_transfers(company, member, self._arg("after"), self._arg("limit")),
+            )
+        )
+
+    @_route("createPaymentRequest")
+    def create_payment_request(self, **_kwargs):
+        return self._serve(
+            lambda api, company, member, body: (201, api._create_request(company, member, body)),
+            body=True,
+        )
+
+    @_route("listPaymentRequests")
+    def list_payment_requests(self, **_kwargs):
+        return self._serve(
+            lambda api, company, member: (
+                200,
+                api._list_requests(company, member, self._arg("after"), self._arg("limit")),
+            )
+        )
+
+    @_route("acceptPaymentRequest")
+    def accept_payment_request(self, request_id, **_kwargs):
+        return self._serve(
+            lambda api, company, member, key: (
+                200,
+                api._accept_request(company, member, request_id, key),
+            ),
+            key=True,
+        )
+
+    @_route("refusePaymentRequest")
+    def refuse_payment_request(self, request_id, **_kwargs):
+        return self._serve(
+            lambda api, company, member, body: (
+                200,
+                api._refuse_request(company, member, request_id, body),
+            ),
+            body=True,
+        )
+
+    @_route("cancelPaymentRequest")
+    def cancel_payment_request(self, request_id, **_kwargs):
+        return self._serve(
+            lambda api, company, member: (200, api._cancel_request(company, member, request_id))
+        )

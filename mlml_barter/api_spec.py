@@ -1,0 +1,505 @@
+"""The clearing house's HTTP API, version 1, described once.
+
+``OPERATIONS`` lists every operation (method, path, parameters, body,
+answers); the Odoo controllers take their routes from it (``odoo_route``)
+and ``openapi_document`` writes the OpenAPI 3 description clients are
+generated from. Problem codes are listed in ``PROBLEMS`` with their status.
+"""
+
+import re
+
+from .wire import AMOUNT_PATTERN, CURSOR_PATTERN, IDEMPOTENCY_KEY_PATTERN
+
+BASE_PATH = "/mlml/api/v1"
+VERSION = "1.0.0"
+
+#: Every problem the API answers with: code -> HTTP status.
+PROBLEMS = {
+    "body_not_json": 400,
+    "body_not_object": 400,
+    "field_missing": 400,
+    "field_wrong_type": 400,
+    "field_too_long": 400,
+    "field_invalid_character": 400,
+    "date_invalid": 400,
+    "amount_not_a_string": 400,
+    "amount_not_positive": 400,
+    "amount_too_precise": 400,
+    "amount_not_a_number": 400,
+    "amount_too_large": 400,
+    "idempotency_key_missing": 400,
+    "idempotency_key_invalid": 400,
+    "cursor_invalid": 400,
+    "limit_invalid": 400,
+    "parameter_invalid": 400,
+    "transfer_to_oneself": 400,
+    "reason_missing": 400,
+    "unauthorized": 401,
+    "not_a_member": 403,
+    "payer_not_active": 403,
+    "payee_not_active": 403,
+    "not_allowed": 403,
+    "member_unknown": 404,
+    "request_unknown": 404,
+    "idempotency_conflict": 409,
+    "request_not_open": 409,
+    "payer_below_credit_limit": 422,
+    "payee_above_ceiling": 422,
+}
+
+PROBLEM_TYPE = "urn:mlml:problem:"
+
+#: Text fields of a request body and their longest length.
+MAX_TEXT = {"reference": 200, "memo": 500, "reason": 1000}
+
+_AMOUNT_IN = {
+    "type": "string",
+    "pattern": AMOUNT_PATTERN,
+    "description": "A positive amount up to 1000000000.00, a decimal string with at most "
+    "two decimals.",
+    "example": "123.45",
+}
+_AMOUNT_OUT = {
+    "type": "string",
+    "pattern": r"^-?[0-9]+\.[0-9]{2}$",
+    "description": "An amount in the barter currency, a decimal string with two decimals.",
+    "example": "-250.00",
+}
+_NULLABLE_AMOUNT = {**_AMOUNT_OUT, "nullable": True}
+#: Text a client sends: no NUL character (the database refuses it).
+_TEXT = {"type": "string", "pattern": r"^[^\u0000]*$"}
+#: Text that must say something: not blank either.
+_FILLED = {"type": "string", "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$"}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SCHEMAS = {
+    "Amount": _AMOUNT_OUT,
+    "AmountIn": _AMOUNT_IN,
+    "Account": {
+        "type": "object",
+        "required": [
+            "member_number",
+            "name",
+            "state",
+            "currency",
+            "balance",
+            "credit_limit",
+            "balance_ceiling",
+            "available",
+            "room",
+        ],
+        "properties": {
+            "member_number": {"type": "string"},
+            "name": {"type": "string"},
+            "state": {
+                "type": "string",
+                "enum": ["none", "candidate", "active", "suspended", "resigned"],
+            },
+            "currency": {"type": "string", "example": "MLM"},
+            "balance": _ref("Amount"),
+            "credit_limit": _ref("Amount"),
+            "balance_ceiling": {
+                **_NULLABLE_AMOUNT,
+                "description": "How far above zero the balance may go; null: no ceiling.",
+            },
+            "available": {**_AMOUNT_OUT, "description": "What the member may still pay."},
+            "room": {
+                **_NULLABLE_AMOUNT,
+                "description": "What the member may still receive; null: no ceiling.",
+            },
+        },
+    },
+    "Member": {
+        "type": "object",
+        "required": ["member_number", "name", "city", "offers", "needs"],
+        "properties": {
+            "member_number": {"type": "string"},
+            "name": {"type": "string"},
+            "city": {"type": "string"},
+            "offers": {"type": "array", "items": {"type": "string"}},
+            "needs": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "MemberList": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": _ref("Member")}},
+    },
+    "TransferIn": {
+        "type": "object",
+        "required": ["payee", "amount"],
+        "properties": {
+            "payee": {**_FILLED, "maxLength": 64, "description": "The payee's member number."},
+            "amount": _ref("AmountIn"),
+            "reference": {**_TEXT, "maxLength": MAX_TEXT["reference"], "nullable": True},
+            "memo": {**_TEXT, "maxLength": MAX_TEXT["memo"], "nullable": True},
+        },
+    },
+    "Transfer": {
+        "type": "object",
+        "required": [
+            "id",
+            "number",
+            "payer",
+            "payee",
+            "amount",
+            "reference",
+            "memo",
+            "date",
+            "created_at",
+            "direction",
+            "channel",
+            "state",
+            "reversal_of",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "number": {"type": "string", "description": "The number in the ledger."},
+            "payer": {"type": "string", "description": "The payer's member number."},
+            "payee": {"type": "string", "description": "The payee's member number."},
+            "amount": _ref("Amount"),
+            "reference": {"type": "string"},
+            "memo": {"type": "string"},
+            "date": {"type": "string", "format": "date"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "direction": {
+                "type": "string",
+                "enum": ["in", "out"],
+                "description": "out: the caller paid; in: the caller was paid.",
+            },
+            "channel": {
+                "type": "string",
+                "enum": ["api", "back_office", "clearing", "reversal", "commission"],
+            },
+            "state": {"type": "string", "enum": ["posted", "reversed"]},
+            "reversal_of": {
+                "type": "string",
+                "nullable": True,
+                "description": "The number of the transfer this one reverses.",
+            },
+        },
+    },
+    "TransferPage": {
+        "type": "object",
+        "required": ["items", "next", "has_more"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Transfer")},
+            "next": {
+                "type": "string",
+                "description": "The cursor to pass as `after` to read on (also when the "
+                "page is empty: ask again later with it).",
+            },
+            "has_more": {"type": "boolean"},
+        },
+    },
+    "PaymentRequestIn": {
+        "type": "object",
+        "required": ["payer", "amount"],
+        "properties": {
+            "payer": {**_FILLED, "maxLength": 64, "description": "The buyer's member number."},
+            "amount": _ref("AmountIn"),
+            "reference": {**_TEXT, "maxLength": MAX_TEXT["reference"], "nullable": True},
+            "due_date": {"type": "string", "format": "date", "nullable": True},
+        },
+    },
+    "Refusal": {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"reason": {**_FILLED, "maxLength": MAX_TEXT["reason"]}},
+    },
+    "PaymentRequest": {
+        "type": "object",
+        "required": [
+            "id",
+            "payer",
+            "payee",
+            "amount",
+            "reference",
+            "due_date",
+            "state",
+            "role",
+            "refusal_reason",
+            "transfer",
+            "created_at",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "payer": {"type": "string"},
+            "payee": {"type": "string"},
+            "amount": _ref("Amount"),
+            "reference": {"type": "string"},
+            "due_date": {"type": "string", "format": "date", "nullable": True},
+            "state": {"type": "string", "enum": ["open", "accepted", "refused", "cancelled"]},
+            "role": {
+                "type": "string",
+                "enum": ["payer", "payee"],
+                "description": "payer: the caller is asked to pay; payee: the caller asks.",
+            },
+            "refusal_reason": {"type": "string", "nullable": True},
+            # A sibling of $ref is ignored in OpenAPI 3.0: nullable goes around it.
+            "transfer": {"nullable": True, "allOf": [_ref("Transfer")]},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "PaymentRequestPage": {
+        "type": "object",
+        "required": ["items", "next", "has_more"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("PaymentRequest")},
+            "next": {"type": "string"},
+            "has_more": {"type": "boolean"},
+        },
+    },
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details, with the figures a program needs.",
+        "required": ["type", "title", "status", "detail", "code"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "code": {"type": "string", "enum": sorted(PROBLEMS)},
+            "field": {"type": "string"},
+            "balance": _ref("Amount"),
+            "amount": _ref("Amount"),
+            "commission": _ref("Amount"),
+            "credit_limit": _ref("Amount"),
+            "balance_ceiling": _ref("Amount"),
+            "missing": _ref("Amount"),
+        },
+    },
+}
+
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "Names this request: sent again with the same body, it answers the "
+    "same result and makes nothing twice; with another body, 409.",
+    "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+}
+_AFTER = {
+    "name": "after",
+    "in": "query",
+    "required": False,
+    "description": "The cursor `next` of the previous page; none: from the start.",
+    "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+}
+_LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+}
+_REQUEST_ID = {
+    "name": "request_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+}
+
+#: The operations: (operation id, method, path, summary, parameters, body schema,
+#: success status, success schema, problem statuses).
+OPERATIONS = [
+    {
+        "id": "getAccount",
+        "method": "GET",
+        "path": "/account",
+        "summary": "The caller's account: balance, bounds and what it may still pay and receive.",
+        "parameters": [],
+        "body": None,
+        "status": 200,
+        "schema": "Account",
+        "problems": [401, 403],
+    },
+    {
+        "id": "listMembers",
+        "method": "GET",
+        "path": "/members",
+        "summary": "The directory of active members.",
+        "parameters": [
+            {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "offer", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "need", "in": "query", "required": False, "schema": {"type": "string"}},
+        ],
+        "body": None,
+        "status": 200,
+        "schema": "MemberList",
+        "problems": [401, 403],
+    },
+    {
+        "id": "createTransfer",
+        "method": "POST",
+        "path": "/transfers",
+        "summary": "Pay another member. 201: made; 200: made before with the same key.",
+        "parameters": [_IDEMPOTENCY_KEY],
+        "body": "TransferIn",
+        "status": 201,
+        "replay_status": 200,
+        "schema": "Transfer",
+        "problems": [400, 401, 403, 404, 409, 422],
+    },
+    {
+        "id": "listTransfers",
+        "method": "GET",
+        "path": "/transfers",
+        "summary": "The caller's transfers, in and out, in ledger order.",
+        "parameters": [_AFTER, _LIMIT],
+        "body": None,
+        "status": 200,
+        "schema": "TransferPage",
+        "problems": [400, 401, 403],
+    },
+    {
+        "id": "createPaymentRequest",
+        "method": "POST",
+        "path": "/payment-requests",
+        "summary": "Ask another member (the payer) to pay the caller.",
+        "parameters": [],
+        "body": "PaymentRequestIn",
+        "status": 201,
+        "schema": "PaymentRequest",
+        "problems": [400, 401, 403, 404],
+    },
+    {
+        "id": "listPaymentRequests",
+        "method": "GET",
+        "path": "/payment-requests",
+        "summary": "The payment requests the caller made or received, oldest first.",
+        "parameters": [_AFTER, _LIMIT],
+        "body": None,
+        "status": 200,
+        "schema": "PaymentRequestPage",
+        "problems": [400, 401, 403],
+    },
+    {
+        "id": "acceptPaymentRequest",
+        "method": "POST",
+        "path": "/payment-requests/{request_id}/accept",
+        "summary": "The payer accepts: the transfer is made. Accepting again pays nothing more.",
+        "parameters": [_REQUEST_ID, _IDEMPOTENCY_KEY],
+        "body": None,
+        "status": 200,
+        "schema": "PaymentRequest",
+        "problems": [400, 401, 403, 404, 409, 422],
+    },
+    {
+        "id": "refusePaymentRequest",
+        "method": "POST",
+        "path": "/payment-requests/{request_id}/refuse",
+        "summary": "The payer refuses, with a reason.",
+        "parameters": [_REQUEST_ID],
+        "body": "Refusal",
+        "status": 200,
+        "schema": "PaymentRequest",
+        "problems": [400, 401, 403, 404, 409],
+    },
+    {
+        "id": "cancelPaymentRequest",
+        "method": "POST",
+        "path": "/payment-requests/{request_id}/cancel",
+        "summary": "The payee cancels an open request.",
+        "parameters": [_REQUEST_ID],
+        "body": None,
+        "status": 200,
+        "schema": "PaymentRequest",
+        "problems": [401, 403, 404, 409],
+    },
+]
+
+_BY_ID = {operation["id"]: operation for operation in OPERATIONS}
+
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    400: "Malformed input: the problem names the field and why.",
+    401: "No key, or a key that is not valid (revoked, expired, of another scope).",
+    403: "The member is not active, or not allowed to do this.",
+    404: "Unknown member or payment request.",
+    409: "Idempotency-Key used for another request, or a request no longer open.",
+    422: "A bound would be breached: the problem gives the figures.",
+}
+
+
+def operation(operation_id):
+    return _BY_ID[operation_id]
+
+
+def odoo_route(operation_id):
+    """The Odoo route of an operation: ``{name}`` becomes ``<string:name>`` (read as a
+    number by the API itself, so that "-1" or "x" is a 404 problem, not Odoo's page)."""
+    path = _BY_ID[operation_id]["path"]
+    return BASE_PATH + re.sub(r"\{(\w+)\}", r"<string:\1>", path)
+
+
+def openapi_document(server_url=""):
+    """The OpenAPI 3.0 description of the API."""
+    paths = {}
+    for op in OPERATIONS:
+        responses = {
+            str(op["status"]): {
+                "description": _STATUS_TEXT[op["status"]],
+                "content": {"application/json": {"schema": _ref(op["schema"])}},
+            }
+        }
+        if op.get("replay_status"):
+            responses[str(op["replay_status"])] = {
+                "description": "The same request was made before with this "
+                "Idempotency-Key: its result, nothing made twice.",
+                "content": {"application/json": {"schema": _ref(op["schema"])}},
+            }
+        for status in op["problems"]:
+            responses[str(status)] = {
+                "description": _STATUS_TEXT[status],
+                "content": {"application/problem+json": {"schema": _ref("Problem")}},
+            }
+        entry = {
+            "operationId": op["id"],
+            "summary": op["summary"],
+            "parameters": [
+                *op["parameters"],
+                {
+                    "name": "Accept-Language",
+                    "in": "header",
+                    "required": False,
+                    "description": "fr or en: the language of the problems' detail.",
+                    "schema": {"type": "string"},
+                },
+            ],
+            "responses": responses,
+        }
+        if op["body"]:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _ref(op["body"])}},
+            }
+        paths.setdefault(op["path"], {})[op["method"].lower()] = entry
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "MLML clearing house",
+            "version": VERSION,
+            "description": "The accounts, transfers and payment requests of the members of "
+            "a barter network, kept by its clearing house. Amounts are decimal strings "
+            "with two decimals; errors are RFC 9457 problem details.",
+        },
+        "servers": [{"url": f"{server_url.rstrip('/')}{BASE_PATH}"}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key of the member's API user, given by the "
+                    "clearing house.",
+                }
+            },
+            "schemas": SCHEMAS,
+        },
+    }

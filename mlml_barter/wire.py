@@ -1,0 +1,215 @@
+"""What crosses the wire between a member and the clearing house.
+
+- Amounts are decimal strings with two decimals ("123.45"), never floats:
+  ``parse_amount`` reads one from a request, ``format_amount`` writes one.
+- An Idempotency-Key names one request: the same key with the same body is
+  the same request (answered again, never made twice); the same key with
+  another body is a conflict. ``fingerprint`` gives the body's identity.
+- Pages of a ledger are read with an opaque cursor: the position of the last
+  item read. Items come in ledger order, so a page starts strictly after the
+  cursor and nothing is skipped or repeated while new items are added.
+"""
+
+import datetime
+import hashlib
+import json
+import re
+from decimal import Decimal, InvalidOperation
+
+from .amounts import RuleError
+
+#: The largest amount one request may move (a billion units).
+MAX_AMOUNT = Decimal("1000000000.00")
+#: How many items a page holds by default, and at most.
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_KEY_LENGTH = 255
+
+_AMOUNT = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
+#: Exactly the texts ``parse_amount`` accepts, for the API's description.
+AMOUNT_PATTERN = (
+    r"^\s*(?:1000000000(?:\.0{1,2})?"
+    r"|(?!0*(?:\.0{1,2})?\s*$)(?![1-9][0-9]{9})[0-9]{1,10}(?:\.[0-9]{1,2})?)\s*$"
+)
+#: Exactly the Idempotency-Keys ``check_idempotency_key`` accepts (HTTP strips the
+#: spaces around a header's value): printable ASCII, 1 to MAX_KEY_LENGTH long.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$"
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+#: The form of a cursor: the digits of a ledger position (ASCII digits only).
+CURSOR_PATTERN = r"^(?:[0-9]{1,18})?$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+
+
+def parse_amount(value, field="amount"):
+    """Return the positive amount a client sent as a decimal string.
+
+    Refused: anything but a string (a JSON number is a float to most
+    clients), not a plain decimal number, more than two decimals, zero,
+    negative, or above ``MAX_AMOUNT``.
+    """
+    if not isinstance(value, str):
+        raise RuleError("amount_not_a_string", field=field, value=value)
+    text = value.strip()
+    if text.startswith("-"):
+        raise RuleError("amount_not_positive", field=field, value=value)
+    if not _AMOUNT.match(text):
+        if re.match(r"^[0-9]+\.[0-9]{3,}$", text):
+            raise RuleError("amount_too_precise", field=field, value=value)
+        raise RuleError("amount_not_a_number", field=field, value=value)
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as error:  # pragma: no cover - the pattern rules it out
+        raise RuleError("amount_not_a_number", field=field, value=value) from error
+    if amount <= 0:
+        raise RuleError("amount_not_positive", field=field, value=value)
+    if amount > MAX_AMOUNT:
+        raise RuleError("amount_too_large", field=field, value=value, maximum=MAX_AMOUNT)
+    return amount.quantize(Decimal("0.01"))
+
+
+def format_amount(amount):
+    """Write an amount as the wire wants it: a string with two decimals."""
+    if isinstance(amount, float):
+        amount = Decimal(repr(amount))
+    return str(Decimal(amount).quantize(Decimal("0.01")))
+
+
+def check_idempotency_key(key):
+    """Return the key of a request that must not be made twice, or refuse it."""
+    if not isinstance(key, str) or not key.strip():
+        raise RuleError("idempotency_key_missing")
+    key = key.strip()
+    if len(key) > MAX_KEY_LENGTH or not _KEY.match(key):
+        raise RuleError("idempotency_key_invalid", max_length=MAX_KEY_LENGTH)
+    return key
+
+
+def fingerprint(body):
+    """The identity of a request body: equal for equal content, whatever the order
+    of its keys or the way its amounts are written ("5" and "5.00")."""
+
+    def canonical(value):
+        if isinstance(value, dict):
+            return {key: canonical(value[key]) for key in sorted(value)}
+        if isinstance(value, list):
+            return [canonical(item) for item in value]
+        if isinstance(value, Decimal):
+            return format_amount(value)
+        return value
+
+    text = json.dumps(canonical(body), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def same_request(stored_fingerprint, body):
+    """True when ``body`` is the request an Idempotency-Key was first used for."""
+    return stored_fingerprint == fingerprint(body)
+
+
+def encode_cursor(position):
+    """The cursor of the ledger position ``position`` (an integer >= 0).
+
+    Clients treat it as opaque; it is written as the position's digits so
+    that its form can be described exactly (``CURSOR_PATTERN``): any cursor
+    of that form is a position, and nothing else is one.
+    """
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        raise RuleError("cursor_invalid")
+    cursor = str(position)
+    if not cursor or not _CURSOR.match(cursor):
+        raise RuleError("cursor_invalid")
+    return cursor
+
+
+def decode_cursor(cursor):
+    """The ledger position of a cursor (0, the start, when there is none)."""
+    if cursor in (None, ""):
+        return 0
+    if not isinstance(cursor, str) or not _CURSOR.match(cursor):
+        raise RuleError("cursor_invalid")
+    # "$" also matches before a final newline: read the cursor as the pattern does.
+    return int(cursor.removesuffix("\n") or 0)
+
+
+def check_limit(limit):
+    """The size of a page: DEFAULT_LIMIT when not given, 1 to MAX_LIMIT otherwise."""
+    if limit in (None, ""):
+        return DEFAULT_LIMIT
+    try:
+        value = int(limit)
+    except (TypeError, ValueError) as error:
+        raise RuleError("limit_invalid", maximum=MAX_LIMIT) from error
+    if isinstance(limit, float | bool) or not 1 <= value <= MAX_LIMIT:
+        raise RuleError("limit_invalid", maximum=MAX_LIMIT)
+    return value
+
+
+def page(positions, after, limit):
+    """One page of a ledger read after position ``after``.
+
+    Returns the positions of the page (strictly after ``after``, in order, at
+    most ``limit``), the cursor to go on from (the last position read, or
+    ``after`` itself when the page is empty: a client keeps it to ask again
+    later) and whether more positions are already waiting.
+    """
+    chosen = sorted(p for p in positions if p > after)[: limit + 1]
+    has_more = len(chosen) > limit
+    chosen = chosen[:limit]
+    following = encode_cursor(chosen[-1] if chosen else after)
+    return chosen, following, has_more
+
+
+def read_body(raw):
+    """The JSON object a client sent, or a refusal saying why it is not one."""
+    try:
+        body = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw or "")
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise RuleError("body_not_json") from error
+    if not isinstance(body, dict):
+        raise RuleError("body_not_object")
+    return body
+
+
+def text_field(body, field, *, required=False, max_length=None):
+    """A text field of a request body ("" when absent and not required)."""
+    if field not in body or body[field] is None:
+        if required:
+            raise RuleError("field_missing", field=field)
+        return ""
+    value = body[field]
+    if not isinstance(value, str):
+        raise RuleError("field_wrong_type", field=field, expected="string")
+    if "\x00" in value:
+        raise RuleError("field_invalid_character", field=field)
+    if required and not value.strip():
+        raise RuleError("field_missing", field=field)
+    if max_length is not None and len(value) > max_length:
+        raise RuleError("field_too_long", field=field, max_length=max_length)
+    return value.strip()
+
+
+def query_text(value):
+    """A text parameter of a query string, without the characters a database refuses."""
+    return (value or "").replace("\x00", "").strip()
+
+
+def amount_field(body, field="amount"):
+    """The positive amount of a request body (see ``parse_amount``)."""
+    if field not in body or body[field] is None:
+        raise RuleError("field_missing", field=field)
+    return parse_amount(body[field], field=field)
+
+
+def date_field(body, field):
+    """An optional ISO date (YYYY-MM-DD) of a request body, or None."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RuleError("field_wrong_type", field=field, expected="string")
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        raise RuleError("date_invalid", field=field)
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as error:
+        raise RuleError("date_invalid", field=field) from error

@@ -1,0 +1,559 @@
+import re
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
+
+from ..mlml_barter import wire
+from ..mlml_barter.amounts import RuleError
+from ..mlml_barter.api_spec import MAX_TEXT, PROBLEMS
+from .mlml_transfer import MlmlRefusal
+
+API_SCOPE = "mlml_api"
+MAX_POSITION = 2**31 - 1
+
+
+class MlmlApi(models.AbstractModel):
+    """What the clearing house's HTTP API does, for one member.
+
+    The controllers read the request and call these methods; every refusal
+    is an MlmlRefusal carrying its code, HTTP status and figures.
+    """
+
+    _name = "mlml.api"
+    _description = "Clearing-House API"
+
+    # ------------------------------------------------------------------
+    # Keys
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _api_user_login(self, member):
+        return f"mlml-api-{member.id}"
+
+    @api.model
+    def _generate_key(self, partner):
+        """A new key of scope ``mlml_api`` for the member's API user (created or
+        reactivated as needed). MLML managers of the clearing house only."""
+        partner.ensure_one()
+        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
+            raise AccessError(
+                self._mlml_text(
+                    self.env._("Only MLML managers give a member a key of the clearing-house API.")
+                )
+            )
+        company = self.env["mlml.ledger.account"]._clearing_house()
+        member = partner.commercial_partner_id
+        if member.mlml_member_state == "none" or not member.mlml_member_number:
+            raise UserError(
+                self.env._(
+                    "%(member)s is not a member of the network (no membership or no member "
+                    "number): it gets a key of the API once it is a member.",
+                    member=member.display_name,
+                )
+            )
+        Users = self.env["res.users"].sudo().with_context(active_test=False)
+        login = self._api_user_login(member)
+        user = Users.search([("login", "=", login)], limit=1)
+        if not user:
+            contact = (
+                self.env["res.partner"]
+                .sudo()
+                .create(
+                    {
+                        "name": self.env._("%(member)s (API)", member=member.name),
+                        "parent_id": member.id,
+                        "type": "other",
+                    }
+                )
+            )
+            user = Users.with_context(no_reset_password=True).create(
+                {
+                    "login": login,
+                    "partner_id": contact.id,
+                    "company_id": company.id,
+                    "company_ids": [fields.Command.set(company.ids)],
+                    "groups_id": [fields.Command.set(self.env.ref("base.group_portal").ids)],
+                }
+            )
+        elif not user.active:
+            user.active = True
+        self.env["mlml.ledger.account"]._ensure(company, member)
+        return (
+            self.env["res.users.apikeys"]
+            .with_user(user)
+            .sudo()
+            ._generate(
+                API_SCOPE,
+                self._mlml_text(
+                    self.env._("MLML clearing house API (%(member)s)", member=member.name)
+                ),
+                None,
+            )
+        )
+
+    @api.model
+    def _authenticate(self, key):
+        """The user of an API key of scope ``mlml_api`` (not a global key: a key
+        opens one thing), or an empty recordset."""
+        if not key:
+            return self.env["res.users"]
+        self.env.cr.execute(
+            """
+            SELECT k.user_id, k.key
+              FROM res_users_apikeys k JOIN res_users u ON u.id = k.user_id
+             WHERE u.active AND k.index = %s AND k.scope = %s
+               AND (k.expiration_date IS NULL OR k.expiration_date >= now() at time zone 'utc')
+            """,
+            [key[:INDEX_SIZE], API_SCOPE],
+        )
+        for user_id, hashed in self.env.cr.fetchall():
+            if KEY_CRYPT_CONTEXT.verify(key, hashed):
+                return self.env["res.users"].browse(user_id)
+        return self.env["res.users"]
+
+    @api.model
+    def _caller(self, user):
+        """The clearing house and the member a key's user acts for."""
+        company = user.company_id
+        member = user.partner_id.commercial_partner_id
+        if (
+            not company.mlml_is_clearing_house
+            or member.mlml_member_state == "none"
+            or not member.mlml_member_number
+        ):
+            raise MlmlRefusal(
+                self.env._("This key is not a member's key of this clearing house."),
+                "not_a_member",
+                403,
+            )
+        return company, member
+
+    # ------------------------------------------------------------------
+    # JSON
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _amount(self, value):
+        return wire.format_amount(value or 0.0)
+
+    @api.model
+    def _account_json(self, company, member):
+        account = self.env["mlml.ledger.account"]._ensure(company, member).with_company(company)
+        ceiling = account.balance_ceiling
+        return {
+            "member_number": member.mlml_member_number,
+            "name": member.name,
+            "state": member.mlml_member_state,
+            "currency": company.mlml_currency_id.name,
+            "balance": self._amount(account.balance),
+            "credit_limit": self._amount(account.credit_limit),
+            "balance_ceiling": self._amount(ceiling) if ceiling else None,
+            "available": self._amount(account.available),
+            "room": self._amount(account.room) if ceiling else None,
+        }
+
+    @api.model
+    def _members_json(self, company, q=None, offer=None, need=None):
+        q, offer, need = wire.query_text(q), wire.query_text(offer), wire.query_text(need)
+        domain = [
+            ("mlml_member_state", "=", "active"),
+            ("is_company", "=", True),
+            ("mlml_member_number", "!=", False),
+        ]
+        if q:
+            domain += ["|", ("name", "ilike", q), ("mlml_member_number", "=", q)]
+        if offer:
+            domain += [("mlml_offer_ids.name", "ilike", offer)]
+        if need:
+            domain += [("mlml_need_ids.name", "ilike", need)]
+        members = self.env["res.partner"].sudo().search(domain, order="name, id", limit=2000)
+        return {
+            "items": [
+                {
+                    "member_number": member.mlml_member_number,
+                    "name": member.name,
+                    "city": member.city or "",
+                    "offers": member.mlml_offer_ids.mapped("name"),
+                    "needs": member.mlml_need_ids.mapped("name"),
+                }
+                for member in members
+            ]
+        }
+
+    @api.model
+    def _transfer_json(self, transfer, member):
+        return {
+            "id": transfer.id,
+            "number": transfer.name,
+            "payer": transfer.payer_id.mlml_member_number or "",
+            "payee": transfer.payee_id.mlml_member_number or "",
+            "amount": self._amount(transfer.amount),
+            "reference": transfer.reference or "",
+            "memo": transfer.memo or "",
+            "date": transfer.date.isoformat(),
+            "created_at": transfer.create_date.isoformat(timespec="seconds") + "Z",
+            "direction": "out" if transfer.payer_id == member else "in",
+            "channel": transfer.channel,
+            "state": transfer.state,
+            "reversal_of": transfer.reversal_of_id.name or None,
+        }
+
+    @api.model
+    def _request_json(self, request, member):
+        return {
+            "id": request.id,
+            "payer": request.payer_id.mlml_member_number or "",
+            "payee": request.payee_id.mlml_member_number or "",
+            "amount": self._amount(request.amount),
+            "reference": request.reference or "",
+            "due_date": request.due_date.isoformat() if request.due_date else None,
+            "state": request.state,
+            "role": "payer" if request.payer_id == member else "payee",
+            "refusal_reason": request.refusal_reason or None,
+            "transfer": self._transfer_json(request.transfer_id, member)
+            if request.transfer_id
+            else None,
+            "created_at": request.create_date.isoformat(timespec="seconds") + "Z",
+        }
+
+    # ------------------------------------------------------------------
+    # Operations
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _find_member(self, number, field):
+        member = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [
+                    ("mlml_member_number", "=", number),
+                    ("is_company", "=", True),
+                ],
+                limit=1,
+            )
+            if number
+            else None
+        )
+        if not member or member.mlml_member_state == "none":
+            raise MlmlRefusal(
+                self.env._(
+                    "No member has the number %(number)s: check the number in the members' "
+                    "directory.",
+                    number=number,
+                ),
+                "member_unknown",
+                404,
+                field=field,
+            )
+        return member
+
+    @api.model
+    def _create_transfer(self, company, member, body, key):
+        """Book a transfer from the caller; return (transfer json, created)."""
+        payee_number = wire.text_field(body, "payee", required=True, max_length=64)
+        amount = wire.amount_field(body)
+        reference = wire.text_field(body, "reference", max_length=MAX_TEXT["reference"])
+        memo = wire.text_field(body, "memo", max_length=MAX_TEXT["memo"])
+        fingerprint = wire.fingerprint(
+            {"payee": payee_number, "amount": amount, "reference": reference, "memo": memo}
+        )
+        Transfer = self.env["mlml.transfer"].sudo()
+        done = Transfer._find_by_key(company, member, key)
+        if done:
+            return self._replay(done, fingerprint, member), False
+        payee = self._find_member(payee_number, "payee")
+        transfer = Transfer._book(
+            member,
+            payee,
+            amount,
+            reference=reference,
+            memo=memo,
+            channel="api",
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            company=company,
+        )
+        if transfer.request_fingerprint != fingerprint:
+            # Booked by a concurrent request with the same key meanwhile.
+            return self._replay(transfer, fingerprint, member), False
+        return self._transfer_json(transfer, member), True
+
+    @api.model
+    def _replay(self, transfer, fingerprint, member):
+        if transfer.request_fingerprint != fingerprint:
+            raise MlmlRefusal(
+                self.env._(
+                    "This Idempotency-Key was already used for another request (transfer "
+                    "%(number)s): use a new key for a new transfer.",
+                    number=transfer.name,
+                ),
+                "idempotency_conflict",
+                409,
+            )
+        return self._transfer_json(transfer, member)
+
+    @api.model
+    def _list_transfers(self, company, member, after, limit):
+        # Past the largest position the database holds, nothing is left to read.
+        position = min(wire.decode_cursor(after), MAX_POSITION)
+        limit = wire.check_limit(limit)
+        transfers = (
+            self.env["mlml.transfer"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("ledger_position", ">", position),
+                    "|",
+                    ("payer_id", "=", member.id),
+                    ("payee_id", "=", member.id),
+                ],
+                order="ledger_position",
+                limit=limit + 1,
+            )
+        )
+        by_position = {t.ledger_position: t for t in transfers}
+        chosen, following, has_more = wire.page(list(by_position), position, limit)
+        return {
+            "items": [self._transfer_json(by_position[p], member) for p in chosen],
+            "next": following,
+            "has_more": has_more,
+        }
+
+    @api.model
+    def _create_request(self, company, member, body):
+        payer_number = wire.text_field(body, "payer", required=True, max_length=64)
+        amount = wire.amount_field(body)
+        reference = wire.text_field(body, "reference", max_length=MAX_TEXT["reference"])
+        due_date = wire.date_field(body, "due_date")
+        payer = self._find_member(payer_number, "payer")
+        request = (
+            self.env["mlml.payment.request"]
+            .sudo()
+            .create(
+                {
+                    "company_id": company.id,
+                    "payer_id": payer.id,
+                    "payee_id": member.id,
+                    "amount": float(amount),
+                    "reference": reference,
+                    "due_date": due_date,
+                }
+            )
+        )
+        return self._request_json(request, member)
+
+    @api.model
+    def _list_requests(self, company, member, after, limit):
+        # Past the largest position the database holds, nothing is left to read.
+        position = min(wire.decode_cursor(after), MAX_POSITION)
+        limit = wire.check_limit(limit)
+        requests = (
+            self.env["mlml.payment.request"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("id", ">", position),
+                    "|",
+                    ("payer_id", "=", member.id),
+                    ("payee_id", "=", member.id),
+                ],
+                order="id",
+                limit=limit + 1,
+            )
+        )
+        by_id = {r.id: r for r in requests}
+        chosen, following, has_more = wire.page(list(by_id), position, limit)
+        return {
+            "items": [self._request_json(by_id[i], member) for i in chosen],
+            "next": following,
+            "has_more": has_more,
+        }
+
+    @api.model
+    def _get_request(self, company, member, request_id, role):
+        number = int(request_id) if re.fullmatch(r"[0-9]{1,10}", str(request_id)) else 0
+        request = (
+            self.env["mlml.payment.request"]
+            .sudo()
+            .search([("id", "=", number), ("company_id", "=", company.id)])
+            if 0 < number <= 2147483647
+            else self.env["mlml.payment.request"]
+        )
+        if not request or member not in (request.payer_id, request.payee_id):
+            raise MlmlRefusal(
+                self.env._(
+                    "No payment request %(id)s among yours: check its number.", id=request_id
+                ),
+                "request_unknown",
+                404,
+            )
+        if request[role] != member:
+            raise MlmlRefusal(
+                self.env._(
+                    "Only the %(role)s of payment request %(id)s may do this.",
+                    role=self.env._("payer") if role == "payer_id" else self.env._("payee"),
+                    id=request_id,
+                ),
+                "not_allowed",
+                403,
+            )
+        return request
+
+    @api.model
+    def _accept_request(self, company, member, request_id, key):
+        request = self._get_request(company, member, request_id, "payer_id")
+        fingerprint = wire.fingerprint({"accept": request.id})
+        done = self.env["mlml.transfer"].sudo()._find_by_key(company, member, key)
+        if done and done.request_fingerprint != fingerprint:
+            self._replay(done, fingerprint, member)
+        request.action_accept(channel="api", idempotency_key=key, fingerprint=fingerprint)
+        return self._request_json(request, member)
+
+    @api.model
+    def _refuse_request(self, company, member, request_id, body):
+        request = self._get_request(company, member, request_id, "payer_id")
+        reason = wire.text_field(body, "reason", required=True, max_length=MAX_TEXT["reason"])
+        request.action_refuse(reason)
+        return self._request_json(request, member)
+
+    @api.model
+    def _cancel_request(self, company, member, request_id):
+        request = self._get_request(company, member, request_id, "payee_id")
+        request.action_cancel()
+        return self._request_json(request, member)
+
+    # ------------------------------------------------------------------
+    # Problems
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _problem_from_rule(self, error):
+        """A refusal of the wire rules (malformed input), as the client reads it."""
+        params = error.params
+        field = params.get("field", "")
+        messages = {
+            "body_not_json": self.env._("The body is not JSON: send a JSON object."),
+            "body_not_object": self.env._("The body must be a JSON object ({…})."),
+            "field_missing": self.env._("The field “%(field)s” is missing.", field=field),
+            "field_wrong_type": self.env._("The field “%(field)s” must be a string.", field=field),
+            "field_too_long": self.env._(
+                "The field “%(field)s” is longer than %(max)s characters.",
+                field=field,
+                max=params.get("max_length"),
+            ),
+            "field_invalid_character": self.env._(
+                "The field “%(field)s” holds a NUL character: remove it.", field=field
+            ),
+            "date_invalid": self.env._(
+                "The field “%(field)s” must be a date written YYYY-MM-DD.", field=field
+            ),
+            "amount_not_a_string": self.env._(
+                'The field “%(field)s” must be a decimal string such as "123.45", not a number.',
+                field=field,
+            ),
+            "amount_not_positive": self.env._(
+                "The field “%(field)s” must be more than zero.", field=field
+            ),
+            "amount_too_precise": self.env._(
+                "The field “%(field)s” has more than two decimals: amounts are in cents.",
+                field=field,
+            ),
+            "amount_not_a_number": self.env._(
+                'The field “%(field)s” is not a decimal number such as "123.45".',
+                field=field,
+            ),
+            "amount_too_large": self.env._(
+                "The field “%(field)s” is above the largest amount one request may move "
+                "(%(maximum)s).",
+                field=field,
+                maximum=wire.format_amount(params.get("maximum", wire.MAX_AMOUNT)),
+            ),
+            "idempotency_key_missing": self.env._(
+                "This request needs an Idempotency-Key header: a unique value you send "
+                "again if you retry it."
+            ),
+            "idempotency_key_invalid": self.env._(
+                "The Idempotency-Key must be printable and at most %(max)s characters long.",
+                max=params.get("max_length", wire.MAX_KEY_LENGTH),
+            ),
+            "cursor_invalid": self.env._(
+                "The parameter “after” is not a cursor this API gave: pass the “next” of "
+                "the previous page, or nothing to start."
+            ),
+            "limit_invalid": self.env._(
+                "The parameter “limit” must be a whole number from 1 to %(max)s.",
+                max=params.get("maximum", wire.MAX_LIMIT),
+            ),
+        }
+        code = error.code if error.code in PROBLEMS else "parameter_invalid"
+        detail = messages.get(error.code) or self.env._("The request is malformed.")
+        figures = {"field": field} if field else {}
+        if error.code.startswith("cursor") or error.code.startswith("limit"):
+            figures = {"field": "after" if error.code.startswith("cursor") else "limit"}
+        if error.code.startswith("idempotency"):
+            figures = {"field": "Idempotency-Key"}
+        return MlmlRefusal(detail, code, PROBLEMS.get(code, 400), **figures)
+
+    @api.model
+    def _problem_title(self, code):
+        titles = {
+            400: self.env._("Malformed request"),
+            401: self.env._("Not authenticated"),
+            403: self.env._("Not allowed"),
+            404: self.env._("Not found"),
+            409: self.env._("Conflict"),
+            422: self.env._("Bound breached"),
+        }
+        specific = {
+            "payer_below_credit_limit": self.env._("Credit limit reached"),
+            "payee_above_ceiling": self.env._("Ceiling reached"),
+            "idempotency_conflict": self.env._("Idempotency-Key already used"),
+            "payer_not_active": self.env._("Payer not active"),
+            "payee_not_active": self.env._("Payee not active"),
+            "member_unknown": self.env._("Unknown member"),
+            "request_unknown": self.env._("Unknown payment request"),
+            "request_not_open": self.env._("Payment request no longer open"),
+        }
+        return specific.get(code) or titles.get(PROBLEMS.get(code, 400))
+
+    @api.model
+    def _problem(self, refusal):
+        """The RFC 9457 problem of a refusal, with its figures as amounts."""
+        code = refusal.code if refusal.code in PROBLEMS else "parameter_invalid"
+        status = refusal.status
+        problem = {
+            "type": f"urn:mlml:problem:{code.replace('_', '-')}",
+            "title": self._problem_title(code),
+            "status": status,
+            "detail": str(refusal.args[0]) if refusal.args else "",
+            "code": code,
+        }
+        for name, value in refusal.figures.items():
+            if name in (
+                "balance",
+                "amount",
+                "commission",
+                "credit_limit",
+                "balance_ceiling",
+                "missing",
+            ):
+                problem[name] = wire.format_amount(value)
+            elif name == "field" and value:
+                problem[name] = value
+        return problem
+
+    @api.model
+    def _as_refusal(self, error):
+        """Any refusal (a rule of the wire, of the ledger, of Odoo) as an MlmlRefusal."""
+        if isinstance(error, MlmlRefusal):
+            return error
+        if isinstance(error, RuleError):
+            return self._problem_from_rule(error)
+        if isinstance(error, AccessError):
+            return MlmlRefusal(str(error.args[0]), "not_allowed", 403)
+        return MlmlRefusal(str(error.args[0]), "parameter_invalid", 400)

@@ -1,0 +1,611 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import formatLang
+
+from ..mlml_barter.amounts import RuleError, to_decimal
+from ..mlml_barter.ledger import decide_transfer
+from ..mlml_barter.membership import ACTIVE
+
+# Only these are ever written on a booked transfer, and only by the ledger itself.
+LEDGER_WRITABLE = {"state", "reversed_by_id", "commission_id"}
+
+
+class MlmlRefusal(UserError):
+    """A transfer (or a payment request) the clearing house refuses.
+
+    Carries the rule's ``code``, the HTTP ``status`` the API answers with and
+    the figures a program needs, next to the message a user reads.
+    """
+
+    def __init__(self, message, code, status=422, **figures):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.figures = figures
+
+
+class MlmlTransfer(models.Model):
+    """A transfer between two members' accounts at the clearing house.
+
+    Booked by ``_book`` only, never edited nor deleted: a correction is a
+    reversal, a new transfer the other way (``reverse``).
+    """
+
+    _name = "mlml.transfer"
+    _description = "Clearing-House Transfer"
+    _inherit = ["mail.thread"]
+    _order = "ledger_position desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Number",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The transfer's number in the ledger, gapless in the order transfers were accepted.",
+    )
+    ledger_position = fields.Integer(
+        readonly=True, copy=False, index=True, help="The transfer's rank in the ledger."
+    )
+    company_id = fields.Many2one(
+        comodel_name="res.company", required=True, readonly=True, index=True
+    )
+    currency_id = fields.Many2one(related="company_id.mlml_currency_id", string="Currency")
+    payer_id = fields.Many2one(
+        comodel_name="res.partner", string="Payer", required=True, readonly=True, index=True
+    )
+    payee_id = fields.Many2one(
+        comodel_name="res.partner", string="Payee", required=True, readonly=True, index=True
+    )
+    amount = fields.Monetary(required=True, readonly=True, aggregator="sum")
+    reference = fields.Char(readonly=True, help="What the transfer pays, e.g. an invoice number.")
+    memo = fields.Char(readonly=True)
+    date = fields.Date(required=True, readonly=True, default=fields.Date.context_today)
+    channel = fields.Selection(
+        selection=[
+            ("api", "API"),
+            ("back_office", "Back office"),
+            ("clearing", "Clearing run"),
+            ("reversal", "Reversal"),
+            ("commission", "Commission"),
+        ],
+        required=True,
+        readonly=True,
+        default="back_office",
+    )
+    idempotency_key = fields.Char(readonly=True, copy=False)
+    request_fingerprint = fields.Char(readonly=True, copy=False)
+    state = fields.Selection(
+        selection=[("posted", "Posted"), ("reversed", "Reversed")],
+        required=True,
+        readonly=True,
+        default="posted",
+        index=True,
+        tracking=True,
+    )
+    reversal_of_id = fields.Many2one(
+        comodel_name="mlml.transfer", string="Reverses", readonly=True, index="btree_not_null"
+    )
+    reversed_by_id = fields.Many2one(
+        comodel_name="mlml.transfer", string="Reversed By", readonly=True
+    )
+    reversal_reason = fields.Text(readonly=True)
+    commission_of_id = fields.Many2one(
+        comodel_name="mlml.transfer",
+        string="Commission On",
+        readonly=True,
+        index="btree_not_null",
+    )
+    commission_id = fields.Many2one(
+        comodel_name="mlml.transfer", string="Commission", readonly=True
+    )
+    forced = fields.Boolean(
+        string="Bounds Forced",
+        readonly=True,
+        help="An MLML manager booked this transfer past a bound.",
+    )
+    month = fields.Date(
+        compute="_compute_month", store=True, help="For the ledger's reports by month."
+    )
+
+    _sql_constraints = [
+        (
+            "amount_positive",
+            "CHECK (amount > 0)",
+            "The amount of a transfer is positive.",
+        ),
+        ("payer_not_payee", "CHECK (payer_id != payee_id)", "A member does not pay itself."),
+        (
+            "position_unique",
+            "unique(company_id, ledger_position)",
+            "Each transfer has its own place in the ledger.",
+        ),
+        (
+            "idempotency_key_unique",
+            "unique(company_id, payer_id, idempotency_key)",
+            "A payer's Idempotency-Key names one transfer.",
+        ),
+    ]
+
+    @api.depends("date")
+    def _compute_month(self):
+        for transfer in self:
+            transfer.month = transfer.date and transfer.date.replace(day=1)
+
+    # ------------------------------------------------------------------
+    # Never edited, never deleted
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("mlml_ledger_booking"):
+            raise UserError(
+                self._mlml_text(
+                    self.env._(
+                        "A transfer is booked by the clearing house's ledger only: use "
+                        "MLML › Clearing House › New Transfer, or the members' API."
+                    )
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        mail_fields = {name for name in vals if name.startswith(("message_", "activity_"))}
+        if set(vals) - mail_fields and not (
+            self.env.context.get("mlml_ledger_booking") and set(vals) <= LEDGER_WRITABLE
+        ):
+            raise UserError(
+                self._mlml_text(
+                    self.env._(
+                        "Transfer %(number)s is posted: a posted transfer is never edited. "
+                        "To correct it, an MLML manager reverses it and a new transfer is made.",
+                        number=", ".join(self.mapped("name")),
+                    )
+                )
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(
+            self._mlml_text(
+                self.env._(
+                    "Transfer %(number)s is in the ledger: a transfer is never deleted. To "
+                    "cancel it, an MLML manager reverses it.",
+                    number=", ".join(self.mapped("name")),
+                )
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Booking
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _to_decimal(self, value):
+        return to_decimal(value if value is not None else 0)
+
+    def _fmt(self, amount, company):
+        return formatLang(self.env, float(amount), currency_obj=company.mlml_currency_id)
+
+    @api.model
+    def _book(
+        self,
+        payer,
+        payee,
+        amount,
+        *,
+        reference="",
+        memo="",
+        channel="back_office",
+        idempotency_key=None,
+        fingerprint=None,
+        forced=False,
+        force_reason=None,
+        reversal_of=None,
+        company=None,
+    ):
+        """Book a transfer of ``amount`` from ``payer`` to ``payee``; return it.
+
+        The accounts are locked (one fixed order), the pure rules decide
+        (membership, both bounds in the company's block/warn mode or forced
+        by a manager, the commission), the balances move by SQL and the
+        transfer takes the next number of the gapless sequence. A refusal
+        raises MlmlRefusal and leaves nothing written. With an
+        ``idempotency_key`` already used by this payer, the transfer it made
+        is returned and nothing is booked.
+        """
+        Account = self.env["mlml.ledger.account"].sudo()
+        company = Account._clearing_house(company)
+        payer = payer.commercial_partner_id
+        payee = payee.commercial_partner_id
+        if idempotency_key:
+            done = self._find_by_key(company, payer, idempotency_key)
+            if done:
+                return self.browse(done.ids)
+        if forced and not (
+            self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")
+        ):
+            raise AccessError(
+                self._mlml_text(
+                    self.env._("Only MLML managers book a transfer past a member's bounds.")
+                )
+            )
+        house = company.partner_id
+        partners = payer | payee | house
+        balances = Account._lock(company, partners)
+        if idempotency_key:
+            # Another transaction may have booked it while this one waited for the locks.
+            done = self._find_by_key(company, payer, idempotency_key)
+            if done:
+                return self.browse(done.ids)
+        # A reversal corrects the ledger: memberships do not stop it, the bounds do.
+        states = {payer.id: ACTIVE, payee.id: ACTIVE} if reversal_of else None
+        accounts = Account._as_accounts(company, partners, balances, states)
+        percent = 0 if channel in ("reversal", "commission") else company.mlml_commission_percent
+        try:
+            decision = decide_transfer(
+                accounts[payer.id],
+                accounts[payee.id],
+                to_decimal(amount),
+                commission_percent=percent,
+                house=accounts[house.id],
+                mode=company.mlml_limit_mode,
+                forced=forced,
+                repay_suspended=company.mlml_repay_suspended,
+            )
+        except RuleError as error:
+            raise self._refusal(error, company, payer, payee) from error
+        Account._move(company, payer.id, -(decision.amount + decision.commission))
+        Account._move(company, payee.id, decision.amount)
+        if decision.commission:
+            Account._move(company, house.id, decision.commission)
+        Account.invalidate_model(["balance", "last_transfer_at"])
+        values = {
+            "company_id": company.id,
+            "payer_id": payer.id,
+            "payee_id": payee.id,
+            "amount": float(decision.amount),
+            "reference": reference or "",
+            "memo": memo or "",
+            "channel": channel,
+            "idempotency_key": idempotency_key or False,
+            "request_fingerprint": fingerprint or False,
+            "forced": bool(forced and decision.warnings),
+            "reversal_of_id": reversal_of.id if reversal_of else False,
+            "reversal_reason": force_reason if reversal_of else False,
+        }
+        booking = self.sudo().with_context(mlml_ledger_booking=True)
+        transfer = booking.create([self._numbered(company, values)])
+        if decision.commission:
+            commission = booking.create(
+                [
+                    self._numbered(
+                        company,
+                        {
+                            "company_id": company.id,
+                            "payer_id": payer.id,
+                            "payee_id": house.id,
+                            "amount": float(decision.commission),
+                            "reference": transfer.name,
+                            "memo": self.env._(
+                                "Commission of %(percent)s %% on %(number)s",
+                                percent=formatLang(self.env, company.mlml_commission_percent),
+                                number=transfer.name,
+                            ),
+                            "channel": "commission",
+                            "commission_of_id": transfer.id,
+                        },
+                    )
+                ]
+            )
+            transfer.commission_id = commission
+        if decision.warnings:
+            transfer._note_breaches(decision.warnings, company, forced, force_reason)
+        return self.browse(transfer.ids)
+
+    @api.model
+    def _numbered(self, company, values):
+        """``values`` with the next number of the company's gapless ledger sequence.
+
+        Taken last, just before the transfer is written: the sequence row stays
+        locked until the transaction ends, so numbers follow the order in which
+        transfers are accepted, and a transaction that fails gives its number back.
+        """
+        sequence = self._sequence(company)
+        self.env.cr.execute(
+            """
+            UPDATE ir_sequence SET number_next = number_next + 1
+             WHERE id = %s
+         RETURNING number_next - 1
+            """,
+            [sequence.id],
+        )
+        position = self.env.cr.fetchone()[0]
+        sequence.invalidate_recordset(["number_next"])
+        return {**values, "ledger_position": position, "name": sequence.get_next_char(position)}
+
+    @api.model
+    def _sequence(self, company):
+        Sequence = self.env["ir.sequence"].sudo()
+        sequence = Sequence.search(
+            [("code", "=", "mlml.transfer"), ("company_id", "=", company.id)], limit=1
+        )
+        if not sequence:
+            sequence = Sequence.create(
+                {
+                    "name": self.env._(
+                        "Clearing-house ledger of %(company)s", company=company.name
+                    ),
+                    "code": "mlml.transfer",
+                    "company_id": company.id,
+                    "implementation": "no_gap",
+                    "prefix": "VIR/",
+                    "padding": 7,
+                    "number_next": 1,
+                    "number_increment": 1,
+                }
+            )
+        return sequence
+
+    @api.model
+    def _find_by_key(self, company, payer, key):
+        return (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("payer_id", "=", payer.id),
+                    ("idempotency_key", "=", key),
+                ],
+                limit=1,
+            )
+        )
+
+    def _note_breaches(self, breaches, company, forced, reason):
+        lines = []
+        for breach in breaches:
+            values = {
+                "balance": self._fmt(breach.balance, company),
+                "amount": self._fmt(abs(breach.amount), company),
+                "bound": self._fmt(breach.bound, company),
+                "excess": self._fmt(breach.excess, company),
+            }
+            if breach.amount < 0:
+                lines.append(
+                    self.env._(
+                        "Payer's balance %(balance)s, paid %(amount)s, credit line "
+                        "%(bound)s: %(excess)s past it.",
+                        **values,
+                    )
+                )
+            else:
+                lines.append(
+                    self.env._(
+                        "Payee's balance %(balance)s, received %(amount)s, ceiling "
+                        "%(bound)s: %(excess)s past it.",
+                        **values,
+                    )
+                )
+        if forced:
+            title = self.env._(
+                "Bounds forced by %(user)s: %(reason)s",
+                user=self.env.user.name,
+                reason=reason or "",
+            )
+        else:
+            title = self.env._("Warning: this transfer takes a balance past its bounds.")
+        body = Markup("<br/>").join([title, *lines])
+        self.sudo().with_context(mlml_ledger_booking=True).message_post(body=body)
+
+    def _refusal(self, error, company, payer, payee):
+        """The refusal of a transfer the rules refused, in the user's words."""
+        params = error.params
+        labels = dict(
+            self.env["res.partner"]._fields["mlml_member_state"]._description_selection(self.env)
+        )
+
+        def fmt(value):
+            return self._fmt(value, company)
+
+        if error.code == "payer_below_credit_limit":
+            balance, amount = params["balance"], params["amount"]
+            commission, limit = params["commission"], params["credit_limit"]
+            message = self._mlml_text(
+                self.env._(
+                    "%(payer)s cannot pay %(amount)s%(commission)s: its balance is %(balance)s and "
+                    "its credit line %(limit)s, so %(missing)s are missing. Pay less, or ask the "
+                    "clearing house for a larger credit line; an MLML manager may force this "
+                    "transfer.",
+                    payer=payer.display_name,
+                    amount=fmt(amount),
+                    commission=self.env._(
+                        " (plus a commission of %(commission)s)", commission=fmt(commission)
+                    )
+                    if commission
+                    else "",
+                    balance=fmt(balance),
+                    limit=fmt(limit),
+                    missing=fmt(params["missing"]),
+                )
+            )
+            return MlmlRefusal(
+                message,
+                "payer_below_credit_limit",
+                422,
+                balance=balance,
+                amount=amount,
+                commission=commission,
+                credit_limit=limit,
+                missing=params["missing"],
+            )
+        if error.code == "payee_above_ceiling":
+            message = self._mlml_text(
+                self.env._(
+                    "%(payee)s cannot receive %(amount)s: its balance is %(balance)s and its "
+                    "ceiling %(ceiling)s, so %(excess)s would be too much. Pay less, or ask the "
+                    "clearing house to raise the payee's ceiling; an MLML manager may force "
+                    "this transfer.",
+                    payee=payee.display_name,
+                    amount=fmt(params["amount"]),
+                    balance=fmt(params["balance"]),
+                    ceiling=fmt(params["balance_ceiling"]),
+                    excess=fmt(params["excess"]),
+                )
+            )
+            return MlmlRefusal(
+                message,
+                "payee_above_ceiling",
+                422,
+                balance=params["balance"],
+                amount=params["amount"],
+                balance_ceiling=params["balance_ceiling"],
+                missing=params["excess"],
+            )
+        if error.code == "payer_not_active":
+            message = self.env._(
+                "%(payer)s cannot pay: its membership is “%(state)s”, and only active members "
+                "pay in the network. Its membership must be active again first.",
+                payer=payer.display_name,
+                state=labels.get(params["state"], params["state"]),
+            )
+            return MlmlRefusal(message, "payer_not_active", 403, member=payer.mlml_member_number)
+        if error.code == "payee_not_active":
+            if params["state"] == "suspended" and company.mlml_repay_suspended:
+                hint = self.env._(" A suspended member may only be paid back up to a zero balance.")
+            else:
+                hint = ""
+            message = self.env._(
+                "%(payee)s cannot be paid: its membership is “%(state)s”, and only active "
+                "members are paid in the network.%(hint)s",
+                payee=payee.display_name,
+                state=labels.get(params["state"], params["state"]),
+                hint=hint,
+            )
+            return MlmlRefusal(message, "payee_not_active", 403, member=payee.mlml_member_number)
+        if error.code == "transfer_to_oneself":
+            message = self.env._(
+                "%(member)s cannot pay itself: choose another member as payee.",
+                member=payer.display_name,
+            )
+            return MlmlRefusal(message, "transfer_to_oneself", 400, field="payee")
+        if error.code == "transfer_amount_not_positive":
+            message = self.env._(
+                "The amount of a transfer must be more than zero, not %(amount)s.",
+                amount=fmt(params["amount"]),
+            )
+            return MlmlRefusal(message, "amount_not_positive", 400, field="amount")
+        return MlmlRefusal(str(error), error.code, 400)
+
+    # ------------------------------------------------------------------
+    # Reversal
+    # ------------------------------------------------------------------
+
+    def reverse(self, reason, forced=False):
+        """Reverse this transfer (and its commission) with ``reason``; return the
+        reversing transfer, a new transfer the other way. MLML managers only."""
+        self.ensure_one()
+        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
+            raise AccessError(
+                self._mlml_text(
+                    self.env._("Only MLML managers reverse a transfer. Ask one of them.")
+                )
+            )
+        if not (reason or "").strip():
+            raise UserError(
+                self.env._(
+                    "Say why transfer %(number)s is reversed: the reason stays in the ledger.",
+                    number=self.name,
+                )
+            )
+        transfer = self.sudo()
+        # The transfer's row is locked so that two reversals of it cannot both pass.
+        self.env.cr.execute("SELECT state FROM mlml_transfer WHERE id = %s FOR UPDATE", [self.id])
+        transfer.invalidate_recordset(["state", "reversed_by_id"])
+        if transfer.state == "reversed":
+            raise MlmlRefusal(
+                self.env._(
+                    "Transfer %(number)s was already reversed by %(reversal)s: a transfer is "
+                    "reversed once.",
+                    number=transfer.name,
+                    reversal=transfer.reversed_by_id.name,
+                ),
+                "already_reversed",
+                409,
+            )
+        if transfer.reversal_of_id or transfer.commission_of_id:
+            raise MlmlRefusal(
+                self.env._(
+                    "Transfer %(number)s is itself a %(kind)s of %(origin)s: reverse a "
+                    "member's transfer, or make a new transfer.",
+                    number=transfer.name,
+                    kind=self.env._("reversal")
+                    if transfer.reversal_of_id
+                    else self.env._("commission"),
+                    origin=(transfer.reversal_of_id or transfer.commission_of_id).name,
+                ),
+                "not_reversible",
+                409,
+            )
+        memo = self.env._("Reversal of %(number)s: %(reason)s", number=transfer.name, reason=reason)
+        reversal = self._book(
+            transfer.payee_id,
+            transfer.payer_id,
+            transfer.amount,
+            reference=transfer.name,
+            memo=memo,
+            channel="reversal",
+            forced=forced,
+            force_reason=reason,
+            reversal_of=transfer,
+            company=transfer.company_id,
+        )
+        booking = transfer.with_context(mlml_ledger_booking=True)
+        booking.write({"state": "reversed", "reversed_by_id": reversal.id})
+        if transfer.commission_id and transfer.commission_id.state == "posted":
+            commission = transfer.commission_id
+            back = self._book(
+                commission.payee_id,
+                commission.payer_id,
+                commission.amount,
+                reference=commission.name,
+                memo=self.env._(
+                    "Reversal of %(number)s: %(reason)s", number=commission.name, reason=reason
+                ),
+                channel="reversal",
+                forced=True,
+                force_reason=reason,
+                reversal_of=commission,
+                company=transfer.company_id,
+            )
+            commission.with_context(mlml_ledger_booking=True).write(
+                {"state": "reversed", "reversed_by_id": back.id}
+            )
+        booking.message_post(
+            body=self.env._(
+                "Reversed by %(reversal)s (%(user)s): %(reason)s",
+                reversal=reversal.name,
+                user=self.env.user.name,
+                reason=reason,
+            )
+        )
+        return self.browse(reversal.ids)
+
+    # ------------------------------------------------------------------
+    # Back office
+    # ------------------------------------------------------------------
+
+    def action_reverse_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reverse %(number)s", number=self.name),
+            "res_model": "mlml.transfer.reverse",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_transfer_id": self.id},
+        }

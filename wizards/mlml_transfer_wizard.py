@@ -1,0 +1,66 @@
+from odoo import api, fields, models
+
+
+class MlmlTransferWizard(models.TransientModel):
+    """A transfer entered by the clearing house's staff on a member's behalf."""
+
+    _name = "mlml.transfer.wizard"
+    _description = "New Clearing-House Transfer"
+
+    company_id = fields.Many2one(
+        comodel_name="res.company", required=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.mlml_currency_id")
+    payer_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Payer",
+        required=True,
+        domain="[('is_company', '=', True), ('mlml_member_state', '!=', 'none')]",
+    )
+    payee_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Payee",
+        required=True,
+        domain="[('is_company', '=', True), ('mlml_member_state', '!=', 'none')]",
+    )
+    amount = fields.Monetary(required=True)
+    reference = fields.Char()
+    memo = fields.Char()
+    payer_balance = fields.Monetary(
+        related="payer_id.mlml_ledger_balance", string="Payer's Balance"
+    )
+    payee_balance = fields.Monetary(
+        related="payee_id.mlml_ledger_balance", string="Payee's Balance"
+    )
+    force = fields.Boolean(
+        string="Force the Bounds",
+        help="Book it even if it takes a balance past its bounds (MLML managers), saying why.",
+    )
+    force_reason = fields.Char(string="Why")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        self.env["mlml.ledger.account"]._clearing_house()
+        return values
+
+    def action_confirm(self):
+        self.ensure_one()
+        transfer = self.env["mlml.transfer"]._book(
+            self.payer_id,
+            self.payee_id,
+            self.amount,
+            reference=self.reference,
+            memo=self.memo,
+            channel="back_office",
+            forced=self.force,
+            force_reason=self.force_reason,
+            company=self.company_id,
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mlml.transfer",
+            "res_id": transfer.id,
+            "view_mode": "form",
+            "target": "current",
+        }
