@@ -178,7 +178,8 @@ class AccountPayment(models.Model):
         Its liquidity line is on the barter account itself, which no statement
         line will ever match: it is paid at once, not "in process".
         """
-        super()._compute_state()
+        result = super()._compute_state()
         for payment in self:
             if payment.state == "in_process" and payment.journal_id.currency_id.mlml_is_barter:
                 payment.state = "paid"
+        return result
