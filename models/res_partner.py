@@ -301,6 +301,14 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # A default given in the context is a value like any other: checked alike.
+        defaults = {
+            name: self.env.context[f"default_{name}"]
+            for name in (*MEMBERSHIP_FIELDS, "mlml_acceptance_rate")
+            if f"default_{name}" in self.env.context
+        }
+        if defaults:
+            vals_list = [{**defaults, **vals} for vals in vals_list]
         check_numbers(self, vals_list, ["mlml_acceptance_rate"])
         if any(vals.get("mlml_acceptance_rate") for vals in vals_list):
             self._mlml_check_user()

@@ -277,6 +277,26 @@ class TestSecurity(MlmlSecurityCommon):
         self.member.with_user(self.billing).write({"mlml_acceptance_rate": 40.0})
         self.assertEqual(contact.mlml_acceptance_rate, 40.0)
 
+    def test_membership_through_a_context_default_is_refused(self):
+        """A default in the context is checked like a value: a salesperson proposes no
+        member that way, nor sets an acceptance rate without MLML rights."""
+        Partner = self.env["res.partner"].with_user(self.billing)
+        count = self.env["res.partner"].search_count([("mlml_member_state", "!=", "none")])
+        with self.assert_refused(AccessError, "Only MLML managers change the membership"):
+            Partner.with_context(default_mlml_member_state="candidate").create(
+                {"name": "Membre glissé par le contexte", "is_company": True}
+            )
+        with self.assert_refused(AccessError, "Only MLML users change the acceptance rate"):
+            self.env["res.partner"].with_user(self.internal).with_context(
+                default_mlml_acceptance_rate=100.0
+            ).create({"name": "Taux glissé par le contexte", "is_company": True})
+        self.assertEqual(
+            self.env["res.partner"].search_count([("mlml_member_state", "!=", "none")]), count
+        )
+        self.assertFalse(
+            self.env["res.partner"].search([("name", "like", "glissé par le contexte")])
+        )
+
     # Bad inputs
     def test_bad_numbers_are_refused_with_a_message(self):
         line = self.create_line(self.member, limit=100.0)
