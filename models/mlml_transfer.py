@@ -54,12 +54,8 @@ class MlmlTransfer(models.Model):
         comodel_name="res.company", required=True, readonly=True, index=True
     )
     currency_id = fields.Many2one(related="company_id.mlml_currency_id", string="Currency")
-    payer_id = fields.Many2one(
-        comodel_name="res.partner", string="Payer", required=True, readonly=True, index=True
-    )
-    payee_id = fields.Many2one(
-        comodel_name="res.partner", string="Payee", required=True, readonly=True, index=True
-    )
+    payer_id = fields.Many2one(comodel_name="res.partner", required=True, readonly=True, index=True)
+    payee_id = fields.Many2one(comodel_name="res.partner", required=True, readonly=True, index=True)
     amount = fields.Monetary(required=True, readonly=True, aggregator="sum")
     reference = fields.Char(readonly=True, help="What the transfer pays, e.g. an invoice number.")
     memo = fields.Char(readonly=True)
@@ -89,9 +85,7 @@ class MlmlTransfer(models.Model):
     reversal_of_id = fields.Many2one(
         comodel_name="mlml.transfer", string="Reverses", readonly=True, index="btree_not_null"
     )
-    reversed_by_id = fields.Many2one(
-        comodel_name="mlml.transfer", string="Reversed By", readonly=True
-    )
+    reversed_by_id = fields.Many2one(comodel_name="mlml.transfer", readonly=True)
     reversal_reason = fields.Text(readonly=True)
     commission_of_id = fields.Many2one(
         comodel_name="mlml.transfer",
@@ -99,9 +93,7 @@ class MlmlTransfer(models.Model):
         readonly=True,
         index="btree_not_null",
     )
-    commission_id = fields.Many2one(
-        comodel_name="mlml.transfer", string="Commission", readonly=True
-    )
+    commission_id = fields.Many2one(comodel_name="mlml.transfer", readonly=True)
     forced = fields.Boolean(
         string="Bounds Forced",
         readonly=True,

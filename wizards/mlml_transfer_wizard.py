@@ -13,13 +13,11 @@ class MlmlTransferWizard(models.TransientModel):
     currency_id = fields.Many2one(related="company_id.mlml_currency_id")
     payer_id = fields.Many2one(
         comodel_name="res.partner",
-        string="Payer",
         required=True,
         domain="[('is_company', '=', True), ('mlml_member_state', '!=', 'none')]",
     )
     payee_id = fields.Many2one(
         comodel_name="res.partner",
-        string="Payee",
         required=True,
         domain="[('is_company', '=', True), ('mlml_member_state', '!=', 'none')]",
     )
