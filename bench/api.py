@@ -492,6 +492,8 @@ def start_server(odoo, common, port, log_path, workers):
                     "120",
                     "--log-level",
                     "warn",
+                    "--log-handler",
+                    "odoo.service.model:INFO",  # the transactions Odoo runs again
                 ]
             ],
             stdin=subprocess.DEVNULL,
@@ -537,17 +539,39 @@ def wait_for_server(port, server, server_log, deadline):
     fail("The server did not answer:", server_log)
 
 
-def server_errors(*logs):
-    """The ERROR/CRITICAL lines of the server's logs (first few), and their count."""
-    lines = []
+def server_log(*logs):
+    """What the server's logs say: the lines to print (queries PostgreSQL refused, by
+    error and query; transactions Odoo ran again or gave up, by error; tracebacks)."""
+    refused, retried, gave_up = Counter(), Counter(), Counter()
+    tracebacks = []
     for log in logs:
-        if Path(log).exists():
-            lines += [
-                line
-                for line in Path(log).read_text(errors="replace").splitlines()
-                if " ERROR " in line or " CRITICAL " in line
-            ]
-    return lines
+        if not Path(log).exists():
+            continue
+        lines = Path(log).read_text(errors="replace").splitlines()
+        for n, line in enumerate(lines):
+            if "bad query:" in line:
+                query = " ".join(line.split("bad query:", 1)[1].replace("\\n", " ").split())
+                error = next(
+                    (text for text in lines[n + 1 : n + 20] if text.startswith("ERROR:")), ""
+                )
+                refused[(error[:80], query[:90])] += 1
+            elif "tries left, try again" in line:
+                retried[line.split("odoo.service.model: ")[-1].split(",")[0]] += 1
+            elif "maximum number of tries reached" in line:
+                gave_up[line.split("odoo.service.model: ")[-1].split(",")[0]] += 1
+            elif line.startswith("Traceback"):
+                tracebacks.append(next((t for t in lines[n + 1 :] if not t[:1].isspace()), ""))
+    codes = ", ".join(f"{code} {n}" for code, n in retried.most_common()) or "none"
+    summary = (
+        f"SERVER Odoo ran {sum(retried.values())} transactions again after a concurrency "
+        f"error ({codes}), gave up {sum(gave_up.values())} times; {len(tracebacks)} tracebacks"
+    )
+    printed = [summary]
+    for (error, query), n in refused.most_common(5):
+        printed.append(f"SERVER {n} x {error} on: {query}")
+    for text in tracebacks[:3]:
+        printed.append(f"SERVER traceback: {text[:200]}")
+    return printed
 
 
 # ---------------------------------------------------------------- the run
@@ -641,10 +665,8 @@ def benchmark(odoo, args, workdir, cluster, started, state):
     )
     if unanswered:
         print(f"UNANSWERED {unanswered} requests of the crash run never answered", flush=True)
-    errors = server_errors(*logs)
-    print(f"SERVER {len(errors)} ERROR lines in the server's logs", flush=True)
-    for line in errors[:5]:
-        print(f"SERVER {line[:300]}", flush=True)
+    for line in server_log(*logs):
+        print(line, flush=True)
     crash = f"RESULT api_crash lost={lost} duplicated={duplicated} sum={total:.2f}"
     return [result, ratio, crash]
 
