@@ -539,11 +539,18 @@ def wait_for_server(port, server, server_log, deadline):
     fail("The server did not answer:", server_log)
 
 
+def is_exception(line):
+    """The last line of a traceback: not indented, not a log line, not a chaining note."""
+    return bool(line) and not (
+        line[:1].isspace() or line[:1].isdigit() or line.startswith(("During ", "The above "))
+    )
+
+
 def server_log(*logs):
     """What the server's logs say: the lines to print (queries PostgreSQL refused, by
     error and query; transactions Odoo ran again or gave up, by error; tracebacks)."""
     refused, retried, gave_up = Counter(), Counter(), Counter()
-    tracebacks = []
+    tracebacks = Counter()  # by their last line, the exception
     for log in logs:
         if not Path(log).exists():
             continue
@@ -560,17 +567,18 @@ def server_log(*logs):
             elif "maximum number of tries reached" in line:
                 gave_up[line.split("odoo.service.model: ")[-1].split(",")[0]] += 1
             elif line.startswith("Traceback"):
-                tracebacks.append(next((t for t in lines[n + 1 :] if not t[:1].isspace()), ""))
+                tracebacks[next((t for t in lines[n + 1 :] if is_exception(t)), "")] += 1
     codes = ", ".join(f"{code} {n}" for code, n in retried.most_common()) or "none"
     summary = (
         f"SERVER Odoo ran {sum(retried.values())} transactions again after a concurrency "
-        f"error ({codes}), gave up {sum(gave_up.values())} times; {len(tracebacks)} tracebacks"
+        f"error ({codes}), gave up {sum(gave_up.values())} times; "
+        f"{sum(tracebacks.values())} tracebacks"
     )
     printed = [summary]
     for (error, query), n in refused.most_common(5):
         printed.append(f"SERVER {n} x {error} on: {query}")
-    for text in tracebacks[:3]:
-        printed.append(f"SERVER traceback: {text[:200]}")
+    for text, n in tracebacks.most_common(3):
+        printed.append(f"SERVER {n} x traceback: {text[:200]}")
     return printed
 
 
