@@ -146,8 +146,8 @@ class Connection:
         )
         try:
             return response.status_code, response.json()
-        except ValueError:
-            return response.status_code, None
+        except ValueError:  # Odoo's own error page (HTML): its text
+            return response.status_code, {"detail": " ".join(response.text.split())[:160]}
 
     def rpc(self, service, method, *args):
         """Return ``(result, None)`` or ``(None, error text)``. Network errors raise."""
@@ -183,7 +183,7 @@ class Client:
         self.replay_wrong = []
 
     def note(self, text):
-        if len(self.errors) < 5:
+        if len(self.errors) < 20:
             self.errors.append(text)
 
     def new_request(self, amount, phase):
@@ -455,9 +455,10 @@ def check_books(clients, phase, transfers, accounts, members):
             print(f"REPLAY {text}", flush=True)
     else:
         print("REPLAY every transfer made came back the same (200) when sent again", flush=True)
+    errors = Counter(error for client in clients for error in client.errors)
+    for error, n in errors.most_common(5):
+        print(f"ERROR {n} x {error}", flush=True)
     for client in clients:
-        for error in client.errors[:2]:
-            print(f"ERROR client-{client.number}: {error}", flush=True)
         client.errors.clear()
         client.replay_wrong.clear()
     return len(made), overdraft, len(lost), duplicated, total
