@@ -27,3 +27,4 @@ from . import test_clearing_payment_request
 from . import test_clearing_api
 from . import test_clearing_histories
 from . import test_clearing_schemathesis
+from . import test_clearing_statement_report
