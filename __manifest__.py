@@ -21,6 +21,7 @@
         "views/res_partner_views.xml",
         "wizards/mlml_statement_wizard_views.xml",
         "report/mlml_statement_report.xml",
+        "report/mlml_ledger_account_report.xml",
         "report/report_invoice.xml",
         "views/account_journal_views.xml",
         "views/res_config_settings_views.xml",

@@ -349,22 +349,27 @@ class MlmlLedgerAccount(models.Model):
         action["context"] = {}
         return action
 
-    def _statement(self):
-        """The account's statement: every transfer in ledger order, from zero."""
+    def _statement(self, date_from=None, date_to=None):
+        """The account's statement: its transfers in ledger order, from zero, or over
+        a period from the balance its earlier transfers left."""
         self.ensure_one()
-        transfers = (
-            self.env["mlml.transfer"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "=", self.company_id.id),
-                    "|",
-                    ("payer_id", "=", self.partner_id.id),
-                    ("payee_id", "=", self.partner_id.id),
-                ],
-                order="ledger_position",
-            )
-        )
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            "|",
+            ("payer_id", "=", self.partner_id.id),
+            ("payee_id", "=", self.partner_id.id),
+        ]
+        Transfer = self.env["mlml.transfer"].sudo()
+        opening = 0.0
+        if date_from:
+            for transfer in Transfer.search([*domain, ("date", "<", date_from)]):
+                paid = transfer.payer_id == self.partner_id
+                opening += -transfer.amount if paid else transfer.amount
+            domain.append(("date", ">=", date_from))
+        if date_to:
+            domain.append(("date", "<=", date_to))
+        # Ledger order is date order: a transfer is dated the day it is booked.
+        transfers = Transfer.search(domain, order="date, ledger_position")
         movements = []
         for transfer in transfers:
             paid = transfer.payer_id == self.partner_id
@@ -378,7 +383,24 @@ class MlmlLedgerAccount(models.Model):
                     amount=-transfer.amount if paid else transfer.amount,
                 )
             )
-        return build_statement(0.0, movements, rounding=self.currency_id.rounding)
+        return build_statement(
+            opening,
+            movements,
+            date_from=date_from,
+            date_to=date_to,
+            rounding=self.currency_id.rounding,
+        )
+
+    def action_print_statement(self, date_from=None, date_to=None):
+        """The account's statement as PDF, by default from January 1st to today."""
+        today = fields.Date.context_today(self)
+        data = {
+            "date_from": fields.Date.to_string(date_from or today.replace(month=1, day=1)),
+            "date_to": fields.Date.to_string(date_to or today),
+        }
+        return self.env.ref("mlml_barter.mlml_ledger_account_statement_report").report_action(
+            self, data=data
+        )
 
     def action_export_statement_csv(self):
         """The account's statement as a CSV file (all its transfers)."""

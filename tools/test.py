@@ -178,6 +178,8 @@ def report_log(label, returncode, lines, tally, log_path):
 
 def odoo_tier(odoo, tally, workdir):
     banner("Odoo tier")
+    # The schemathesis run of the API's tests takes it from the tools' venv.
+    os.environ["MLML_SCHEMATHESIS"] = str(VENV / "bin" / "schemathesis")
     data_dir = odoo_env.addons_data_dir(workdir / "odoo-data")
     with odoo_env.Cluster() as cluster:
         base = [
