@@ -108,6 +108,13 @@ class TestMlmlManagerSettings(MlmlBarterCommon):
         with self.assertRaises(AccessError):
             self.env["res.config.settings"].with_user(self.manager).create({})
 
+    def test_the_bounds_choices_read_in_french(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["mlml_barter"], ["fr_FR"])
+        Settings = self.env["mlml.company.settings"].with_context(lang="fr_FR")
+        choices = Settings.fields_get(["mlml_limit_mode"])["mlml_limit_mode"]["selection"]
+        self.assertEqual(choices, [("block", "Bloquer"), ("warn", "Avertir")])
+
     def test_manager_sets_share_cap_and_mode(self):
         company = self.env.company
         company.write({"mlml_default_share": 20.0, "mlml_invoice_cap": 0.0})

@@ -36,7 +36,10 @@ class MlmlCompanySettings(models.TransientModel):
         "share; 0 means no cap.",
     )
     mlml_limit_mode = fields.Selection(
-        selection=lambda self: self.env["res.company"]._fields["mlml_limit_mode"].selection,
+        # The company's choices, with their labels in the reader's language.
+        selection=lambda self: (
+            self.env["res.company"]._fields["mlml_limit_mode"]._description_selection(self.env)
+        ),
         string="Credit Line Bounds",
         required=True,
         help="Block: an entry that would take the barter balance past the credit line "
