@@ -132,7 +132,7 @@ class MlmlLedgerAccount(models.Model):
     def _setup_clearing_house(self, companies):
         """Open the ledger of each company that now runs the clearing house."""
         for company in companies:
-            self.env["mlml.transfer"]._sequence(company)
+            self.env["mlml.transfer"]._ledger_sequence(company)
             self._ensure(company, company.partner_id)
         self._sync_clearing_house_group()
 

@@ -307,7 +307,24 @@ class MlmlTransfer(models.Model):
         locked until the transaction ends, so numbers follow the order in which
         transfers are accepted, and a transaction that fails gives its number back.
         """
-        sequence = self._sequence(company)
+        sequence = self._ledger_sequence(company)
+        position = self._take_number(sequence)
+        return {**values, "ledger_position": position, "name": sequence.get_next_char(position)}
+
+    @api.model
+    def _ledger_sequence(self, company):
+        return self._sequence(
+            company,
+            "mlml.transfer",
+            self.env._("Clearing-house ledger of %(company)s", company=company.name),
+            prefix="VIR/",
+        )
+
+    @api.model
+    def _take_number(self, sequence):
+        """The next number of a gapless sequence, its row locked until the
+        transaction ends: numbers follow the order of the commits, so a reader
+        paging after a number never misses one committed later."""
         self.env.cr.execute(
             """
             UPDATE ir_sequence SET number_next = number_next + 1
@@ -318,24 +335,20 @@ class MlmlTransfer(models.Model):
         )
         position = self.env.cr.fetchone()[0]
         sequence.invalidate_recordset(["number_next"])
-        return {**values, "ledger_position": position, "name": sequence.get_next_char(position)}
+        return position
 
     @api.model
-    def _sequence(self, company):
+    def _sequence(self, company, code, name, prefix=""):
         Sequence = self.env["ir.sequence"].sudo()
-        sequence = Sequence.search(
-            [("code", "=", "mlml.transfer"), ("company_id", "=", company.id)], limit=1
-        )
+        sequence = Sequence.search([("code", "=", code), ("company_id", "=", company.id)], limit=1)
         if not sequence:
             sequence = Sequence.create(
                 {
-                    "name": self.env._(
-                        "Clearing-house ledger of %(company)s", company=company.name
-                    ),
-                    "code": "mlml.transfer",
+                    "name": name,
+                    "code": code,
                     "company_id": company.id,
                     "implementation": "no_gap",
-                    "prefix": "VIR/",
+                    "prefix": prefix,
                     "padding": 7,
                     "number_next": 1,
                     "number_increment": 1,

@@ -471,3 +471,63 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
             for operation in operations.values():
                 for status in operation["responses"]:
                     self.assertIn(int(status), (200, 201, 400, 401, 403, 404, 409, 422), path)
+
+    def test_payment_request_is_asked_once_per_key(self):
+        body = {"payer": "CH-A", "amount": "30.00", "reference": "FAC/30"}
+        headers = {"Idempotency-Key": "ask-30"}
+        count = self.env["mlml.payment.request"].search_count([])
+        first = self.call("POST", "/payment-requests", self.key_beta, body, headers=headers)
+        self.assertEqual(first.status_code, 201, first.text)
+        again = self.call("POST", "/payment-requests", self.key_beta, body, headers=headers)
+        self.assertEqual(again.status_code, 200, again.text)
+        self.assertEqual(again.json(), first.json())
+        self.assertEqual(self.env["mlml.payment.request"].search_count([]), count + 1)
+        other = self.call(
+            "POST", "/payment-requests", self.key_beta, {**body, "amount": "31.00"}, headers=headers
+        )
+        self.assert_problem(other, 409, "idempotency_conflict")
+        self.assertEqual(self.env["mlml.payment.request"].search_count([]), count + 1)
+        # Another member may use the same key for its own request.
+        own = self.call(
+            "POST",
+            "/payment-requests",
+            self.key_gamma,
+            {"payer": "CH-A", "amount": "30.00"},
+            headers=headers,
+        )
+        self.assertEqual(own.status_code, 201, own.text)
+
+    def test_payment_requests_are_read_as_a_feed_of_changes(self):
+        asked = [
+            self.call(
+                "POST", "/payment-requests", self.key_beta, {"payer": "CH-A", "amount": amount}
+            ).json()["id"]
+            for amount in ("1.00", "2.00")
+        ]
+        page = self.call("GET", "/payment-requests", self.key_alpha).json()
+        self.assertEqual(
+            [(r["id"], r["state"]) for r in page["items"]], [(rid, "open") for rid in asked]
+        )
+        cursor = page["next"]
+        self.assertEqual(
+            self.call("GET", "/payment-requests", self.key_alpha, params={"after": cursor}).json()[
+                "items"
+            ],
+            [],
+        )
+        self.call(
+            "POST", f"/payment-requests/{asked[0]}/refuse", self.key_alpha, {"reason": "Doublon"}
+        )
+        changed = self.call(
+            "GET", "/payment-requests", self.key_beta, params={"after": cursor}
+        ).json()
+        self.assertEqual(
+            [(r["id"], r["state"], r["refusal_reason"]) for r in changed["items"]],
+            [(asked[0], "refused", "Doublon")],
+        )
+
+    def test_own_transfers_carry_their_key(self):
+        made = self.pay(self.key_alpha, {"payee": "CH-B", "amount": "4.00"}, idem="mine-4")
+        self.assertEqual(made.json()["idempotency_key"], "mine-4")
+        received = self.call("GET", "/transfers", self.key_beta).json()["items"]
+        self.assertEqual([t["idempotency_key"] for t in received], [None])
