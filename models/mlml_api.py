@@ -33,6 +33,44 @@ class MlmlApi(models.AbstractModel):
         return f"mlml-api-{member.id}"
 
     @api.model
+    def _portal_member(self, user):
+        """The clearing house and the member a portal user works for, or two
+        empty records: the user's company runs the clearing house and the
+        user's company (its commercial partner) is a member with a number."""
+        company = user.sudo().company_id
+        member = user.sudo().partner_id.commercial_partner_id
+        if (
+            user._is_public()
+            or not company.mlml_is_clearing_house
+            or member.mlml_member_state == "none"
+            or not member.mlml_member_number
+            or user.login == self._api_user_login(member)
+        ):
+            return self.env["res.company"], self.env["res.partner"]
+        return company, member
+
+    @api.model
+    def _portal_generate_key(self, user):
+        """A new key of the API for the member of a portal user, noted on the
+        member's chatter (who made it, not the key)."""
+        company, member = self._portal_member(user)
+        if not member:
+            raise AccessError(
+                self.env._(
+                    "Your account is not a contact of a member of this clearing house: ask the "
+                    "clearing house for a key of the API."
+                )
+            )
+        key = self.sudo().with_company(company)._generate_key(member)
+        member.sudo().message_post(
+            body=self.env._(
+                "%(user)s made a new key of the clearing-house API from the portal.",
+                user=user.name,
+            )
+        )
+        return key
+
+    @api.model
     def _generate_key(self, partner):
         """A new key of scope ``mlml_api`` for the member's API user (created or
         reactivated as needed). MLML managers of the clearing house only."""

@@ -402,8 +402,20 @@ class MlmlLedgerAccount(models.Model):
             self, data=data
         )
 
-    def action_export_statement_csv(self):
-        """The account's statement as a CSV file (all its transfers)."""
+    def action_statement_wizard(self):
+        """Choose the period of the statement (PDF or CSV)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Statement of %(member)s", member=self.partner_id.name),
+            "res_model": "mlml.ledger.statement.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_account_id": self.id},
+        }
+
+    def action_export_statement_csv(self, date_from=None, date_to=None):
+        """The account's statement as a CSV file: all its transfers, or those of a period."""
         self.ensure_one()
         labels = {
             "date": self.env._("Date"),
@@ -415,7 +427,9 @@ class MlmlLedgerAccount(models.Model):
             "opening": self.env._("Opening balance"),
             "closing": self.env._("Closing balance"),
         }
-        content = statement_csv(self._statement(), labels, rounding=self.currency_id.rounding)
+        content = statement_csv(
+            self._statement(date_from, date_to), labels, rounding=self.currency_id.rounding
+        )
         name = self.env._(
             "Statement %(number)s %(member)s",
             number=self.member_number or "",

@@ -1,6 +1,7 @@
 import json
 
-from odoo.tests import HttpCase, tagged
+from odoo import http
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mlml_barter.mlml_barter import api_spec
@@ -531,3 +532,46 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         self.assertEqual(made.json()["idempotency_key"], "mine-4")
         received = self.call("GET", "/transfers", self.key_beta).json()["items"]
         self.assertEqual([t["idempotency_key"] for t in received], [None])
+
+    def test_key_from_the_members_portal(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Alice Alpha", "parent_id": self.alpha.id, "email": "alice@alpha.example"}
+        )
+        new_test_user(
+            self.env,
+            login="alice",
+            name="Alice Alpha",
+            groups="base.group_portal",
+            partner_id=contact.id,
+        )
+        self.authenticate("alice", "alice")
+        home = self.url_open("/my/home")
+        self.assertIn("/my/mlml", home.text)
+        page = self.url_open("/my/mlml")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("CH-A", page.text)
+        self.assertNotIn("o_mlml_api_key", page.text)
+        made = self.url_open("/my/mlml/api-key", data={"csrf_token": http.Request.csrf_token(self)})
+        self.assertEqual(made.status_code, 200)
+        key = made.text.split('<code class="o_mlml_api_key fs-5">')[1].split("</code>")[0]
+        account = self.call("GET", "/account", key)
+        self.assertEqual(account.json()["member_number"], "CH-A")
+        self.assertIn(
+            "Alice Alpha made a new key of the clearing-house API from the portal.",
+            self.alpha.message_ids[0].body,
+        )
+        self.assertNotIn(key, self.alpha.message_ids[0].body)
+        # Shown once: the page does not show it again.
+        self.assertNotIn(key, self.url_open("/my/mlml").text)
+        # A portal user of a company that is not a member gets no key.
+        outsider = self.env["res.partner"].create({"name": "Dupont SARL", "is_company": True})
+        bob = self.env["res.partner"].create({"name": "Bob", "parent_id": outsider.id})
+        new_test_user(self.env, login="bob", groups="base.group_portal", partner_id=bob.id)
+        self.authenticate("bob", "bob")
+        self.assertNotIn("/my/mlml", self.url_open("/my/home").text)
+        self.assertTrue(self.url_open("/my/mlml").url.endswith("/my"))
+        with self.assertLogs("odoo.http", "WARNING"):
+            refused = self.url_open(
+                "/my/mlml/api-key", data={"csrf_token": http.Request.csrf_token(self)}
+            )
+        self.assertEqual(refused.status_code, 403)
