@@ -179,18 +179,23 @@ class MlmlLedgerAccount(models.Model):
         lock the same accounts take them in the same order, so neither waits
         for the other while holding what the other waits for.
         """
-        self._ensure(company, partners)
         balances = {}
         for partner_id in lock_order(*partners.ids):
-            self.env.cr.execute(
-                """
-                SELECT balance FROM mlml_ledger_account
-                 WHERE company_id = %s AND partner_id = %s
-                   FOR UPDATE
-                """,
-                [company.id, partner_id],
-            )
-            balances[partner_id] = self.env["mlml.transfer"]._to_decimal(self.env.cr.fetchone()[0])
+            for _attempt in range(2):
+                self.env.cr.execute(
+                    """
+                    SELECT balance FROM mlml_ledger_account
+                     WHERE company_id = %s AND partner_id = %s
+                       FOR UPDATE
+                    """,
+                    [company.id, partner_id],
+                )
+                row = self.env.cr.fetchone()
+                if row:
+                    break
+                # A member's first transfer: its account is opened, then locked.
+                self._ensure(company, self.env["res.partner"].browse(partner_id))
+            balances[partner_id] = self.env["mlml.transfer"]._to_decimal(row[0])
         return balances
 
     @api.model

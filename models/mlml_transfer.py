@@ -214,10 +214,6 @@ class MlmlTransfer(models.Model):
         company = Account._clearing_house(company)
         payer = payer.commercial_partner_id
         payee = payee.commercial_partner_id
-        if idempotency_key:
-            done = self._find_by_key(company, payer, idempotency_key)
-            if done:
-                return self.browse(done.ids)
         if forced and not (
             self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")
         ):
@@ -230,7 +226,7 @@ class MlmlTransfer(models.Model):
         partners = payer | payee | house
         balances = Account._lock(company, partners)
         if idempotency_key:
-            # Another transaction may have booked it while this one waited for the locks.
+            # Booked before, or by another transaction while this one waited for the locks.
             done = self._find_by_key(company, payer, idempotency_key)
             if done:
                 return self.browse(done.ids)
@@ -270,7 +266,10 @@ class MlmlTransfer(models.Model):
             "reversal_of_id": reversal_of.id if reversal_of else False,
             "reversal_reason": force_reason if reversal_of else False,
         }
-        booking = self.sudo().with_context(mlml_ledger_booking=True)
+        # The ledger is its own trace: no "created" message in each transfer's chatter.
+        booking = self.sudo().with_context(
+            mlml_ledger_booking=True, mail_create_nolog=True, mail_create_nosubscribe=True
+        )
         transfer = booking.create([self._numbered(company, values)])
         if decision.commission:
             commission = booking.create(
@@ -340,7 +339,11 @@ class MlmlTransfer(models.Model):
     @api.model
     def _sequence(self, company, code, name, prefix=""):
         Sequence = self.env["ir.sequence"].sudo()
-        sequence = Sequence.search([("code", "=", code), ("company_id", "=", company.id)], limit=1)
+        self.env.cr.execute(
+            "SELECT id FROM ir_sequence WHERE code = %s AND company_id = %s ORDER BY id LIMIT 1",
+            [code, company.id],
+        )
+        sequence = Sequence.browse([row[0] for row in self.env.cr.fetchall()])
         if not sequence:
             sequence = Sequence.create(
                 {
@@ -358,18 +361,16 @@ class MlmlTransfer(models.Model):
 
     @api.model
     def _find_by_key(self, company, payer, key):
-        return (
-            self.sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("company_id", "=", company.id),
-                    ("payer_id", "=", payer.id),
-                    ("idempotency_key", "=", key),
-                ],
-                limit=1,
-            )
+        """The transfer a payer made with an Idempotency-Key (one query, on the
+        unique index of the key)."""
+        self.env.cr.execute(
+            """
+            SELECT id FROM mlml_transfer
+             WHERE company_id = %s AND payer_id = %s AND idempotency_key = %s
+            """,
+            [company.id, payer.id, key],
         )
+        return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
 
     def _note_breaches(self, breaches, company, forced, reason):
         lines = []
