@@ -26,3 +26,4 @@ from . import mlml_payment_request
 from . import mlml_api
 from . import mlml_network_report
 from . import res_users
+from . import account_bank_statement_line

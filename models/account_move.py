@@ -8,7 +8,7 @@ from odoo.tools.misc import formatLang
 from ..mlml_barter import split
 from ..mlml_barter.amounts import RuleError, check_percent
 from ..mlml_barter.bounds import BELOW_CREDIT_LIMIT, check_movement
-from .mlml_bounds_grant import BoundsNote, grant_in, notes_in
+from .mlml_bounds_grant import BoundsNote, grant_in, ledger_decided, notes_in
 from .mlml_inputs import check_numbers
 
 INVOICE_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
@@ -595,7 +595,7 @@ class AccountMove(models.Model):
         moving = entering or leaving
         if not moving:
             return
-        if entering:
+        if entering and not ledger_decided(self.env.context):
             entering._mlml_check_members()
         sign = 1 if entering else -1
         rows = (
@@ -646,6 +646,8 @@ class AccountMove(models.Model):
 
     def _mlml_move_balance(self, company, amount, entering):
         before, _after = self.env["mlml.balance"].sudo()._move(company, amount)
+        if ledger_decided(self.env.context):
+            return
         grant = grant_in(self.env.context)
         forced = bool(grant) and grant.allows(self)
         verdict = check_movement(
