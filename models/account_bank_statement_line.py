@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.tools.misc import formatLang
 
@@ -106,7 +108,9 @@ class AccountBankStatementLine(models.Model):
             "partner_id": partner.id,
             "mlml_transfer_ref": str(transfer.id),
             "mlml_transfer_number": transfer.number,
-            "narration": "\n".join(filter(None, [transfer.memo, *notes])),
+            "narration": Markup("").join(
+                Markup("<p>%s</p>") % note for note in [transfer.memo, *notes] if note
+            ),
         }
         if terms:
             values["counterpart_account_id"] = terms.account_id.id

@@ -365,6 +365,8 @@ class AccountPayment(models.Model):
             "reference": (self.memo or self.name or "")[:200],
         }
         result = True
+        collector = notes_in(self.env.context)
+        noted = len(collector.notes) if collector is not None else 0
         try:
             if first:
                 with self.env.cr.savepoint():
@@ -373,15 +375,23 @@ class AccountPayment(models.Model):
             else:
                 transfer = backend.pay(**request)
         except Unanswered as error:
+            if collector is not None:
+                # The posting was rolled back: nothing of it is to be told.
+                del collector.notes[noted:]
             self._mlml_wait(company._mlml_error_text(error))
             return False
         except Refused as error:
+            detail = error.detail
+            if error.status in (401, 403) or error.code == "not_a_clearing_house" or not detail:
+                detail = company._mlml_error_text(error)
             message = self._mlml_text(
                 self.env._(
-                    "The clearing house refused the payment %(payment)s: %(detail)s "
-                    "Nothing was paid.",
-                    payment=self.display_name,
-                    detail=company._mlml_error_text(error),
+                    "The clearing house refused the payment of %(amount)s to %(partner)s "
+                    "(%(reference)s): %(detail)s Nothing was paid.",
+                    amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                    partner=payee.display_name,
+                    reference=request["reference"],
+                    detail=detail,
                 )
             )
             if first:
@@ -423,6 +433,33 @@ class AccountPayment(models.Model):
             self.with_context(
                 mlml_sending=SENDING, mlml_ledger_decided=LEDGER_DECIDED
             ).action_post()
+            self._mlml_reconcile_invoices()
+
+    def _mlml_reconcile_invoices(self):
+        """Match a payment posted after the clearing house's late answer with the
+        invoices it was registered for."""
+        self.ensure_one()
+        lines = self.move_id.line_ids.filtered(
+            lambda line: (
+                line.account_id.account_type in ("asset_receivable", "liability_payable")
+                and not line.reconciled
+            )
+        )
+        for invoice in self.invoice_ids.filtered(lambda move: move.state == "posted"):
+            terms = invoice.line_ids.filtered(
+                lambda line: (
+                    line.display_type == "payment_term"
+                    and not line.reconciled
+                    and line.account_id in lines.account_id
+                )
+            )
+            if terms and lines:
+                (
+                    lines.filtered(
+                        lambda line, terms=terms: line.account_id == terms.account_id[:1]
+                    )
+                    | terms
+                ).reconcile()
 
     @api.model
     def _mlml_find_sent(self, company, transfer):

@@ -8,6 +8,7 @@ from odoo.tools.misc import formatLang
 
 from ..mlml_barter.amounts import RuleError, check_amount, check_percent
 from ..mlml_barter.backend import BackendError, Refused
+from ..mlml_barter.connect import connect
 from ..mlml_barter.network import DEFAULT_NETWORK, check_name
 from .mlml_inputs import check_numbers
 
@@ -143,9 +144,8 @@ class ResCompany(models.Model):
     mlml_clearing_house_url = fields.Char(
         string="Clearing House URL",
         groups="mlml_barter.group_mlml_manager",
-        help="The address of the clearing house's API, e.g. "
-        "https://chambre.example.org/mlml/api/v1. Empty: the MLML movements are "
-        "booked by hand.",
+        help="The address of the clearing house's server, e.g. "
+        "https://chambre.example.org. Empty: the MLML movements are booked by hand.",
     )
     mlml_clearing_house_key = fields.Char(
         string="Clearing House API Key",
@@ -460,28 +460,31 @@ class ResCompany(models.Model):
         if not self._mlml_connected():
             return None
         company = self.sudo()
-        if company.mlml_backend == "clearing_house":
-            from ..mlml_barter.clearing_client import ClearingHouseBackend
-
-            lang = (self.env.lang or "fr_FR").split("_")[0]
-            return ClearingHouseBackend(
-                company.mlml_clearing_house_url.strip(),
-                company.mlml_clearing_house_key.strip(),
-                lang=lang,
-                **options,
-            )
-        return None
+        return connect(
+            company.mlml_backend,
+            url=company.mlml_clearing_house_url.strip(),
+            key=company.mlml_clearing_house_key.strip(),
+            lang=(self.env.lang or self.env.user.lang or "en_US").split("_")[0],
+            **options,
+        )
 
     def _mlml_error_text(self, error):
         """What an accountant reads of a ledger's error, and what to do."""
         self.ensure_one()
         url = self.sudo().mlml_clearing_house_url or ""
         detail = error.detail or error.code
+        if error.code in ("not_a_clearing_house", "bad_answer"):
+            return self.env._(
+                "%(url)s answered, but not as a clearing house does (a web page, or "
+                "something else): check the address in the settings; it is the clearing "
+                "house's server, e.g. https://chambre.example.org.",
+                url=url,
+            )
         if isinstance(error, Refused):
             if error.status == 401:
                 return self.env._(
                     "The clearing house refused the API key: it is wrong or was revoked. "
-                    "Ask the clearing house for a new key and enter it in the settings."
+                    "Ask the clearing house for a new key and paste it in the settings."
                 )
             if error.status == 403:
                 return self.env._(
@@ -490,20 +493,11 @@ class ResCompany(models.Model):
                     detail=detail,
                 )
             return self.env._("The clearing house refused: %(detail)s", detail=detail)
-        if error.code == "bad_answer":
+        if error.code == "unreachable":
             return self.env._(
-                "%(url)s answered, but not as the clearing house's API does (a web page "
-                "or something else): check the address in the settings, it is the API's "
-                "(it ends with /mlml/api/v1).",
+                "The clearing house at %(url)s did not answer: check the address in the "
+                "settings, or try again later if the clearing house is down.",
                 url=url,
-            )
-        if error.code in ("timeout", "unreachable"):
-            return self.env._(
-                "The clearing house at %(url)s did not answer (%(detail)s): check the "
-                "address in the settings, or try again later if the clearing house is "
-                "down.",
-                url=url,
-                detail=detail,
             )
         if error.code == "too_many_requests":
             return self.env._(

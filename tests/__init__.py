@@ -28,3 +28,4 @@ from . import test_clearing_api
 from . import test_clearing_histories
 from . import test_clearing_schemathesis
 from . import test_clearing_statement_report
+from . import test_connector
