@@ -19,7 +19,8 @@ busy. The rules below are what makes a payment safe to retry:
 - after the last retry, :class:`~.backend.Unanswered` (``unreachable``,
   ``server_error`` or ``too_many_requests``): the ledger may have acted;
 - a 2xx whose body is not JSON (a web page from a wrong URL, garbage) is
-  ``Unanswered(bad_answer)``: nothing tells what the ledger did;
+  ``Unanswered(bad_answer)``: nothing tells what the ledger did (an empty
+  body is a 204's "done");
 - any other status is handed to the backend's ``refusal`` function, which
   reads the ledger's own error format and returns the exception to raise.
 """
@@ -110,6 +111,7 @@ class Transport:
         max_retry_after=30.0,
         session=None,
         sleep=time.sleep,
+        retryable=None,
     ):
         if not isinstance(timeout, tuple | list) or len(timeout) != 2:
             timeout = (timeout, timeout)
@@ -124,6 +126,8 @@ class Transport:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.sleep = sleep
+        if retryable is not None:
+            self.retryable = retryable
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         self.session.headers.update(headers or {})
@@ -150,15 +154,39 @@ class Transport:
             delay = max(delay, min(retry_after, self.max_retry_after))
         return delay
 
-    def send(self, method, path, *, params=None, json_body=None, headers=None, retry=True):
+    def send(
+        self,
+        method,
+        path,
+        *,
+        params=None,
+        json_body=None,
+        data=None,
+        headers=None,
+        retry=True,
+        before_retry=None,
+    ):
         """Send the request (again, unchanged, while it may be retried) and return
         the :class:`Answer` of a 2xx; raise the backend's refusal for another
-        status, or :class:`Unanswered`."""
+        status, or :class:`Unanswered`.
+
+        ``before_retry()``, for a request the ledger cannot recognise when it
+        comes again (no idempotency key), is called before each retry that
+        follows an attempt the ledger may have acted on (no answer, 5xx): it
+        looks whether the operation was made and returns its result, which
+        ``send`` returns instead of retrying, or None to retry.
+        """
         url = self.url(path)
         attempts = 1 + (self.retries if retry else 0)
-        unanswered = False
-        failure = None
+        unanswered = maybe_acted = False
+        failure = retry_after = None
         for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                self.sleep(self.pause(attempt - 1, retry_after))
+                if before_retry is not None and maybe_acted:
+                    found = before_retry()
+                    if found is not None:
+                        return found
             retry_after = None
             try:
                 response = self.session.request(
@@ -166,6 +194,7 @@ class Transport:
                     url,
                     params=params,
                     json=json_body,
+                    data=data,
                     headers=headers,
                     timeout=self.timeout,
                     allow_redirects=False,
@@ -177,7 +206,7 @@ class Transport:
                     "URL: check it in the settings.",
                 ) from error
             except _NO_ANSWER as error:
-                unanswered = True
+                unanswered = maybe_acted = True
                 failure = Unanswered(
                     "unreachable",
                     f"No answer from the {self.service} at {self.base_url} after "
@@ -186,22 +215,29 @@ class Transport:
                     "made twice.",
                 )
                 _logger.info("%s %s: no answer (%s)", method, url, type(error).__name__)
-            else:
-                answer = self._answer(response, attempt, unanswered)
-                if answer.status not in RETRY_STATUSES:
-                    if 200 <= answer.status < 300:
-                        if answer.body is None:
-                            raise self.bad_answer(answer)
-                        return answer
-                    if 300 <= answer.status < 400 or answer.status < 200:
-                        raise self.bad_answer(answer)
-                    raise self.refusal(answer)
-                retry_after = self._retry_after(response.headers.get("Retry-After"))
-                failure = self._busy(answer, attempt)
-                _logger.info("%s %s: %s", method, url, answer.status)
-            if attempt < attempts:
-                self.sleep(self.pause(attempt, retry_after))
+                continue
+            answer = self._answer(response, attempt, unanswered)
+            if 200 <= answer.status < 300:
+                # An empty body is the ledger's "done, nothing to say" (204);
+                # a body that is not JSON is not the ledger's.
+                if answer.body is None and answer.text.strip():
+                    raise self.bad_answer(answer)
+                return answer
+            if answer.status < 200 or 300 <= answer.status < 400:
+                raise self.bad_answer(answer)
+            if not self.retryable(answer):
+                raise self.refusal(answer)
+            retry_after = self._retry_after(response.headers.get("Retry-After"))
+            maybe_acted = maybe_acted or answer.status >= 500
+            failure = self._busy(answer, attempt)
+            _logger.info("%s %s: %s", method, url, answer.status)
         raise failure
+
+    @staticmethod
+    def retryable(answer):
+        """Whether the ledger said it could not handle the request now (the
+        backends whose ledger says no with a 5xx replace it)."""
+        return answer.status in RETRY_STATUSES
 
     def bad_answer(self, answer):
         """The answer is not the ledger's: most often a wrong address."""
