@@ -34,6 +34,7 @@
         "views/account_journal_dashboard_views.xml",
         "views/mlml_menus.xml",
         "views/mlml_clearing_house_views.xml",
+        "views/mlml_portal_templates.xml",
     ],
     "demo": [
         "demo/res_company_demo.xml",

@@ -40,9 +40,12 @@ class MlmlApiController(http.Controller):
             json.dumps(problem, ensure_ascii=False), headers=headers, status=refusal.status
         )
 
-    def _serve(self, handler, *, key=False, body=False):
+    def _serve(self, handler, *, key=False, body=False, book=False):
         """Authenticate, read the request, run ``handler(api, company, member, **read)``
-        in a savepoint and answer its (status, data), or the problem of a refusal."""
+        in a savepoint and answer its (status, data), or the problem of a refusal.
+
+        With ``book``, the handler writes to the ledger in a transaction of its
+        own (see ``_booking``), committed before the answer is sent."""
         request.update_env(user=SUPERUSER_ID)
         request.update_env(context=dict(request.env.context, lang=self._lang()))
         Api = request.env["mlml.api"].sudo()
@@ -70,10 +73,37 @@ class MlmlApiController(http.Controller):
                     )
                 if body:
                     read["body"] = wire.read_body(request.httprequest.get_data())
-                status, data = handler(Api, company, member, **read)
+                if book:
+                    with self._booking() as cr:
+                        booking = Api.with_env(Api.env(cr=cr))
+                        status, data = handler(
+                            booking,
+                            company.with_env(booking.env),
+                            member.with_env(booking.env),
+                            **read,
+                        )
+                else:
+                    status, data = handler(Api, company, member, **read)
         except (MlmlRefusal, RuleError, UserError, ValidationError, AccessError) as error:
             return self._problem_response(Api, Api._as_refusal(error))
         return request.make_json_response(data, status=status)
+
+    def _booking(self):
+        """A cursor of its own, in READ COMMITTED, for a request that books.
+
+        Every booking takes the same ledger counter row (the gapless numbers)
+        and the payer's and payee's account rows. In Odoo's REPEATABLE READ, a
+        transaction that waited for one of those rows while another booked
+        fails on a serialization error and the whole request is retried; in
+        READ COMMITTED it waits for the row and reads it as committed, so
+        concurrent bookings queue up instead of failing. The request's own
+        transaction has only read by then (the caller's key and member); the
+        booking is committed when the handler returns, rolled back on refusal.
+        """
+        cr = request.env.registry.cursor()
+        if not request.env.registry.in_test_mode():
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        return cr
 
     def _bearer(self):
         header = request.httprequest.headers.get("Authorization") or ""
@@ -106,7 +136,7 @@ class MlmlApiController(http.Controller):
             data, created = api._create_transfer(company, member, body, key)
             return (201 if created else 200), data
 
-        return self._serve(handler, key=True, body=True)
+        return self._serve(handler, key=True, body=True, book=True)
 
     @_route("listTransfers")
     def list_transfers(self, **_kwargs):
@@ -119,10 +149,13 @@ class MlmlApiController(http.Controller):
 
     @_route("createPaymentRequest")
     def create_payment_request(self, **_kwargs):
-        return self._serve(
-            lambda api, company, member, body: (201, api._create_request(company, member, body)),
-            body=True,
-        )
+        def handler(api, company, member, body):
+            key = request.httprequest.headers.get("Idempotency-Key")
+            key = wire.check_idempotency_key(key) if key is not None else None
+            data, created = api._create_request(company, member, body, key)
+            return (201 if created else 200), data
+
+        return self._serve(handler, body=True, book=True)
 
     @_route("listPaymentRequests")
     def list_payment_requests(self, **_kwargs):
@@ -141,6 +174,7 @@ class MlmlApiController(http.Controller):
                 api._accept_request(company, member, request_id, key),
             ),
             key=True,
+            book=True,
         )
 
     @_route("refusePaymentRequest")
@@ -151,10 +185,12 @@ class MlmlApiController(http.Controller):
                 api._refuse_request(company, member, request_id, body),
             ),
             body=True,
+            book=True,
         )
 
     @_route("cancelPaymentRequest")
     def cancel_payment_request(self, request_id, **_kwargs):
         return self._serve(
-            lambda api, company, member: (200, api._cancel_request(company, member, request_id))
+            lambda api, company, member: (200, api._cancel_request(company, member, request_id)),
+            book=True,
         )

@@ -181,6 +181,12 @@ SCHEMAS = {
                 "nullable": True,
                 "description": "The number of the transfer this one reverses.",
             },
+            "idempotency_key": {
+                "type": "string",
+                "nullable": True,
+                "description": "The Idempotency-Key the caller made it with (its own "
+                "transfers only): how a client recognises what it sent.",
+            },
         },
     },
     "TransferPage": {
@@ -283,6 +289,12 @@ _IDEMPOTENCY_KEY = {
     "same result and makes nothing twice; with another body, 409.",
     "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
 }
+_OPTIONAL_IDEMPOTENCY_KEY = {
+    **_IDEMPOTENCY_KEY,
+    "required": False,
+    "description": "Optional. Names this request: sent again with the same body, it "
+    "answers the same request (200) and asks nothing twice; with another body, 409.",
+}
 _AFTER = {
     "name": "after",
     "in": "query",
@@ -359,18 +371,22 @@ OPERATIONS = [
         "id": "createPaymentRequest",
         "method": "POST",
         "path": "/payment-requests",
-        "summary": "Ask another member (the payer) to pay the caller.",
-        "parameters": [],
+        "summary": "Ask another member (the payer) to pay the caller. 201: asked; 200: "
+        "asked before with the same key.",
+        "parameters": [_OPTIONAL_IDEMPOTENCY_KEY],
         "body": "PaymentRequestIn",
         "status": 201,
+        "replay_status": 200,
         "schema": "PaymentRequest",
-        "problems": [400, 401, 403, 404],
+        "problems": [400, 401, 403, 404, 409],
     },
     {
         "id": "listPaymentRequests",
         "method": "GET",
         "path": "/payment-requests",
-        "summary": "The payment requests the caller made or received, oldest first.",
+        "summary": "The payment requests the caller made or received, in the order they "
+        "last changed: a request comes again, in its new state, once it is accepted, refused "
+        "or cancelled.",
         "parameters": [_AFTER, _LIMIT],
         "body": None,
         "status": 200,

@@ -33,6 +33,44 @@ class MlmlApi(models.AbstractModel):
         return f"mlml-api-{member.id}"
 
     @api.model
+    def _portal_member(self, user):
+        """The clearing house and the member a portal user works for, or two
+        empty records: the user's company runs the clearing house and the
+        user's company (its commercial partner) is a member with a number."""
+        company = user.sudo().company_id
+        member = user.sudo().partner_id.commercial_partner_id
+        if (
+            user._is_public()
+            or not company.mlml_is_clearing_house
+            or member.mlml_member_state == "none"
+            or not member.mlml_member_number
+            or user.login == self._api_user_login(member)
+        ):
+            return self.env["res.company"], self.env["res.partner"]
+        return company, member
+
+    @api.model
+    def _portal_generate_key(self, user):
+        """A new key of the API for the member of a portal user, noted on the
+        member's chatter (who made it, not the key)."""
+        company, member = self._portal_member(user)
+        if not member:
+            raise AccessError(
+                self.env._(
+                    "Your account is not a contact of a member of this clearing house: ask the "
+                    "clearing house for a key of the API."
+                )
+            )
+        key = self.sudo().with_company(company)._generate_key(member)
+        member.sudo().message_post(
+            body=self.env._(
+                "%(user)s made a new key of the clearing-house API from the portal.",
+                user=user.name,
+            )
+        )
+        return key
+
+    @api.model
     def _generate_key(self, partner):
         """A new key of scope ``mlml_api`` for the member's API user (created or
         reactivated as needed). MLML managers of the clearing house only."""
@@ -198,6 +236,7 @@ class MlmlApi(models.AbstractModel):
             "channel": transfer.channel,
             "state": transfer.state,
             "reversal_of": transfer.reversal_of_id.name or None,
+            "idempotency_key": (transfer.payer_id == member and transfer.idempotency_key) or None,
         }
 
     @api.model
@@ -324,27 +363,56 @@ class MlmlApi(models.AbstractModel):
         }
 
     @api.model
-    def _create_request(self, company, member, body):
+    def _create_request(self, company, member, body, key=None):
+        """Ask the payer to pay the caller; return (request json, created).
+
+        With an Idempotency-Key, the caller's account is locked first so that
+        two requests with the same key are read one after the other, and the
+        request made with that key before is answered again."""
         payer_number = wire.text_field(body, "payer", required=True, max_length=64)
         amount = wire.amount_field(body)
         reference = wire.text_field(body, "reference", max_length=MAX_TEXT["reference"])
         due_date = wire.date_field(body, "due_date")
-        payer = self._find_member(payer_number, "payer")
-        request = (
-            self.env["mlml.payment.request"]
-            .sudo()
-            .create(
-                {
-                    "company_id": company.id,
-                    "payer_id": payer.id,
-                    "payee_id": member.id,
-                    "amount": float(amount),
-                    "reference": reference,
-                    "due_date": due_date,
-                }
-            )
+        Request = self.env["mlml.payment.request"].sudo()
+        fingerprint = key and wire.fingerprint(
+            {"payer": payer_number, "amount": amount, "reference": reference, "due": due_date}
         )
-        return self._request_json(request, member)
+        if key:
+            self.env["mlml.ledger.account"]._lock(company, member)
+            done = Request.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("payee_id", "=", member.id),
+                    ("idempotency_key", "=", key),
+                ],
+                limit=1,
+            )
+            if done:
+                if done.request_fingerprint != fingerprint:
+                    raise MlmlRefusal(
+                        self.env._(
+                            "This Idempotency-Key was already used for another payment "
+                            "request (%(request)s): use a new key for a new request.",
+                            request=done.name,
+                        ),
+                        "idempotency_conflict",
+                        409,
+                    )
+                return self._request_json(done, member), False
+        payer = self._find_member(payer_number, "payer")
+        request = Request.create(
+            {
+                "company_id": company.id,
+                "payer_id": payer.id,
+                "payee_id": member.id,
+                "amount": float(amount),
+                "reference": reference,
+                "due_date": due_date,
+                "idempotency_key": key or False,
+                "request_fingerprint": fingerprint or False,
+            }
+        )
+        return self._request_json(request, member), True
 
     @api.model
     def _list_requests(self, company, member, after, limit):
@@ -357,16 +425,16 @@ class MlmlApi(models.AbstractModel):
             .search(
                 [
                     ("company_id", "=", company.id),
-                    ("id", ">", position),
+                    ("feed_position", ">", position),
                     "|",
                     ("payer_id", "=", member.id),
                     ("payee_id", "=", member.id),
                 ],
-                order="id",
+                order="feed_position",
                 limit=limit + 1,
             )
         )
-        by_id = {r.id: r for r in requests}
+        by_id = {r.feed_position: r for r in requests}
         chosen, following, has_more = wire.page(list(by_id), position, limit)
         return {
             "items": [self._request_json(by_id[i], member) for i in chosen],

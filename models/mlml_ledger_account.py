@@ -132,7 +132,7 @@ class MlmlLedgerAccount(models.Model):
     def _setup_clearing_house(self, companies):
         """Open the ledger of each company that now runs the clearing house."""
         for company in companies:
-            self.env["mlml.transfer"]._sequence(company)
+            self.env["mlml.transfer"]._ledger_sequence(company)
             self._ensure(company, company.partner_id)
         self._sync_clearing_house_group()
 
@@ -179,18 +179,23 @@ class MlmlLedgerAccount(models.Model):
         lock the same accounts take them in the same order, so neither waits
         for the other while holding what the other waits for.
         """
-        self._ensure(company, partners)
         balances = {}
         for partner_id in lock_order(*partners.ids):
-            self.env.cr.execute(
-                """
-                SELECT balance FROM mlml_ledger_account
-                 WHERE company_id = %s AND partner_id = %s
-                   FOR UPDATE
-                """,
-                [company.id, partner_id],
-            )
-            balances[partner_id] = self.env["mlml.transfer"]._to_decimal(self.env.cr.fetchone()[0])
+            for _attempt in range(2):
+                self.env.cr.execute(
+                    """
+                    SELECT balance FROM mlml_ledger_account
+                     WHERE company_id = %s AND partner_id = %s
+                       FOR UPDATE
+                    """,
+                    [company.id, partner_id],
+                )
+                row = self.env.cr.fetchone()
+                if row:
+                    break
+                # A member's first transfer: its account is opened, then locked.
+                self._ensure(company, self.env["res.partner"].browse(partner_id))
+            balances[partner_id] = self.env["mlml.transfer"]._to_decimal(row[0])
         return balances
 
     @api.model
@@ -402,8 +407,20 @@ class MlmlLedgerAccount(models.Model):
             self, data=data
         )
 
-    def action_export_statement_csv(self):
-        """The account's statement as a CSV file (all its transfers)."""
+    def action_statement_wizard(self):
+        """Choose the period of the statement (PDF or CSV)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Statement of %(member)s", member=self.partner_id.name),
+            "res_model": "mlml.ledger.statement.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_account_id": self.id},
+        }
+
+    def action_export_statement_csv(self, date_from=None, date_to=None):
+        """The account's statement as a CSV file: all its transfers, or those of a period."""
         self.ensure_one()
         labels = {
             "date": self.env._("Date"),
@@ -415,7 +432,9 @@ class MlmlLedgerAccount(models.Model):
             "opening": self.env._("Opening balance"),
             "closing": self.env._("Closing balance"),
         }
-        content = statement_csv(self._statement(), labels, rounding=self.currency_id.rounding)
+        content = statement_csv(
+            self._statement(date_from, date_to), labels, rounding=self.currency_id.rounding
+        )
         name = self.env._(
             "Statement %(number)s %(member)s",
             number=self.member_number or "",

@@ -59,6 +59,12 @@ class MlmlPaymentRequest(models.Model):
     )
     transfer_id = fields.Many2one(comodel_name="mlml.transfer", readonly=True, copy=False)
     refusal_reason = fields.Text(readonly=True, copy=False)
+    # The members' systems read the requests as a feed of changes: each
+    # creation and each change of state takes the next number of a gapless
+    # sequence of the clearing house (see ``_bump_feed``).
+    feed_position = fields.Integer(readonly=True, copy=False, index=True)
+    idempotency_key = fields.Char(readonly=True, copy=False)
+    request_fingerprint = fields.Char(readonly=True, copy=False)
 
     _sql_constraints = [
         ("amount_positive", "CHECK (amount > 0)", "A payment request asks a positive amount."),
@@ -81,7 +87,9 @@ class MlmlPaymentRequest(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self.new({**self.default_get(["company_id"]), **vals})._check_new()
-        return super().create(vals_list)
+        requests = super().create(vals_list)
+        requests._bump_feed()
+        return requests
 
     def write(self, vals):
         if set(vals) & {
@@ -103,6 +111,25 @@ class MlmlPaymentRequest(models.Model):
                     )
                 )
         return super().write(vals)
+
+    def _bump_feed(self):
+        """Give the requests the next positions of their clearing house's feed,
+        so that a member reading the requests after its last position sees
+        each new request, and each one again once its state changed."""
+        Transfer = self.env["mlml.transfer"]
+        for request in self:
+            sequence = Transfer._sequence(
+                request.company_id,
+                "mlml.payment.request.feed",
+                self.env._(
+                    "Payment requests of %(company)s (feed)", company=request.company_id.name
+                ),
+            )
+            self.env.cr.execute(
+                "UPDATE mlml_payment_request SET feed_position = %s WHERE id = %s",
+                [Transfer._take_number(sequence), request.id],
+            )
+        self.invalidate_recordset(["feed_position"])
 
     def _check_new(self):
         self.ensure_one()
@@ -185,6 +212,7 @@ class MlmlPaymentRequest(models.Model):
         self.sudo().with_context(mlml_ledger_booking=True).write(
             {"state": "accepted", "transfer_id": transfer.id}
         )
+        self._bump_feed()
         return transfer
 
     def action_refuse(self, reason):
@@ -200,12 +228,14 @@ class MlmlPaymentRequest(models.Model):
             )
         self._lock_open(self.env._("refused"))
         self.write({"state": "refused", "refusal_reason": reason})
+        self._bump_feed()
         return True
 
     def action_cancel(self):
         self.ensure_one()
         self._lock_open(self.env._("cancelled"))
         self.write({"state": "cancelled"})
+        self._bump_feed()
         return True
 
     def action_accept_button(self):

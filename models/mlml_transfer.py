@@ -214,10 +214,6 @@ class MlmlTransfer(models.Model):
         company = Account._clearing_house(company)
         payer = payer.commercial_partner_id
         payee = payee.commercial_partner_id
-        if idempotency_key:
-            done = self._find_by_key(company, payer, idempotency_key)
-            if done:
-                return self.browse(done.ids)
         if forced and not (
             self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")
         ):
@@ -230,7 +226,7 @@ class MlmlTransfer(models.Model):
         partners = payer | payee | house
         balances = Account._lock(company, partners)
         if idempotency_key:
-            # Another transaction may have booked it while this one waited for the locks.
+            # Booked before, or by another transaction while this one waited for the locks.
             done = self._find_by_key(company, payer, idempotency_key)
             if done:
                 return self.browse(done.ids)
@@ -270,7 +266,10 @@ class MlmlTransfer(models.Model):
             "reversal_of_id": reversal_of.id if reversal_of else False,
             "reversal_reason": force_reason if reversal_of else False,
         }
-        booking = self.sudo().with_context(mlml_ledger_booking=True)
+        # The ledger is its own trace: no "created" message in each transfer's chatter.
+        booking = self.sudo().with_context(
+            mlml_ledger_booking=True, mail_create_nolog=True, mail_create_nosubscribe=True
+        )
         transfer = booking.create([self._numbered(company, values)])
         if decision.commission:
             commission = booking.create(
@@ -307,7 +306,24 @@ class MlmlTransfer(models.Model):
         locked until the transaction ends, so numbers follow the order in which
         transfers are accepted, and a transaction that fails gives its number back.
         """
-        sequence = self._sequence(company)
+        sequence = self._ledger_sequence(company)
+        position = self._take_number(sequence)
+        return {**values, "ledger_position": position, "name": sequence.get_next_char(position)}
+
+    @api.model
+    def _ledger_sequence(self, company):
+        return self._sequence(
+            company,
+            "mlml.transfer",
+            self.env._("Clearing-house ledger of %(company)s", company=company.name),
+            prefix="VIR/",
+        )
+
+    @api.model
+    def _take_number(self, sequence):
+        """The next number of a gapless sequence, its row locked until the
+        transaction ends: numbers follow the order of the commits, so a reader
+        paging after a number never misses one committed later."""
         self.env.cr.execute(
             """
             UPDATE ir_sequence SET number_next = number_next + 1
@@ -318,24 +334,24 @@ class MlmlTransfer(models.Model):
         )
         position = self.env.cr.fetchone()[0]
         sequence.invalidate_recordset(["number_next"])
-        return {**values, "ledger_position": position, "name": sequence.get_next_char(position)}
+        return position
 
     @api.model
-    def _sequence(self, company):
+    def _sequence(self, company, code, name, prefix=""):
         Sequence = self.env["ir.sequence"].sudo()
-        sequence = Sequence.search(
-            [("code", "=", "mlml.transfer"), ("company_id", "=", company.id)], limit=1
+        self.env.cr.execute(
+            "SELECT id FROM ir_sequence WHERE code = %s AND company_id = %s ORDER BY id LIMIT 1",
+            [code, company.id],
         )
+        sequence = Sequence.browse([row[0] for row in self.env.cr.fetchall()])
         if not sequence:
             sequence = Sequence.create(
                 {
-                    "name": self.env._(
-                        "Clearing-house ledger of %(company)s", company=company.name
-                    ),
-                    "code": "mlml.transfer",
+                    "name": name,
+                    "code": code,
                     "company_id": company.id,
                     "implementation": "no_gap",
-                    "prefix": "VIR/",
+                    "prefix": prefix,
                     "padding": 7,
                     "number_next": 1,
                     "number_increment": 1,
@@ -345,18 +361,16 @@ class MlmlTransfer(models.Model):
 
     @api.model
     def _find_by_key(self, company, payer, key):
-        return (
-            self.sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("company_id", "=", company.id),
-                    ("payer_id", "=", payer.id),
-                    ("idempotency_key", "=", key),
-                ],
-                limit=1,
-            )
+        """The transfer a payer made with an Idempotency-Key (one query, on the
+        unique index of the key)."""
+        self.env.cr.execute(
+            """
+            SELECT id FROM mlml_transfer
+             WHERE company_id = %s AND payer_id = %s AND idempotency_key = %s
+            """,
+            [company.id, payer.id, key],
         )
+        return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
 
     def _note_breaches(self, breaches, company, forced, reason):
         lines = []

@@ -1,6 +1,7 @@
 import json
 
-from odoo.tests import HttpCase, tagged
+from odoo import http
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mlml_barter.mlml_barter import api_spec
@@ -471,3 +472,106 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
             for operation in operations.values():
                 for status in operation["responses"]:
                     self.assertIn(int(status), (200, 201, 400, 401, 403, 404, 409, 422), path)
+
+    def test_payment_request_is_asked_once_per_key(self):
+        body = {"payer": "CH-A", "amount": "30.00", "reference": "FAC/30"}
+        headers = {"Idempotency-Key": "ask-30"}
+        count = self.env["mlml.payment.request"].search_count([])
+        first = self.call("POST", "/payment-requests", self.key_beta, body, headers=headers)
+        self.assertEqual(first.status_code, 201, first.text)
+        again = self.call("POST", "/payment-requests", self.key_beta, body, headers=headers)
+        self.assertEqual(again.status_code, 200, again.text)
+        self.assertEqual(again.json(), first.json())
+        self.assertEqual(self.env["mlml.payment.request"].search_count([]), count + 1)
+        other = self.call(
+            "POST", "/payment-requests", self.key_beta, {**body, "amount": "31.00"}, headers=headers
+        )
+        self.assert_problem(other, 409, "idempotency_conflict")
+        self.assertEqual(self.env["mlml.payment.request"].search_count([]), count + 1)
+        # Another member may use the same key for its own request.
+        own = self.call(
+            "POST",
+            "/payment-requests",
+            self.key_gamma,
+            {"payer": "CH-A", "amount": "30.00"},
+            headers=headers,
+        )
+        self.assertEqual(own.status_code, 201, own.text)
+
+    def test_payment_requests_are_read_as_a_feed_of_changes(self):
+        asked = [
+            self.call(
+                "POST", "/payment-requests", self.key_beta, {"payer": "CH-A", "amount": amount}
+            ).json()["id"]
+            for amount in ("1.00", "2.00")
+        ]
+        page = self.call("GET", "/payment-requests", self.key_alpha).json()
+        self.assertEqual(
+            [(r["id"], r["state"]) for r in page["items"]], [(rid, "open") for rid in asked]
+        )
+        cursor = page["next"]
+        self.assertEqual(
+            self.call("GET", "/payment-requests", self.key_alpha, params={"after": cursor}).json()[
+                "items"
+            ],
+            [],
+        )
+        self.call(
+            "POST", f"/payment-requests/{asked[0]}/refuse", self.key_alpha, {"reason": "Doublon"}
+        )
+        changed = self.call(
+            "GET", "/payment-requests", self.key_beta, params={"after": cursor}
+        ).json()
+        self.assertEqual(
+            [(r["id"], r["state"], r["refusal_reason"]) for r in changed["items"]],
+            [(asked[0], "refused", "Doublon")],
+        )
+
+    def test_own_transfers_carry_their_key(self):
+        made = self.pay(self.key_alpha, {"payee": "CH-B", "amount": "4.00"}, idem="mine-4")
+        self.assertEqual(made.json()["idempotency_key"], "mine-4")
+        received = self.call("GET", "/transfers", self.key_beta).json()["items"]
+        self.assertEqual([t["idempotency_key"] for t in received], [None])
+
+    def test_key_from_the_members_portal(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Alice Alpha", "parent_id": self.alpha.id, "email": "alice@alpha.example"}
+        )
+        new_test_user(
+            self.env,
+            login="alice",
+            name="Alice Alpha",
+            groups="base.group_portal",
+            partner_id=contact.id,
+        )
+        self.authenticate("alice", "alice")
+        home = self.url_open("/my/home")
+        self.assertIn("/my/mlml", home.text)
+        page = self.url_open("/my/mlml")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("CH-A", page.text)
+        self.assertNotIn("o_mlml_api_key", page.text)
+        made = self.url_open("/my/mlml/api-key", data={"csrf_token": http.Request.csrf_token(self)})
+        self.assertEqual(made.status_code, 200)
+        key = made.text.split('<code class="o_mlml_api_key fs-5">')[1].split("</code>")[0]
+        account = self.call("GET", "/account", key)
+        self.assertEqual(account.json()["member_number"], "CH-A")
+        self.assertIn(
+            "Alice Alpha made a new key of the clearing-house API from the portal.",
+            self.alpha.message_ids[0].body,
+        )
+        self.assertNotIn(key, self.alpha.message_ids[0].body)
+        # Shown once: the page does not show it again.
+        self.assertNotIn(key, self.url_open("/my/mlml").text)
+        # A portal user of a company that is not a member gets no key.
+        outsider = self.env["res.partner"].create({"name": "Dupont SARL", "is_company": True})
+        bob = self.env["res.partner"].create({"name": "Bob", "parent_id": outsider.id})
+        new_test_user(self.env, login="bob", groups="base.group_portal", partner_id=bob.id)
+        self.authenticate("bob", "bob")
+        self.assertNotIn("/my/mlml", self.url_open("/my/home").text)
+        self.assertTrue(self.url_open("/my/mlml").url.endswith("/my"))
+        with self.assertLogs("odoo.http", "WARNING"):
+            refused = self.url_open(
+                "/my/mlml/api-key", data={"csrf_token": http.Request.csrf_token(self)}
+            )
+        self.assertEqual(refused.status_code, 403)

@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .test_clearing_ledger import ClearingHouseCommon
@@ -110,4 +111,32 @@ class TestClearingStatementReport(ClearingHouseCommon):
         default = account.action_print_statement()["data"]
         self.assertEqual(default["date_from"], f"{today.year}-01-01")
         arch = self.env.ref("mlml_barter.mlml_ledger_account_view_form").arch
-        self.assertIn('name="action_print_statement"', arch)
+        self.assertIn('name="action_statement_wizard"', arch)
+
+    def test_period_chosen_in_the_wizard(self):
+        account = self.account.with_context(discard_logo_check=True)
+        opened = account.action_statement_wizard()
+        wizard = (
+            self.env[opened["res_model"]]
+            .with_context(opened["context"], discard_logo_check=True)
+            .create({"date_from": date(2026, 2, 1), "date_to": date(2026, 2, 28)})
+        )
+        self.assertEqual(wizard.account_id, self.account)
+        action = wizard.action_print_pdf()
+        self.assertEqual(action["data"], {"date_from": "2026-02-01", "date_to": "2026-02-28"})
+        exported = wizard.action_export_csv()
+        attachment = self.env["ir.attachment"].browse(
+            int(exported["url"].split("/")[3].split("?")[0])
+        )
+        lines = attachment.raw.decode("utf-8-sig").splitlines()
+        # The transfers of February only, from the balance January left.
+        self.assertEqual(len(lines), 2 + 2 + 1, lines)
+        self.assertIn("-100.00", lines[1])
+        self.assertIn("110.50", lines[-1])
+        today = date.today()
+        self.assertEqual(
+            self.env[opened["res_model"]].with_context(opened["context"]).new({}).date_from,
+            date(today.year, 1, 1),
+        )
+        with self.assertRaises(ValidationError):
+            wizard.date_to = date(2026, 1, 1)

@@ -4,3 +4,4 @@ from . import account_payment_register
 from . import mlml_company_settings
 from . import mlml_transfer_reverse
 from . import mlml_transfer_wizard
+from . import mlml_ledger_statement_wizard
