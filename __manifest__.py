@@ -33,6 +33,7 @@
         "views/product_template_views.xml",
         "views/account_journal_dashboard_views.xml",
         "views/mlml_menus.xml",
+        "views/mlml_member_request_views.xml",
         "views/mlml_clearing_house_views.xml",
         "views/mlml_portal_templates.xml",
     ],

@@ -27,3 +27,4 @@ from . import mlml_api
 from . import mlml_network_report
 from . import res_users
 from . import account_bank_statement_line
+from . import mlml_member_request

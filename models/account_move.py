@@ -97,6 +97,12 @@ class AccountMove(models.Model):
         currency_field="mlml_currency_id",
         help="What remains to pay of the MLML part.",
     )
+    mlml_request_id = fields.Many2one(
+        comodel_name="mlml.member.request",
+        string="MLML Payment Request",
+        compute="_compute_mlml_request_id",
+        help="The supplier's open request to be paid the MLML part of this bill.",
+    )
     mlml_cash_residual = fields.Monetary(
         string="Cash Residual",
         compute="_compute_mlml_residual",
@@ -507,6 +513,41 @@ class AccountMove(models.Model):
         if {"invoice_line_ids", "line_ids"} & vals.keys():
             self._mlml_follow_typed_part()
         return result
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        Request = self.env["mlml.member.request"]
+        Request._ask_for(posted.filtered(lambda move: move.move_type == "out_invoice"))
+        reversed_invoices = posted.filtered(
+            lambda move: move.move_type == "out_refund" and move.reversed_entry_id
+        ).reversed_entry_id
+        Request._withdraw_for(
+            reversed_invoices.filtered(lambda invoice: invoice.payment_state == "reversed")
+        )
+        return posted
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        self.env["mlml.member.request"]._withdraw_for(
+            self.filtered(lambda move: move.state == "cancel")
+        )
+        return result
+
+    def _compute_mlml_request_id(self):
+        requests = self.env["mlml.member.request"].search(
+            [("move_id", "in", self.ids), ("direction", "=", "received"), ("state", "=", "open")]
+        )
+        by_move = {request.move_id.id: request for request in requests}
+        for move in self:
+            move.mlml_request_id = by_move.get(move.id, False)
+
+    def action_mlml_pay_request(self):
+        self.ensure_one()
+        return self.mlml_request_id.action_pay()
+
+    def action_mlml_refuse_request(self):
+        self.ensure_one()
+        return self.mlml_request_id.action_refuse_wizard()
 
     def _mlml_follow_typed_part(self):
         """Outside the form too, the share follows a typed MLML part that still fits."""

@@ -159,6 +159,12 @@ class ResCompany(models.Model):
         groups="mlml_barter.group_mlml_manager",
         help="The clearing house's position after the last transfer already booked.",
     )
+    mlml_request_cursor = fields.Char(
+        string="Requests Synchronised Up To",
+        copy=False,
+        groups="mlml_barter.group_mlml_manager",
+        help="The clearing house's position after the last payment request already read.",
+    )
     mlml_sync_date = fields.Datetime(
         string="Last Synchronisation",
         copy=False,
@@ -576,6 +582,7 @@ class ResCompany(models.Model):
                     company.mlml_sync_cursor = page.cursor
                 if not page.has_more:
                     break
+            self.env["mlml.member.request"]._synchronize(company, backend)
             account = backend.account()
         except BackendError as error:
             return company._mlml_sync_done(False, company._mlml_error_text(error))
