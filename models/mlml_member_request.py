@@ -468,6 +468,7 @@ class MlmlMemberRequest(models.Model):
             )
         )
         payment._mlml_accepted(transfer)
+        bill.invalidate_recordset(["mlml_request_id"])
         self.write(
             {
                 "state": "accepted",
