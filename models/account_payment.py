@@ -497,8 +497,7 @@ class AccountPayment(models.Model):
                 payment._mlml_send()
             except (BackendError, UserError, ValidationError):
                 _logger.exception("MLML payment %s could not be sent", payment.id)
-            if not self.env.registry.in_test_mode():
-                self.env.cr.commit()
+            self.env["res.company"]._mlml_commit()
 
     def action_draft(self):
         self._mlml_check_made()

@@ -260,8 +260,7 @@ class MlmlMemberRequest(models.Model):
                     request._cancel_remote()
             except (BackendError, UserError):
                 _logger.exception("MLML payment request %s could not be sent", request.id)
-            if not self.env.registry.in_test_mode():
-                self.env.cr.commit()
+            self.env["res.company"]._mlml_commit()
 
     # ------------------------------------------------------------------
     # The synchronisation: requests made and received, as the ledger says

@@ -2,6 +2,7 @@ import logging
 
 from markupsafe import Markup
 
+import odoo
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import formatLang
@@ -545,13 +546,20 @@ class ResCompany(models.Model):
         )
 
     @api.model
+    def _mlml_commit(self):
+        """Commit what a scheduled action did so far, so that one company's or one
+        payment's failure does not undo the others' (not within the tests, which
+        roll everything back)."""
+        if not odoo.modules.module.current_test:
+            self.env.cr.commit()
+
+    @api.model
     def _cron_mlml_synchronize(self):
         """Synchronise every connected company, each in its own transaction."""
         companies = self.sudo().search([("mlml_clearing_house_url", "!=", False)])
         for company in companies.filtered(lambda c: c._mlml_connected()):
             company.mlml_synchronize()
-            if not self.env.registry.in_test_mode():
-                self.env.cr.commit()
+            self.env["res.company"]._mlml_commit()
 
     def mlml_synchronize(self):
         """Book what the clearing house moved since the last synchronisation.

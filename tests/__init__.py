@@ -30,3 +30,4 @@ from . import test_clearing_schemathesis
 from . import test_clearing_statement_report
 from . import test_connector
 from . import test_connector_requests
+from . import test_connector_e2e
