@@ -1,0 +1,406 @@
+"""Multilateral compensation of the members' open invoices (obligation clearing).
+
+A owes B, B owes C, C owes A: the clearing house can set the three invoices
+off against each other, and the loop is settled without any payment. Over the
+whole network, a set-off is a choice of an amount cleared on each open invoice
+(0 up to its amount: an invoice may clear in part) such that no member's net
+position changes: for each member, what is cleared of what it owes equals what
+is cleared of what it is owed. Those amounts form a *circulation* in the graph
+whose arcs are the invoices (debtor → creditor), and the largest set-off is a
+maximum-value circulation, i.e. a min-cost flow with cost -1 per cent on every
+invoice arc and capacity its amount. It is solved exactly, in integer cents.
+
+With liquidity, the members' MLML accounts take part: a member may pay out of
+its account what its bounds still allow (balance + credit limit) and receive
+what they allow (room below its ceiling; ``None``: no ceiling). In the flow,
+the clearing house's account is one more node, "MLML", with an arc MLML →
+member (the member pays, capacity ``can_pay_cents``) and an arc member → MLML
+(the member receives, capacity ``can_receive_cents``), both of cost 0. Each
+member's net position then changes by exactly its MLML transfer, and the
+transfers add up to zero, as the balances of a mutual-credit network must.
+
+Why min-cost flow rather than "find a cycle, clear its minimum, repeat": the
+order in which cycles are cleared matters, and the greedy way leaves debt that
+an exact solver clears (Fleischman, Dini, Littera 2020, and the benchmark
+``bench/compensation.py``). :func:`greedy_cycle_cancelling` is kept as that
+baseline.
+
+Figures (integer cents), as in the obligation-clearing literature
+(Fleischman, Dini, Littera, "Liquidity-Saving through Obligation-Clearing and
+Mutual Credit", J. Risk Financial Manag. 2020, 13(12), 295; Fleischman &
+Dini 2021, JRFM 14, 452; Informal Systems' MTCS):
+
+- total debt: the sum of the open invoices;
+- a member's net position: what it is owed minus what it owes;
+- net internal debt (NID): the sum of the positive net positions (equal to the
+  sum of the negative ones, negated). It is the least money that would settle
+  every invoice, and clearing alone cannot touch it, since it keeps every net
+  position: at most ``total debt - NID`` can be cleared without liquidity;
+- percent removed: the share of the total debt that the compensation clears
+  (the invoices settled without a payment in euros).
+
+The engine is OR-Tools' ``SimpleMinCostFlow``, imported only when a
+compensation runs, so that a member company that never runs one does not need
+it installed (:class:`SolverMissing` says what to install).
+"""
+
+import numbers
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .amounts import RuleError, round_amount
+
+#: What to install for :func:`compensate` (tools/requirements-test.txt pins it).
+ORTOOLS_REQUIREMENT = "ortools"
+
+
+class SolverMissing(ImportError):
+    """The min-cost-flow solver a compensation needs is not installed."""
+
+    def __init__(self, error=None):
+        super().__init__(
+            "The multilateral compensation needs Google OR-Tools, which is not installed "
+            f"({error}). Install it in Odoo's Python environment: "
+            f"pip install {ORTOOLS_REQUIREMENT}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Obligation:
+    """An open invoice: ``debtor`` owes ``creditor`` ``cents`` (a positive integer)."""
+
+    id: object
+    debtor: object
+    creditor: object
+    cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidity:
+    """How far a member's MLML account may move in a compensation, in cents.
+
+    ``can_pay_cents``: what it may still pay out (balance + credit limit);
+    ``can_receive_cents``: what it may still receive (ceiling - balance), or
+    ``None`` when its account has no ceiling.
+    """
+
+    member: object
+    can_pay_cents: int
+    can_receive_cents: int | None = None
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """The set-off found: what is cleared on each invoice, and the MLML transfers.
+
+    ``cleared`` maps every obligation's id to the cents cleared on it (0 up to
+    its amount). ``transfers`` maps each member to its MLML transfer (positive:
+    it receives, negative: it pays out), empty without liquidity; for every
+    member, (cleared as creditor) - (cleared as debtor) == its transfer.
+    """
+
+    cleared: dict
+    transfers: dict
+    total_debt_cents: int
+    net_internal_debt_cents: int
+    #: The NID of what is left to pay. A member's net position on the
+    #: remaining invoices is its position before minus its MLML transfer, so
+    #: only transfers lower it (by default: the NID before).
+    remaining_net_internal_debt_cents: int | None = None
+    total_cleared_cents: int = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "total_cleared_cents", sum(self.cleared.values()))
+        if self.remaining_net_internal_debt_cents is None:
+            object.__setattr__(
+                self, "remaining_net_internal_debt_cents", self.net_internal_debt_cents
+            )
+
+    @property
+    def clearable_cents(self):
+        """What clearing alone could reach at best: total debt minus NID."""
+        return self.total_debt_cents - self.net_internal_debt_cents
+
+    @property
+    def percent_removed(self):
+        """The share of the total debt cleared, in percent, to 0.01 (0 with no debt)."""
+        return percent(self.total_cleared_cents, self.total_debt_cents)
+
+    def transfer(self, member):
+        """The member's MLML transfer (0 for a member without one)."""
+        return self.transfers.get(member, 0)
+
+
+def percent(part, whole):
+    """``part`` as a percentage of ``whole``, rounded to 0.01 (0 when ``whole`` is 0)."""
+    if not whole:
+        return Decimal(0)
+    return round_amount(Decimal(part) * 100 / Decimal(whole))
+
+
+def _check_cents(value, code, **params):
+    """``value`` as an int, or a RuleError: cents are integers, never floats or bools."""
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise RuleError(code, cents=value, **params)
+    return int(value)
+
+
+def check_obligations(obligations):
+    """Return the obligations as a list, or refuse the first that breaks a rule.
+
+    Refused, with the obligation's id: a member owing itself
+    (``obligation_self``, it would clear against itself and mean nothing), an
+    amount that is not a positive integer number of cents
+    (``obligation_cents_not_integer``, ``obligation_cents_not_positive``) and an
+    id given twice (``obligation_duplicate_id``: the result is keyed by id).
+    """
+    obligations = list(obligations)
+    seen = set()
+    for obligation in obligations:
+        cents = _check_cents(
+            obligation.cents, "obligation_cents_not_integer", obligation=obligation.id
+        )
+        if cents <= 0:
+            raise RuleError("obligation_cents_not_positive", obligation=obligation.id, cents=cents)
+        if obligation.debtor == obligation.creditor:
+            raise RuleError("obligation_self", obligation=obligation.id, member=obligation.debtor)
+        if obligation.id in seen:
+            raise RuleError("obligation_duplicate_id", obligation=obligation.id)
+        seen.add(obligation.id)
+    return obligations
+
+
+def check_liquidity(liquidity):
+    """Return ``{member: (can_pay, can_receive or None)}``, or refuse a bad entry.
+
+    Refused: a member given twice (``liquidity_duplicate_member``), bounds that
+    are not integer cents (``liquidity_cents_not_integer``) or are negative
+    (``liquidity_negative``: an account already beyond its bounds may not move
+    further that way; give 0).
+    """
+    bounds = {}
+    for entry in liquidity:
+        if entry.member in bounds:
+            raise RuleError("liquidity_duplicate_member", member=entry.member)
+        can_pay = _check_cents(
+            entry.can_pay_cents, "liquidity_cents_not_integer", member=entry.member
+        )
+        can_receive = entry.can_receive_cents
+        if can_receive is not None:
+            can_receive = _check_cents(
+                can_receive, "liquidity_cents_not_integer", member=entry.member
+            )
+        if can_pay < 0 or (can_receive is not None and can_receive < 0):
+            raise RuleError(
+                "liquidity_negative",
+                member=entry.member,
+                can_pay_cents=can_pay,
+                can_receive_cents=can_receive,
+            )
+        bounds[entry.member] = (can_pay, can_receive)
+    return bounds
+
+
+def net_positions(obligations):
+    """Each member's net position: what it is owed minus what it owes, in cents."""
+    positions = {}
+    for obligation in obligations:
+        positions[obligation.debtor] = positions.get(obligation.debtor, 0) - obligation.cents
+        positions[obligation.creditor] = positions.get(obligation.creditor, 0) + obligation.cents
+    return positions
+
+
+def net_internal_debt(obligations):
+    """The sum of the positive net positions: the least money that settles every invoice."""
+    return sum(position for position in net_positions(obligations).values() if position > 0)
+
+
+def _load_solver():
+    """OR-Tools' min-cost flow and numpy, imported here: only a compensation needs them."""
+    try:
+        import numpy
+        from ortools.graph.python import min_cost_flow
+    except ImportError as error:
+        raise SolverMissing(error) from error
+    return min_cost_flow, numpy
+
+
+def compensate(obligations, liquidity=None):
+    """The largest set-off of ``obligations``, optionally with the members' MLML liquidity.
+
+    ``liquidity``: ``None`` for clearing alone (no member's net position
+    changes), or an iterable of :class:`Liquidity`; a member without an entry
+    then has no MLML room (0, 0). Returns a :class:`Compensation` whose total
+    cleared is the maximum possible, exactly (integer cents). Which invoices
+    carry it is one optimum among others when several exist.
+    """
+    obligations = check_obligations(obligations)
+    bounds = None if liquidity is None else check_liquidity(liquidity)
+    min_cost_flow, numpy = _load_solver()
+
+    index = {}
+    tails = []
+    heads = []
+    capacities = []
+    for obligation in obligations:
+        tails.append(index.setdefault(obligation.debtor, len(index)))
+        heads.append(index.setdefault(obligation.creditor, len(index)))
+        capacities.append(int(obligation.cents))
+    count = len(obligations)
+    costs = [-1] * count
+    if bounds:
+        # Members' payables and receivables bound what any transfer can carry:
+        # an unbounded side ("no ceiling") gets that finite capacity.
+        payable = [0] * len(index)
+        receivable = [0] * len(index)
+        for tail, head, cents in zip(tails, heads, capacities, strict=True):
+            payable[tail] += cents
+            receivable[head] += cents
+        mlml = len(index)
+        for member, (can_pay, can_receive) in bounds.items():
+            node = index.get(member)
+            if node is None:
+                continue  # no invoice: nothing to move
+            if can_receive is None or can_receive > receivable[node]:
+                can_receive = receivable[node]
+            if can_receive:
+                tails.append(node)  # the member receives MLML
+                heads.append(mlml)
+                capacities.append(can_receive)
+                costs.append(0)
+            can_pay = min(can_pay, payable[node])
+            if can_pay:
+                tails.append(mlml)  # the member pays MLML
+                heads.append(node)
+                capacities.append(can_pay)
+                costs.append(0)
+
+    flows = []
+    if tails:
+        solver = min_cost_flow.SimpleMinCostFlow()
+        arcs = solver.add_arcs_with_capacity_and_unit_cost(
+            numpy.array(tails, dtype=numpy.int32),
+            numpy.array(heads, dtype=numpy.int32),
+            numpy.array(capacities, dtype=numpy.int64),
+            numpy.array(costs, dtype=numpy.int64),
+        )
+        status = solver.solve()
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"OR-Tools' min-cost flow failed: {status!r}")
+        flows = solver.flows(arcs).tolist()
+
+    cleared = {
+        obligation.id: flow for obligation, flow in zip(obligations, flows[:count], strict=True)
+    }
+    transfers = {}
+    remaining_nid = None
+    positions = net_positions(obligations)
+    if bounds is not None:
+        members = list(index)
+        moved = [0] * len(index)
+        for tail, head, flow in zip(tails[:count], heads[:count], flows[:count], strict=True):
+            moved[head] += flow
+            moved[tail] -= flow
+        transfers = dict.fromkeys(bounds, 0)
+        transfers.update(zip(members, moved, strict=True))
+        remaining_nid = sum(
+            max(0, positions[member] - moved[node]) for member, node in index.items()
+        )
+    return Compensation(
+        cleared=cleared,
+        transfers=transfers,
+        total_debt_cents=sum(capacities[:count]),
+        net_internal_debt_cents=sum(position for position in positions.values() if position > 0),
+        remaining_net_internal_debt_cents=remaining_nid,
+    )
+
+
+def greedy_cycle_cancelling(obligations):
+    """The naive set-off: find a cycle of invoices, clear its minimum, repeat.
+
+    Kept as the baseline the exact solver is measured against (it is what a
+    clearing house does by hand, and it leaves clearable debt behind). Cycles
+    are found by one depth-first search that goes on after each cancellation
+    from the invoice the cancellation paid in full, so that the whole run
+    costs O(members x invoices) at worst, not a search per cycle: a member
+    whose invoices all lead to finished members is finished for good, since
+    cancelling only ever lowers what is owed. Stops when no cycle remains.
+    """
+    obligations = check_obligations(obligations)
+    index = {}
+    heads = []
+    residual = []
+    out_edges = []
+    for number, obligation in enumerate(obligations):
+        tail = index.setdefault(obligation.debtor, len(index))
+        head = index.setdefault(obligation.creditor, len(index))
+        while len(out_edges) < len(index):
+            out_edges.append([])
+        out_edges[tail].append(number)
+        heads.append(head)
+        residual.append(int(obligation.cents))
+
+    new, on_path, finished = 0, 1, 2
+    state = [new] * len(index)
+    depth = [0] * len(index)
+    cursor = [0] * len(index)
+    for root in range(len(index)):
+        if state[root] != new:
+            continue
+        path = [root]  # members, the root first
+        path_edges = []  # path_edges[i] goes from path[i] to path[i + 1]
+        state[root] = on_path
+        depth[root] = 0
+        while path:
+            member = path[-1]
+            edges = out_edges[member]
+            position = cursor[member]
+            while position < len(edges) and (
+                not residual[edges[position]] or state[heads[edges[position]]] == finished
+            ):
+                position += 1
+            cursor[member] = position
+            if position == len(edges):
+                state[member] = finished
+                path.pop()
+                if path_edges:
+                    path_edges.pop()
+                continue
+            edge = edges[position]
+            head = heads[edge]
+            if state[head] == new:
+                state[head] = on_path
+                depth[head] = len(path)
+                path.append(head)
+                path_edges.append(edge)
+                continue
+            # A cycle: from ``head`` along the path back to ``member``, then ``edge``.
+            start = depth[head]
+            cycle = path_edges[start:]
+            cycle.append(edge)
+            amount = min(residual[number] for number in cycle)
+            first_paid = None
+            for offset, number in enumerate(cycle):
+                residual[number] -= amount
+                if first_paid is None and not residual[number]:
+                    first_paid = offset
+            # Go on from the tail of the first invoice paid in full: the path
+            # before it still stands.
+            cut = start + first_paid
+            for dropped in path[cut + 1 :]:
+                state[dropped] = new
+            del path[cut + 1 :]
+            del path_edges[cut:]
+
+    cleared = {
+        obligation.id: int(obligation.cents) - left
+        for obligation, left in zip(obligations, residual, strict=True)
+    }
+    return Compensation(
+        cleared=cleared,
+        transfers={},
+        total_debt_cents=sum(int(obligation.cents) for obligation in obligations),
+        net_internal_debt_cents=net_internal_debt(obligations),
+    )
