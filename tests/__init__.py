@@ -28,3 +28,5 @@ from . import test_clearing_api
 from . import test_clearing_histories
 from . import test_clearing_schemathesis
 from . import test_clearing_statement_report
+from . import test_clearing_obligations_api
+from . import test_clearing_compensation
