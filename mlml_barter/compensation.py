@@ -302,7 +302,12 @@ def compensate(obligations, liquidity=None):
     # on the benchmark's networks, a faster solve); what the pair clears is
     # then spread over them in the order given.
     keys = tails.astype(numpy.int64) * (house + 1) + heads
-    order = numpy.argsort(keys, kind="stable")
+    if (house + 1) ** 2 * (count + 1) < 2**62:
+        # Sorting pair and position together, all distinct, is as stable as
+        # a stable sort, and several times faster.
+        order = numpy.argsort(keys * count + numpy.arange(count, dtype=numpy.int64))
+    else:
+        order = numpy.argsort(keys, kind="stable")
     sorted_keys = keys[order]
     first = numpy.ones(count, dtype=bool)
     first[1:] = sorted_keys[1:] != sorted_keys[:-1]
@@ -310,18 +315,33 @@ def compensate(obligations, liquidity=None):
     pair_of_sorted = numpy.cumsum(first) - 1
     pair_capacities = numpy.zeros(len(pairs), dtype=numpy.int64)
     numpy.add.at(pair_capacities, pair_of_sorted, capacities[order])
-    liquidity_arcs = []  # (tail, head, capacity)
-    for member, (can_pay, can_receive) in (bounds or {}).items():
-        # A member's receivables and payables bound what its transfer can
-        # carry: an unbounded side ("no ceiling") gets that finite capacity.
-        node = index.get(member)
-        if node is None:
-            continue  # no invoice: nothing to move
-        if can_receive is None or can_receive > receivable[node]:
-            can_receive = int(receivable[node])
-        liquidity_arcs.append((node, house, can_receive))  # the member receives
-        liquidity_arcs.append((house, node, min(can_pay, int(payable[node]))))  # it pays
-    liquidity_arcs = numpy.array(liquidity_arcs, dtype=numpy.int64).reshape(-1, 3)
+    # Each member's room, as arcs to and from the house. Its receivables and
+    # payables bound what its transfer can carry: an unbounded side ("no
+    # ceiling", -1 here) gets that finite capacity. A member without invoices
+    # has nothing to move.
+    rooms = numpy.array(
+        [
+            (index[member], can_pay, -1 if can_receive is None else can_receive)
+            for member, (can_pay, can_receive) in (bounds or {}).items()
+            if member in index
+        ],
+        dtype=numpy.int64,
+    ).reshape(-1, 3)
+    nodes = rooms[:, 0]
+    to_receive = numpy.where(
+        (rooms[:, 2] < 0) | (rooms[:, 2] > receivable[nodes]), receivable[nodes], rooms[:, 2]
+    )
+    to_pay = numpy.minimum(rooms[:, 1], payable[nodes])
+    houses = numpy.full(len(nodes), house, dtype=numpy.int64)
+    # The member receives on the arc to the house, pays on the arc from it.
+    liquidity_arcs = numpy.stack(
+        [
+            numpy.concatenate([nodes, houses]),
+            numpy.concatenate([houses, nodes]),
+            numpy.concatenate([to_receive, to_pay]),
+        ],
+        axis=1,
+    )
 
     flows = numpy.zeros(0, dtype=numpy.int64)
     if count:
