@@ -107,7 +107,7 @@ class Compensation:
     net_internal_debt_cents: int
     #: The NID of what is left to pay. A member's net position on the
     #: remaining invoices is its position before minus its MLML transfer, so
-    #: only transfers lower it (by default: the NID before).
+    #: only transfers change it (without liquidity: the NID before).
     remaining_net_internal_debt_cents: int | None = None
     total_cleared_cents: int = field(init=False)
 

@@ -266,6 +266,7 @@ def test_members_without_liquidity_entry_do_not_move():
         ([Obligation(1, "A", "B", 1.5)], "obligation_cents_not_integer"),
         ([Obligation(1, "A", "B", "100")], "obligation_cents_not_integer"),
         ([Obligation(1, "A", "B", True)], "obligation_cents_not_integer"),
+        ([Obligation(1, "A", "B", Decimal("100.00"))], "obligation_cents_not_integer"),
         ([Obligation(1, "A", "B", 1), Obligation(1, "B", "A", 1)], "obligation_duplicate_id"),
     ],
 )
@@ -292,6 +293,19 @@ def test_bad_liquidity_refused(liquidity, code):
         compensate(LOOP, liquidity)
     assert err.value.code == code
     assert err.value.params["member"] == "A"
+
+
+def test_integers_of_another_type_are_cents_too():
+    numpy = pytest.importorskip("numpy")
+    invoices = [
+        Obligation(1, "A", "B", numpy.int64(500)),
+        Obligation(2, "B", "A", numpy.int32(300)),
+    ]
+    liquidity = [Liquidity("A", numpy.int64(200), None), Liquidity("B", 0, numpy.int32(900))]
+    result = compensate(invoices, liquidity)
+    assert result.cleared == {1: 500, 2: 300}
+    assert type(result.cleared[1]) is int
+    assert result.transfers == {"A": -200, "B": 200}
 
 
 def test_liquidity_is_read_as_integer_cents():
