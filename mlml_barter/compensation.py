@@ -44,7 +44,9 @@ compensation runs, so that a member company that never runs one does not need
 it installed (:class:`SolverMissing` says what to install).
 """
 
+import itertools
 import numbers
+import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -105,7 +107,7 @@ class Compensation:
     net_internal_debt_cents: int
     #: The NID of what is left to pay. A member's net position on the
     #: remaining invoices is its position before minus its MLML transfer, so
-    #: only transfers lower it (by default: the NID before).
+    #: only transfers change it (without liquidity: the NID before).
     remaining_net_internal_debt_cents: int | None = None
     total_cleared_cents: int = field(init=False)
 
@@ -227,6 +229,106 @@ def _load_solver():
     return min_cost_flow, numpy
 
 
+def _columns(obligations):
+    """The obligations, checked, as columns: (ids, debtors, creditors, cents).
+
+    The checks of :func:`check_obligations`, done on whole columns (a few
+    C-level passes instead of a Python loop over 140,000 invoices); only when
+    one fails does the loop run, to name the first obligation at fault.
+    """
+    obligations = list(obligations)
+    ids = [obligation.id for obligation in obligations]
+    debtors = [obligation.debtor for obligation in obligations]
+    creditors = [obligation.creditor for obligation in obligations]
+    cents = [obligation.cents for obligation in obligations]
+    if not (
+        set(map(type, cents)) <= {int}
+        and (not cents or min(cents) > 0)
+        and not any(map(operator.eq, debtors, creditors))
+        and len(set(ids)) == len(ids)
+    ):
+        check_obligations(obligations)  # raises, but for integers of another type
+        cents = [int(amount) for amount in cents]
+    return ids, debtors, creditors, cents
+
+
+def _spread(pair_flows, pair_capacities, order, pair_of_sorted, capacities, numpy):
+    """What each invoice clears of its pair's flow, the first given first.
+
+    ``order`` sorts the invoices by pair, stably (in the order given within a
+    pair), ``pair_of_sorted`` is each sorted invoice's pair: each invoice
+    clears what its pair's flow leaves after the invoices before it, up to
+    its amount.
+    """
+    sorted_capacities = capacities[order]
+    before = numpy.cumsum(sorted_capacities) - sorted_capacities
+    pair_before = numpy.cumsum(pair_capacities) - pair_capacities
+    before_in_pair = before - pair_before[pair_of_sorted]
+    cleared = numpy.clip(pair_flows[pair_of_sorted] - before_in_pair, 0, sorted_capacities)
+    flows = numpy.empty_like(cleared)
+    flows[order] = cleared
+    return flows
+
+
+def _pairs(tails, heads, capacities, house, numpy):
+    """The invoices merged by (debtor, creditor): one arc a pair, a faster solve.
+
+    Returns the pairs (an array of [tail, head]), their capacities, the order
+    that sorts the invoices by pair (in the order given within a pair) and
+    each sorted invoice's pair, for :func:`_spread`. On the benchmark's
+    networks, half as many arcs as invoices.
+    """
+    count = len(tails)
+    keys = tails.astype(numpy.int64) * (house + 1) + heads
+    if (house + 1) ** 2 * (count + 1) < 2**62:
+        # Sorting pair and position together, all distinct, is as stable as
+        # a stable sort, and several times faster.
+        order = numpy.argsort(keys * count + numpy.arange(count, dtype=numpy.int64))
+    else:
+        order = numpy.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    first = numpy.ones(count, dtype=bool)
+    first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    pair_keys = sorted_keys[first]
+    pair_of_sorted = numpy.cumsum(first) - 1
+    pair_capacities = numpy.zeros(len(pair_keys), dtype=numpy.int64)
+    numpy.add.at(pair_capacities, pair_of_sorted, capacities[order])
+    pairs = numpy.stack([pair_keys // (house + 1), pair_keys % (house + 1)], axis=1)
+    return pairs, pair_capacities, order, pair_of_sorted
+
+
+def _liquidity_arcs(bounds, index, payable, receivable, house, numpy):
+    """Each member's MLML room as arcs [tail, head, capacity] to and from the house.
+
+    The member receives on the arc to the house and pays on the arc from it.
+    Its receivables and payables bound what its transfer can carry: an
+    unbounded side ("no ceiling", -1 here) gets that finite capacity. A
+    member without invoices has nothing to move.
+    """
+    rooms = numpy.array(
+        [
+            (index[member], can_pay, -1 if can_receive is None else can_receive)
+            for member, (can_pay, can_receive) in bounds.items()
+            if member in index
+        ],
+        dtype=numpy.int64,
+    ).reshape(-1, 3)
+    nodes = rooms[:, 0]
+    to_receive = numpy.where(
+        (rooms[:, 2] < 0) | (rooms[:, 2] > receivable[nodes]), receivable[nodes], rooms[:, 2]
+    )
+    to_pay = numpy.minimum(rooms[:, 1], payable[nodes])
+    houses = numpy.full(len(nodes), house, dtype=numpy.int64)
+    return numpy.stack(
+        [
+            numpy.concatenate([nodes, houses]),
+            numpy.concatenate([houses, nodes]),
+            numpy.concatenate([to_receive, to_pay]),
+        ],
+        axis=1,
+    )
+
+
 def compensate(obligations, liquidity=None):
     """The largest set-off of ``obligations``, optionally with the members' MLML liquidity.
 
@@ -234,85 +336,64 @@ def compensate(obligations, liquidity=None):
     changes), or an iterable of :class:`Liquidity`; a member without an entry
     then has no MLML room (0, 0). Returns a :class:`Compensation` whose total
     cleared is the maximum possible, exactly (integer cents). Which invoices
-    carry it is one optimum among others when several exist.
+    carry it is one optimum among others when several exist; among invoices
+    between the same debtor and creditor, the first given clears first (give
+    them oldest first).
     """
-    obligations = check_obligations(obligations)
+    ids, debtors, creditors, cents = _columns(obligations)
     bounds = None if liquidity is None else check_liquidity(liquidity)
     min_cost_flow, numpy = _load_solver()
 
-    index = {}
-    tails = []
-    heads = []
-    capacities = []
-    for obligation in obligations:
-        tails.append(index.setdefault(obligation.debtor, len(index)))
-        heads.append(index.setdefault(obligation.creditor, len(index)))
-        capacities.append(int(obligation.cents))
-    count = len(obligations)
-    costs = [-1] * count
-    if bounds:
-        # Members' payables and receivables bound what any transfer can carry:
-        # an unbounded side ("no ceiling") gets that finite capacity.
-        payable = [0] * len(index)
-        receivable = [0] * len(index)
-        for tail, head, cents in zip(tails, heads, capacities, strict=True):
-            payable[tail] += cents
-            receivable[head] += cents
-        mlml = len(index)
-        for member, (can_pay, can_receive) in bounds.items():
-            node = index.get(member)
-            if node is None:
-                continue  # no invoice: nothing to move
-            if can_receive is None or can_receive > receivable[node]:
-                can_receive = receivable[node]
-            if can_receive:
-                tails.append(node)  # the member receives MLML
-                heads.append(mlml)
-                capacities.append(can_receive)
-                costs.append(0)
-            can_pay = min(can_pay, payable[node])
-            if can_pay:
-                tails.append(mlml)  # the member pays MLML
-                heads.append(node)
-                capacities.append(can_pay)
-                costs.append(0)
+    members = list(dict.fromkeys(itertools.chain(debtors, creditors)))
+    index = dict(zip(members, range(len(members)), strict=True))
+    house = len(members)  # the clearing house's node, no member's
+    count = len(ids)
+    tails = numpy.fromiter(map(index.__getitem__, debtors), dtype=numpy.int32, count=count)
+    heads = numpy.fromiter(map(index.__getitem__, creditors), dtype=numpy.int32, count=count)
+    capacities = numpy.array(cents, dtype=numpy.int64)
+    payable = numpy.zeros(len(members), dtype=numpy.int64)
+    receivable = numpy.zeros(len(members), dtype=numpy.int64)
+    numpy.add.at(payable, tails, capacities)
+    numpy.add.at(receivable, heads, capacities)
+    positions = receivable - payable
 
-    flows = []
-    if tails:
+    pairs, pair_capacities, order, pair_of_sorted = _pairs(tails, heads, capacities, house, numpy)
+    liquidity_arcs = _liquidity_arcs(bounds or {}, index, payable, receivable, house, numpy)
+
+    flows = numpy.zeros(0, dtype=numpy.int64)
+    if count:
+        # A circulation of least cost (all supplies 0): each cent cleared on
+        # an invoice costs -1, a cent through the house costs nothing.
+        costs = numpy.zeros(len(pairs) + len(liquidity_arcs), dtype=numpy.int64)
+        costs[: len(pairs)] = -1
         solver = min_cost_flow.SimpleMinCostFlow()
         arcs = solver.add_arcs_with_capacity_and_unit_cost(
-            numpy.array(tails, dtype=numpy.int32),
-            numpy.array(heads, dtype=numpy.int32),
-            numpy.array(capacities, dtype=numpy.int64),
-            numpy.array(costs, dtype=numpy.int64),
+            numpy.concatenate([pairs[:, 0], liquidity_arcs[:, 0]]).astype(numpy.int32),
+            numpy.concatenate([pairs[:, 1], liquidity_arcs[:, 1]]).astype(numpy.int32),
+            numpy.concatenate([pair_capacities, liquidity_arcs[:, 2]]),
+            costs,
         )
         status = solver.solve()
         if status != solver.OPTIMAL:
             raise RuntimeError(f"OR-Tools' min-cost flow failed: {status!r}")
-        flows = solver.flows(arcs).tolist()
+        pair_flows = solver.flows(arcs)[: len(pairs)]
+        flows = _spread(pair_flows, pair_capacities, order, pair_of_sorted, capacities, numpy)
 
-    cleared = {
-        obligation.id: flow for obligation, flow in zip(obligations, flows[:count], strict=True)
-    }
     transfers = {}
     remaining_nid = None
-    positions = net_positions(obligations)
     if bounds is not None:
-        members = list(index)
-        moved = [0] * len(index)
-        for tail, head, flow in zip(tails[:count], heads[:count], flows[:count], strict=True):
-            moved[head] += flow
-            moved[tail] -= flow
+        moved = numpy.zeros(len(members), dtype=numpy.int64)
+        numpy.add.at(moved, heads, flows)
+        numpy.subtract.at(moved, tails, flows)
         transfers = dict.fromkeys(bounds, 0)
-        transfers.update(zip(members, moved, strict=True))
-        remaining_nid = sum(
-            max(0, positions[member] - moved[node]) for member, node in index.items()
-        )
+        transfers.update(zip(members, moved.tolist(), strict=True))
+        left = positions - moved
+        remaining_nid = int(left[left > 0].sum())
     return Compensation(
-        cleared=cleared,
+        cleared=dict(zip(ids, flows.tolist(), strict=True)),
         transfers=transfers,
-        total_debt_cents=sum(capacities[:count]),
-        net_internal_debt_cents=sum(position for position in positions.values() if position > 0),
+        total_debt_cents=sum(cents),
+        net_internal_debt_cents=int(positions[positions > 0].sum()),
         remaining_net_internal_debt_cents=remaining_nid,
     )
 

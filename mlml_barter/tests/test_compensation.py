@@ -178,16 +178,16 @@ def test_nothing_to_clear():
     assert compensate([], []).total_cleared_cents == 0
 
 
-def test_parallel_invoices_clear_in_part():
+def test_parallel_invoices_clear_in_part_the_first_given_first():
     invoices = [
         Obligation(1, "A", "B", 300),
         Obligation(2, "A", "B", 300),
         Obligation(3, "B", "A", 450),
     ]
     result = compensate(invoices)
-    assert result.total_cleared_cents == 900
-    assert result.cleared[3] == 450
-    assert result.cleared[1] + result.cleared[2] == 450
+    # The first invoice given clears first.
+    assert result.cleared == {1: 300, 2: 150, 3: 450}
+    assert compensate(invoices[::-1]).cleared == {1: 150, 2: 300, 3: 450}
     assert_valid(invoices, result)
 
 
@@ -266,6 +266,7 @@ def test_members_without_liquidity_entry_do_not_move():
         ([Obligation(1, "A", "B", 1.5)], "obligation_cents_not_integer"),
         ([Obligation(1, "A", "B", "100")], "obligation_cents_not_integer"),
         ([Obligation(1, "A", "B", True)], "obligation_cents_not_integer"),
+        ([Obligation(1, "A", "B", Decimal("100.00"))], "obligation_cents_not_integer"),
         ([Obligation(1, "A", "B", 1), Obligation(1, "B", "A", 1)], "obligation_duplicate_id"),
     ],
 )
@@ -292,6 +293,19 @@ def test_bad_liquidity_refused(liquidity, code):
         compensate(LOOP, liquidity)
     assert err.value.code == code
     assert err.value.params["member"] == "A"
+
+
+def test_integers_of_another_type_are_cents_too():
+    numpy = pytest.importorskip("numpy")
+    invoices = [
+        Obligation(1, "A", "B", numpy.int64(500)),
+        Obligation(2, "B", "A", numpy.int32(300)),
+    ]
+    liquidity = [Liquidity("A", numpy.int64(200), None), Liquidity("B", 0, numpy.int32(900))]
+    result = compensate(invoices, liquidity)
+    assert result.cleared == {1: 500, 2: 300}
+    assert type(result.cleared[1]) is int
+    assert result.transfers == {"A": -200, "B": 200}
 
 
 def test_liquidity_is_read_as_integer_cents():
@@ -348,6 +362,14 @@ def test_clearing_is_optimal_and_keeps_every_position(obligations):
     assert_valid(obligations, greedy)
     assert greedy.total_cleared_cents <= result.total_cleared_cents
     assert result.remaining_net_internal_debt_cents == result.net_internal_debt_cents
+    # Between the same two members, an invoice clears only once those given
+    # before it are cleared in full.
+    unpaid_pairs = set()
+    for o in obligations:
+        if (o.debtor, o.creditor) in unpaid_pairs:
+            assert result.cleared[o.id] == 0
+        if result.cleared[o.id] < o.cents:
+            unpaid_pairs.add((o.debtor, o.creditor))
 
 
 @settings(max_examples=200, deadline=None)
