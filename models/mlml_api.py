@@ -375,7 +375,12 @@ class MlmlApi(models.AbstractModel):
         due_date = wire.date_field(body, "due_date")
         Request = self.env["mlml.payment.request"].sudo()
         fingerprint = key and wire.fingerprint(
-            {"payer": payer_number, "amount": amount, "reference": reference, "due": due_date}
+            {
+                "payer": payer_number,
+                "amount": amount,
+                "reference": reference,
+                "due": due_date.isoformat() if due_date else None,
+            }
         )
         if key:
             self.env["mlml.ledger.account"]._lock(company, member)
