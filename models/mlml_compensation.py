@@ -19,10 +19,8 @@ from ..mlml_barter.compensation_run import (
     member_liquidity,
     settlement_transfers,
 )
+from .mlml_obligation import BOOKING, MAIL_PREFIXES
 from .mlml_transfer import MlmlRefusal
-
-#: Fields of the mail thread, which a confirmed run still accepts (messages, followers).
-MAIL_PREFIXES = ("message_", "activity_")
 
 
 class MlmlCompensation(models.Model):
@@ -154,12 +152,20 @@ class MlmlCompensation(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if not self.env.context.get("mlml_compensation_booking"):
+        if not self.env.context.get(BOOKING):
             changed = {name for name in vals if not name.startswith(MAIL_PREFIXES)}
             confirmed = self.filtered(lambda run: run.state == "confirmed")
             if changed and confirmed:
                 raise UserError(confirmed[0]._confirmed_message())
-            if "cutoff_date" in vals and "state" not in vals:
+            if changed - {"cutoff_date"}:
+                raise UserError(
+                    self.env._(
+                        "The figures of compensation %(run)s come from its simulation: change "
+                        "its cut-off date and simulate it again.",
+                        run=", ".join(self.mapped("name")),
+                    )
+                )
+            if "cutoff_date" in vals:
                 vals = {**vals, "state": "draft"}
         return super().write(vals)
 
@@ -290,7 +296,7 @@ class MlmlCompensation(models.Model):
         self.env["mlml.compensation.member"].sudo().create(member_values)
         nid = with_liquidity.net_internal_debt_cents
         remaining = with_liquidity.remaining_net_internal_debt_cents
-        self.write(
+        self.with_context(**{BOOKING: True}).write(
             {
                 "state": "simulated",
                 "simulated_at": fields.Datetime.now(),
@@ -346,13 +352,17 @@ class MlmlCompensation(models.Model):
                         run=self.name,
                     )
                 )
-            run = self.sudo()
+            run = self.sudo().with_context(**{BOOKING: True})
             lines = run.line_ids
             self._check_unchanged(lines)
             booked = self.env["mlml.transfer"]
             by_member = {}
             if with_liquidity:
-                movements = {m.partner_id.id: cents(m.mlml_transfer) for m in run.member_ids}
+                # Each member's MLML movement, from the obligations just checked.
+                movements = dict.fromkeys(run.member_ids.partner_id.ids, 0)
+                for line in lines:
+                    movements[line.creditor_id.id] += cents(line.cleared_with)
+                    movements[line.debtor_id.id] -= cents(line.cleared_with)
                 for payer, payee, amount in settlement_transfers(movements):
                     transfer = self._book_transfer(payer, payee, amount)
                     booked |= transfer
@@ -360,23 +370,22 @@ class MlmlCompensation(models.Model):
                         by_member[partner_id] = (
                             by_member.get(partner_id, booked.browse()) | transfer
                         )
-            booking = {"mlml_compensation_booking": True}
             for line in lines:
                 cleared = line.cleared_with if with_liquidity else line.cleared_without
-                line.with_context(**booking).write({"amount_cleared": cleared})
+                line.write({"amount_cleared": cleared})
                 obligation = line.obligation_id
                 obligation.write({"amount_cleared": obligation.amount_cleared + cleared})
                 obligation.write({"state": obligation._counted_state()})
             for member in run.member_ids:
                 transfers = by_member.get(member.partner_id.id)
                 if transfers:
-                    member.with_context(**booking).write({"transfer_ids": [(6, 0, transfers.ids)]})
+                    member.write({"transfer_ids": [(6, 0, transfers.ids)]})
             sequence = self.env["mlml.transfer"]._sequence(
                 self.company_id,
                 "mlml.compensation.feed",
                 self.env._("Compensation runs of %(company)s (feed)", company=self.company_id.name),
             )
-            run.with_context(**booking).write(
+            run.write(
                 {
                     "state": "confirmed",
                     "with_liquidity": with_liquidity,
@@ -570,7 +579,7 @@ class MlmlCompensationMember(models.Model):
     )
 
     def write(self, vals):
-        if not self.env.context.get("mlml_compensation_booking") and self.filtered(
+        if not self.env.context.get(BOOKING) and self.filtered(
             lambda m: m.compensation_id.state == "confirmed"
         ):
             raise UserError(self.compensation_id[:1]._confirmed_message())
@@ -617,7 +626,7 @@ class MlmlCompensationLine(models.Model):
     reason = fields.Char(readonly=True, help="Why the obligation is not counted.")
 
     def write(self, vals):
-        if not self.env.context.get("mlml_compensation_booking") and self.filtered(
+        if not self.env.context.get(BOOKING) and self.filtered(
             lambda line: line.compensation_id.state == "confirmed"
         ):
             raise UserError(self.compensation_id[:1]._confirmed_message())

@@ -20,6 +20,10 @@ from .mlml_transfer import MlmlRefusal
 
 #: Memberships whose invoices a compensation sets off (a suspended member still owes).
 IN_NETWORK = (ACTIVE, SUSPENDED)
+#: The context key of the writes the clearing house's own rules make.
+BOOKING = "mlml_compensation_booking"
+#: Fields of the mail thread, which anyone who may write a record still writes.
+MAIL_PREFIXES = ("message_", "activity_")
 
 
 class MlmlObligation(models.Model):
@@ -119,6 +123,20 @@ class MlmlObligation(models.Model):
         for obligation in self:
             obligation.waiting_for = obligation._why_not_counted() or False
 
+    def write(self, vals):
+        if not self.env.context.get(BOOKING):
+            changed = {name for name in vals if not name.startswith(MAIL_PREFIXES)}
+            if changed - {"withdrawal_reason"}:
+                raise UserError(
+                    self.env._(
+                        "The figures of invoice %(invoice)s come from the members' "
+                        "declarations: they change when its creditor or its debtor declares it "
+                        "again. An MLML manager may withdraw it, with a reason.",
+                        invoice=", ".join(self.mapped("name")),
+                    )
+                )
+        return super().write(vals)
+
     def _why_not_counted(self):
         """Why a run does not count this obligation, or "" when it does."""
         self.ensure_one()
@@ -162,6 +180,136 @@ class MlmlObligation(models.Model):
         itself, a member out of the network, another currency, an invoice a
         run cleared entirely, an Idempotency-Key used for other figures.
         """
+        self._check_declaration(company, member, values)
+        creditor, debtor = values["creditor"], values["debtor"]
+        # The two members' accounts are locked: their declarations are read one
+        # after the other, so two first declarations of an invoice make one obligation.
+        self.env["mlml.ledger.account"]._lock(company, creditor | debtor)
+        Declaration = self.env["mlml.obligation.declaration"].sudo()
+        Obligation = self.sudo().with_context(**{BOOKING: True})
+        if key:
+            done = Declaration.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("member_id", "=", member.id),
+                    ("idempotency_key", "=", key),
+                ],
+                limit=1,
+            )
+            if done:
+                if done.request_fingerprint != fingerprint:
+                    raise MlmlRefusal(
+                        self.env._(
+                            "This Idempotency-Key was already used for another declaration "
+                            "(invoice %(invoice)s): use a new key for a new declaration.",
+                            invoice=done.obligation_id.name,
+                        ),
+                        "idempotency_conflict",
+                        409,
+                    )
+                return done.obligation_id, False
+        side = CREDITOR if member == creditor else DEBTOR
+        obligation = Obligation.search(
+            [
+                ("company_id", "=", company.id),
+                ("creditor_id", "=", creditor.id),
+                ("name", "=", values["invoice"]),
+            ],
+            limit=1,
+        )
+        if obligation and obligation.debtor_id != debtor:
+            raise MlmlRefusal(
+                self.env._(
+                    "Invoice %(invoice)s of %(creditor)s was declared with another debtor "
+                    "(%(debtor)s): check the invoice number.",
+                    invoice=obligation.name,
+                    creditor=creditor.display_name,
+                    debtor=obligation.debtor_id.display_name,
+                ),
+                "not_a_party",
+                403,
+                field="debtor",
+            )
+        amount_cents = cents(values["amount"])
+        try:
+            outcome = declaration_outcome(
+                side,
+                amount_cents,
+                values["due_date"],
+                obligation._as_declared() if obligation else None,
+            )
+        except RuleError as error:
+            raise MlmlRefusal(
+                self.env._(
+                    "Invoice %(invoice)s was cleared entirely by a compensation: nothing is "
+                    "open on it any more.",
+                    invoice=obligation.name,
+                ),
+                "obligation_cleared",
+                409,
+            ) from error
+        mine = "declared_by_creditor" if side == CREDITOR else "confirmed_by_debtor"
+        other = "confirmed_by_debtor" if side == CREDITOR else "declared_by_creditor"
+        if outcome == NEW:
+            obligation = Obligation.create(
+                {
+                    "name": values["invoice"],
+                    "company_id": company.id,
+                    "creditor_id": creditor.id,
+                    "debtor_id": debtor.id,
+                    "amount": float(values["amount"]),
+                    "due_date": values["due_date"],
+                    mine: True,
+                }
+            )
+        elif outcome == CONFIRM:
+            obligation.write({mine: True})
+            obligation.write({"state": obligation._counted_state()})
+        elif outcome != REPLAY:
+            if obligation.state != "withdrawn":
+                obligation._withdraw_from_runs(
+                    self.env._(
+                        "%(member)s declared other figures for invoice %(invoice)s: "
+                        "%(amount)s due %(due)s.",
+                        member=member.display_name,
+                        invoice=obligation.name,
+                        amount=formatLang(
+                            self.env, float(values["amount"]), currency_obj=company.currency_id
+                        ),
+                        due=values["due_date"],
+                    )
+                )
+            obligation.write(
+                {
+                    "amount": float(from_cents(cents(obligation.amount_cleared) + amount_cents)),
+                    "due_date": values["due_date"],
+                    mine: True,
+                    other: False,
+                    "state": "declared",
+                    "withdrawal_reason": False,
+                }
+            )
+        if outcome != REPLAY or key:
+            Declaration.create(
+                {
+                    "obligation_id": obligation.id,
+                    "company_id": company.id,
+                    "member_id": member.id,
+                    "side": side,
+                    "amount": float(values["amount"]),
+                    "due_date": values["due_date"],
+                    "outcome": outcome,
+                    "idempotency_key": key or False,
+                    "request_fingerprint": fingerprint or False,
+                }
+            )
+        if outcome != REPLAY:
+            obligation._bump_feed()
+        return obligation, outcome == NEW
+
+    @api.model
+    def _check_declaration(self, company, member, values):
+        """Refuse a declaration whose parties or currency cannot be set off."""
         creditor, debtor = values["creditor"], values["debtor"]
         if creditor == debtor:
             raise MlmlRefusal(
@@ -212,128 +360,6 @@ class MlmlObligation(models.Model):
                     403,
                     field=role,
                 )
-        # The two members' accounts are locked: their declarations are read one
-        # after the other, so two first declarations of an invoice make one obligation.
-        self.env["mlml.ledger.account"]._lock(company, creditor | debtor)
-        Declaration = self.env["mlml.obligation.declaration"].sudo()
-        if key:
-            done = Declaration.search(
-                [
-                    ("company_id", "=", company.id),
-                    ("member_id", "=", member.id),
-                    ("idempotency_key", "=", key),
-                ],
-                limit=1,
-            )
-            if done:
-                if done.request_fingerprint != fingerprint:
-                    raise MlmlRefusal(
-                        self.env._(
-                            "This Idempotency-Key was already used for another declaration "
-                            "(invoice %(invoice)s): use a new key for a new declaration.",
-                            invoice=done.obligation_id.name,
-                        ),
-                        "idempotency_conflict",
-                        409,
-                    )
-                return done.obligation_id, False
-        side = CREDITOR if member == creditor else DEBTOR
-        obligation = self.sudo().search(
-            [
-                ("company_id", "=", company.id),
-                ("creditor_id", "=", creditor.id),
-                ("name", "=", values["invoice"]),
-            ],
-            limit=1,
-        )
-        if obligation and obligation.debtor_id != debtor:
-            raise MlmlRefusal(
-                self.env._(
-                    "Invoice %(invoice)s of %(creditor)s was declared with another debtor "
-                    "(%(debtor)s): check the invoice number.",
-                    invoice=obligation.name,
-                    creditor=creditor.display_name,
-                    debtor=obligation.debtor_id.display_name,
-                ),
-                "not_a_party",
-                403,
-                field="debtor",
-            )
-        amount_cents = cents(values["amount"])
-        try:
-            outcome = declaration_outcome(
-                side,
-                amount_cents,
-                values["due_date"],
-                obligation._as_declared() if obligation else None,
-            )
-        except RuleError as error:
-            raise MlmlRefusal(
-                self.env._(
-                    "Invoice %(invoice)s was cleared entirely by a compensation: nothing is "
-                    "open on it any more.",
-                    invoice=obligation.name,
-                ),
-                "obligation_cleared",
-                409,
-            ) from error
-        mine = "declared_by_creditor" if side == CREDITOR else "confirmed_by_debtor"
-        other = "confirmed_by_debtor" if side == CREDITOR else "declared_by_creditor"
-        if outcome == NEW:
-            obligation = self.sudo().create(
-                {
-                    "name": values["invoice"],
-                    "company_id": company.id,
-                    "creditor_id": creditor.id,
-                    "debtor_id": debtor.id,
-                    "amount": float(values["amount"]),
-                    "due_date": values["due_date"],
-                    mine: True,
-                }
-            )
-        elif outcome == CONFIRM:
-            obligation.write({mine: True})
-            obligation.write({"state": obligation._counted_state()})
-        elif outcome != REPLAY:
-            if obligation.state != "withdrawn":
-                obligation._withdraw_from_runs(
-                    self.env._(
-                        "%(member)s declared other figures for invoice %(invoice)s: "
-                        "%(amount)s due %(due)s.",
-                        member=member.display_name,
-                        invoice=obligation.name,
-                        amount=formatLang(
-                            self.env, float(values["amount"]), currency_obj=company.currency_id
-                        ),
-                        due=values["due_date"],
-                    )
-                )
-            obligation.write(
-                {
-                    "amount": float(from_cents(cents(obligation.amount_cleared) + amount_cents)),
-                    "due_date": values["due_date"],
-                    mine: True,
-                    other: False,
-                    "state": "declared",
-                    "withdrawal_reason": False,
-                }
-            )
-        Declaration.create(
-            {
-                "obligation_id": obligation.id,
-                "company_id": company.id,
-                "member_id": member.id,
-                "side": side,
-                "amount": float(values["amount"]),
-                "due_date": values["due_date"],
-                "outcome": outcome,
-                "idempotency_key": key or False,
-                "request_fingerprint": fingerprint or False,
-            }
-        )
-        if outcome != REPLAY:
-            obligation._bump_feed()
-        return obligation, outcome == NEW
 
     def _as_declared(self):
         self.ensure_one()
@@ -377,6 +403,7 @@ class MlmlObligation(models.Model):
         lines = (
             self.env["mlml.compensation.line"]
             .sudo()
+            .with_context(**{BOOKING: True})
             .search(
                 [
                     ("obligation_id", "in", self.ids),
@@ -431,7 +458,7 @@ class MlmlObligation(models.Model):
                     reason=obligation.withdrawal_reason,
                 )
             )
-            obligation.write({"state": "withdrawn"})
+            obligation.with_context(**{BOOKING: True}).write({"state": "withdrawn"})
         self._bump_feed()
         return True
 

@@ -1,5 +1,6 @@
 import json
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mlml_barter.mlml_barter import api_spec
@@ -117,7 +118,12 @@ class TestClearingObligationsApi(ObligationsApiCommon):
         self.assertEqual(obligation.state, "confirmed")
         self.assertFalse(obligation.waiting_for)
         self.assertEqual(self.Obligation.search_count([]), 1)
-        self.assertEqual(obligation.declaration_ids.mapped("outcome"), ["confirm", "replay", "new"])
+        self.assertEqual(obligation.declaration_ids.mapped("outcome"), ["confirm", "new"])
+        # Its figures change only by a declaration.
+        with self.assert_refused(UserError, "come from the members' declarations"):
+            obligation.write({"amount": 1.0})
+        obligation.withdrawal_reason = "Litige"
+        self.assertEqual(obligation.amount, 120.0)
         # Each side reads it in its feed, once per change; a third member sees nothing.
         feed = self.call("GET", "/obligations", self.key_alpha).json()
         self.assertEqual(
