@@ -145,3 +145,47 @@ def member_figures(obligations, cleared):
         creditor[1] += obligation.cents
         creditor[3] += done
     return {member: tuple(values) for member, values in figures.items()}
+
+
+def loops(obligations, cleared, limit=5):
+    """The set-off of clearing alone as loops of members, the largest first.
+
+    Without liquidity the amounts cleared form a circulation (each member
+    clears as much as debtor as as creditor), which splits into loops: A owes
+    B owes C owes A, each with the amount it set off. Returns at most
+    ``limit`` loops as ``[(members, cents)]``, the members in the order they
+    owe each other (the first owes the second…, the last owes the first).
+    Amounts that do not form a circulation are refused
+    (``not_a_circulation``).
+    """
+    flow = {}
+    for obligation in obligations:
+        cents_cleared = cleared.get(obligation.id, 0)
+        if cents_cleared:
+            arc = (obligation.debtor, obligation.creditor)
+            flow[arc] = flow.get(arc, 0) + cents_cleared
+    found = []
+    while flow:
+        owes = {}
+        for debtor, creditor in flow:
+            owes.setdefault(debtor, creditor)
+        start = next(iter(flow))[0]
+        path, seen = [start], {start: 0}
+        while True:
+            following = owes.get(path[-1])
+            if following is None:
+                raise RuleError("not_a_circulation", member=path[-1])
+            if following in seen:
+                cycle = path[seen[following] :]
+                break
+            seen[following] = len(path)
+            path.append(following)
+        arcs = list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
+        amount = min(flow[arc] for arc in arcs)
+        for arc in arcs:
+            flow[arc] -= amount
+            if not flow[arc]:
+                del flow[arc]
+        found.append((tuple(cycle), amount))
+    found.sort(key=lambda item: -item[1])
+    return found[:limit]

@@ -15,6 +15,7 @@ from ..mlml_barter.compensation import (
 from ..mlml_barter.compensation_run import (
     cents,
     from_cents,
+    loops,
     member_figures,
     member_liquidity,
     settlement_transfers,
@@ -110,6 +111,12 @@ class MlmlCompensation(models.Model):
         currency_field="mlml_currency_id",
         readonly=True,
         help="The sum of the MLML transfers of the liquidity part.",
+    )
+    loops_html = fields.Html(
+        string="Largest Loops",
+        readonly=True,
+        help="The largest loops clearing alone sets off: each member owes the next one, the "
+        "last owes the first.",
     )
     member_ids = fields.One2many(
         comodel_name="mlml.compensation.member", inverse_name="compensation_id", readonly=True
@@ -294,12 +301,24 @@ class MlmlCompensation(models.Model):
                 }
             )
         self.env["mlml.compensation.member"].sudo().create(member_values)
+        names = {partner.id: partner.display_name for partner in members}
+        largest = [
+            self.env._(
+                "%(members)s: %(amount)s each",
+                members=" → ".join(names[member] for member in (*loop, loop[0])),
+                amount=formatLang(
+                    self.env, float(from_cents(amount)), currency_obj=self.currency_id
+                ),
+            )
+            for loop, amount in loops(items, without.cleared)
+        ]
         nid = with_liquidity.net_internal_debt_cents
         remaining = with_liquidity.remaining_net_internal_debt_cents
         self.with_context(**{BOOKING: True}).write(
             {
                 "state": "simulated",
                 "simulated_at": fields.Datetime.now(),
+                "loops_html": Markup("<br/>").join(largest) if largest else False,
                 "obligation_count": len(counted),
                 "excluded_count": len(excluded),
                 "total_debt": float(from_cents(without.total_debt_cents)),

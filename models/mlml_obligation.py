@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import format_date, formatLang
 
 from ..mlml_barter import wire
 from ..mlml_barter.amounts import RuleError
@@ -276,7 +276,7 @@ class MlmlObligation(models.Model):
                         amount=formatLang(
                             self.env, float(values["amount"]), currency_obj=company.currency_id
                         ),
-                        due=values["due_date"],
+                        due=format_date(self.env, values["due_date"]),
                     )
                 )
             obligation.write(

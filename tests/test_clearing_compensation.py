@@ -41,6 +41,9 @@ class TestClearingCompensation(ObligationsApiCommon):
         self.assertEqual((run.cleared_with, run.percent_with), (300.0, 100.0))
         self.assertEqual((run.net_internal_debt_after, run.nid_percent_removed), (0.0, 100.0))
         self.assertEqual(run.mlml_moved, 40.0)
+        self.assertIn(" → ", run.loops_html)
+        self.assertIn("80.00", run.loops_html)
+        self.assertEqual(str(run.loops_html).count("Alpha Nettoyage"), 2)
         for obligation in (self.ab, self.bc, self.ca):
             self.assertEqual(self.line(run, obligation).cleared_without, 80.0)
         excluded = self.line(run, self.unconfirmed)

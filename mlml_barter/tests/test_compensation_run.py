@@ -7,7 +7,7 @@ from hypothesis import (
 )
 
 from ..amounts import RuleError
-from ..compensation import Obligation
+from ..compensation import Obligation, compensate
 from ..compensation_run import (
     CONFIRM,
     CREDITOR,
@@ -19,6 +19,7 @@ from ..compensation_run import (
     cents,
     declaration_outcome,
     from_cents,
+    loops,
     member_figures,
     member_liquidity,
     settlement_transfers,
@@ -111,3 +112,42 @@ def test_member_figures():
         "B": (8000, 10000, 8000, 8000),
         "C": (0, 8000, 0, 8000),
     }
+
+
+def test_loops_of_the_set_off():
+    loop = [
+        Obligation(1, "A", "B", 10000),
+        Obligation(2, "B", "C", 8000),
+        Obligation(3, "C", "A", 12000),
+        Obligation(4, "D", "E", 500),
+        Obligation(5, "E", "D", 700),
+    ]
+    cleared = {1: 8000, 2: 8000, 3: 8000, 4: 500, 5: 500}
+    found = loops(loop, cleared)
+    assert [sorted(members) for members, _amount in found] == [["A", "B", "C"], ["D", "E"]]
+    assert [amount for _members, amount in found] == [8000, 500]
+    members = found[0][0]
+    assert [members[(members.index("A") + k) % 3] for k in range(3)] == ["A", "B", "C"]
+    assert loops(loop, cleared, limit=1) == found[:1]
+    assert loops(loop, {}) == []
+    with pytest.raises(RuleError) as caught:
+        loops(loop, {1: 100})
+    assert caught.value.code == "not_a_circulation"
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(1, 10_000)),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_loops_add_up_to_what_clearing_alone_clears(arcs):
+    obligations = [
+        Obligation(n, f"M{d}", f"M{c}", cents) for n, (d, c, cents) in enumerate(arcs) if d != c
+    ]
+    if not obligations:
+        return
+    result = compensate(obligations)
+    found = loops(obligations, result.cleared, limit=len(obligations) * 2)
+    assert sum(amount * len(members) for members, amount in found) == result.total_cleared_cents
