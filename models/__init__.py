@@ -28,3 +28,5 @@ from . import mlml_network_report
 from . import res_users
 from . import account_bank_statement_line
 from . import mlml_member_request
+from . import mlml_obligation
+from . import mlml_compensation
