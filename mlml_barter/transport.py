@@ -54,7 +54,8 @@ _NO_ANSWER = (
     requests.exceptions.ContentDecodingError,
 )
 
-_SIGNED_AMOUNT = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$")
+_SIGNED_AMOUNT = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,12})?$")
+_CENT = Decimal("0.01")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,13 +80,17 @@ class Answer:
 def parse_decimal(value, field="amount"):
     """An amount the ledger wrote as a decimal string ("-250.00"), as a Decimal.
 
-    Never through float: "0.10" is exactly 0.10. Anything else is a body that
-    is not the ledger's (``ValueError``, which the backends report as
-    ``bad_answer``).
+    Never through float: "0.10" is exactly 0.10. Trailing zeros are fine
+    ("12.3400", as Cyclos may write it); a fraction of a cent, a JSON number or
+    anything else is a body that is not the ledger's (``ValueError``, which
+    the backends report as ``bad_answer``).
     """
     if not isinstance(value, str) or not _SIGNED_AMOUNT.match(value.strip()):
         raise ValueError(f"{field}: {value!r} is not a decimal amount")
-    return Decimal(value.strip()).quantize(Decimal("0.01"))
+    amount = Decimal(value.strip())
+    if amount != amount.quantize(_CENT):
+        raise ValueError(f"{field}: {value!r} has a fraction of a cent")
+    return amount.quantize(_CENT)
 
 
 class Transport:
