@@ -799,8 +799,11 @@ class CyclosBackend(Backend):
         reference, memo, key = read_description(item.get("description"))
         me, other = self._own_number(), self._number_of_account(item.get("relatedAccount"))
         out = signed < 0
+        # The history lists transfers; a payment is answered with its transaction:
+        # the transaction's id is the one both give.
+        transaction = item.get("transaction") or {}
         return Transfer(
-            id=self._text(item["id"]),
+            id=self._text(transaction.get("id") or item["id"]),
             number=item.get("transactionNumber") or self._text(item["id"]),
             payer=me if out else other,
             payee=other if out else me,

@@ -330,13 +330,13 @@ class CyclosMock:
             },
         }
 
-    def _filter(self, entries, args):
+    def _filter(self, entries, args, id_prefix=""):
         period = args.getlist("datePeriod")
         if period and period[0]:
             since = datetime.datetime.fromisoformat(period[0].split(",")[0].replace("Z", "+00:00"))
             entries = [e for e in entries if e.date >= since]
         excluded = set(args.getlist("excludedIds"))
-        entries = [e for e in entries if e.id not in excluded]
+        entries = [e for e in entries if id_prefix + e.id not in excluded]
         direction = args.get("direction")
         if direction == "debit":
             entries = [e for e in entries if e.amount < 0]
@@ -346,7 +346,7 @@ class CyclosMock:
         return sorted(entries, key=lambda e: (e.date, int(e.id)), reverse=descending)
 
     def _history(self, args):
-        entries = self._filter(self.history, args)
+        entries = self._filter(self.history, args, id_prefix="9")
         if args.get("description"):
             entries = [e for e in entries if args["description"] in e.description]
         return entries
@@ -375,8 +375,11 @@ class CyclosMock:
         return 200, ([render(item) for item in chosen], headers)
 
     def _history_json(self, entry):
+        # As in Cyclos, the history lists transfers, whose ids are not their
+        # transaction's (the id a payment is answered with).
         return {
-            "id": entry.id,
+            "id": f"9{entry.id}",
+            "transaction": {"id": entry.id, "transactionNumber": f"T{entry.id}", "kind": "payment"},
             "transactionNumber": f"T{entry.id}",
             "date": _iso(entry.date),
             "amount": f"{entry.amount:.2f}",
