@@ -23,6 +23,12 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from openapi_core.exceptions import OpenAPIError
+from werkzeug import Response
+
 ROOT = Path(__file__).resolve().parents[2]
 DESCRIPTION = Path(
     os.environ.get("MLML_CYCLOS_OPENAPI")
@@ -49,8 +55,6 @@ MY_ACCOUNT = "100-001"
 
 def load_description():
     """Cyclos' description as a dict (CSafeLoader: the file is 3 MB)."""
-    import yaml
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with DESCRIPTION.open() as stream:
         return yaml.load(stream, Loader=loader)
@@ -104,8 +108,6 @@ class CyclosMock:
     """The Cyclos server of one test: its data, its log and its errors."""
 
     def __init__(self, description, httpserver):
-        from openapi_core import Config, OpenAPI
-
         self.base = httpserver.url_for("/api")
         # Served here: the description's own server is "http://root/api".
         self.spec = {**description, "servers": [{"url": self.base}]}
@@ -202,18 +204,12 @@ class CyclosMock:
     # ------------------------------------------------------------------
 
     def handle(self, request):
-        from openapi_core.contrib.werkzeug import (
-            WerkzeugOpenAPIRequest,
-            WerkzeugOpenAPIResponse,
-        )
-        from werkzeug import Response
-
         path = request.path.removeprefix("/api")
         self.log.append((request.method, path, request.args.to_dict(flat=False), request))
         operation, values = self._route(request.method, path)
         try:
             self.openapi.validate_request(WerkzeugOpenAPIRequest(request))
-        except Exception as error:  # noqa: BLE001 - any failure of validation is an error
+        except OpenAPIError as error:
             cause = getattr(error, "__cause__", None)
             self.errors.append(f"{request.method} {request.full_path}: {error} {cause or ''}")
             return Response("invalid request", status=400)
@@ -245,7 +241,7 @@ class CyclosMock:
                 self.openapi.validate_response(
                     WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response)
                 )
-            except Exception as error:  # noqa: BLE001
+            except OpenAPIError as error:
                 self.errors.append(f"answer to {request.method} {path}: {error}")
         return response
 
