@@ -10,6 +10,12 @@ from decimal import Decimal
 
 import pytest
 import requests
+from hypothesis import (
+    HealthCheck,
+    given,
+    settings,
+    strategies as st,
+)
 
 from ..backend import Refused, Unanswered
 from ..connect import connect
@@ -239,6 +245,46 @@ def test_page_through_a_long_history_while_transfers_arrive(cyclos):
     # Nothing new: the same cursor, an empty page.
     page = client.transfers(after=cursor, limit=5)
     assert page.items == () and page.cursor == cursor
+
+
+STEPS = st.lists(
+    st.one_of(
+        # A transfer booked up to 4 minutes before the latest one (within the
+        # 5 minutes' overlap), or later.
+        st.tuples(st.just("book"), st.integers(min_value=-240, max_value=120)),
+        st.tuples(st.just("read"), st.integers(min_value=1, max_value=4)),
+    ),
+    max_size=20,
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=STEPS)
+def test_no_transfer_is_skipped_nor_repeated_whatever_arrives(cyclos, steps):
+    cyclos.history.clear()
+    client = backend(cyclos)
+    read, cursor = [], None
+
+    def read_page(limit):
+        nonlocal cursor
+        page = client.transfers(after=cursor, limit=limit)
+        read.extend(transfer.id for transfer in page.items)
+        cursor = page.cursor
+        return page
+
+    for action, value in steps:
+        if action == "book":
+            latest = max((entry.date for entry in cyclos.history), default=cyclos.clock)
+            cyclos.transfer("200", "1.00", date=latest + datetime.timedelta(seconds=value))
+        else:
+            read_page(value)
+    while read_page(3).has_more:
+        pass
+    assert read_page(3).items == ()
+    assert sorted(read, key=int) == sorted((entry.id for entry in cyclos.history), key=int)
+    assert len(read) == len(set(read))
 
 
 def test_a_cursor_this_backend_did_not_give_is_refused(cyclos):
