@@ -299,15 +299,44 @@ class CyclosBackend(Backend):
             "type": self.payment_type,
             "description": describe(reference, memo, key),
         }
-        result = self._transport.send(
-            "POST",
-            f"{self.owner}/payments",
-            json_body=body,
-            before_retry=lambda: self._find_payment(key, since=started - RETRY_LOOK_BACK),
-        )
+        try:
+            result = self._transport.send(
+                "POST",
+                f"{self.owner}/payments",
+                json_body=body,
+                before_retry=lambda: self._find_payment(key, since=started - RETRY_LOOK_BACK),
+            )
+        except Refused as refusal:
+            if refusal.code == "payer_below_credit_limit":
+                raise self._with_figures(refusal, amount) from refusal
+            raise
         if isinstance(result, Transfer):
             return result
         return self._read(lambda b: self._made_transfer(b, payee, key), result.body)
+
+    def _with_figures(self, refusal, amount):
+        """Cyclos says "insufficient balance" without figures: the account tells
+        them (balance, credit limit, what is missing), as the clearing house does."""
+        try:
+            account = self.account()
+        except (Refused, Unanswered):
+            return refusal
+        amount = parse_decimal(wire.format_amount(amount))
+        missing = max(amount - account.available, parse_decimal("0.01"))
+        figures = {
+            "balance": account.balance,
+            "credit_limit": account.credit_limit,
+            "amount": amount,
+            "available": account.available,
+            "missing": missing,
+        }
+        return Refused(
+            refusal.code,
+            f"{refusal.detail} Balance {account.balance}, credit limit {account.credit_limit}: "
+            f"{account.available} may still be paid, {missing} is missing for {amount}.",
+            status=refusal.status,
+            problem={**refusal.problem, **figures},
+        )
 
     def _find_payment(self, key, since=None):
         """The debit of the account made with ``key``, or None.

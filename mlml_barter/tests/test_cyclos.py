@@ -160,6 +160,11 @@ def test_a_refused_payment_insufficient_balance(cyclos):
     assert (refusal.code, refusal.status) == ("payer_below_credit_limit", 500)
     assert refusal.problem["cyclos_code"] == "insufficientBalance"
     assert "balance is not enough" in refusal.detail and "smaller amount" in refusal.detail
+    # With the figures the accountant needs, read from the account.
+    assert refusal.problem["available"] == Decimal("817.50")
+    assert refusal.problem["missing"] == Decimal("82.50")
+    assert refusal.problem["credit_limit"] == Decimal("1000.00")
+    assert "82.50 is missing for 900.00" in refusal.detail
     assert len(posts(cyclos, "/payments")) == 1  # not retried
     assert cyclos.balance == Decimal("-182.50") and not cyclos.history
 
