@@ -64,7 +64,7 @@ class Answer:
     (None when the body is empty or not JSON)."""
 
     status: int
-    headers: dict
+    headers: dict  # case-insensitive (requests.structures.CaseInsensitiveDict)
     body: object
     text: str
     #: How many attempts the request took (1: answered at once).
@@ -204,7 +204,11 @@ class Transport:
                     timeout=self.timeout,
                     allow_redirects=False,
                 )
-            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema,
+            ) as error:
                 raise Unanswered(
                     "unreachable",
                     f"The address of the {self.service} ({self.base_url}) is not a valid "
@@ -278,7 +282,7 @@ class Transport:
             body = None
         return Answer(
             status=response.status_code,
-            headers=dict(response.headers),
+            headers=requests.structures.CaseInsensitiveDict(response.headers),
             body=body,
             text=text,
             attempts=attempt,
