@@ -55,7 +55,6 @@ import re
 from . import wire
 from .backend import (
     Account,
-    Backend,
     Member,
     PaymentRequest,
     PaymentRequestPage,
@@ -64,7 +63,7 @@ from .backend import (
     TransferPage,
     Unanswered,
 )
-from .transport import RETRY_STATUSES, Transport, parse_decimal
+from .transport import RETRY_STATUSES, HttpBackend, Transport, parse_decimal
 
 _MARKER = re.compile(r"\[mlml-key:(.+)\]$")
 _LIST_SPLIT = re.compile(r"[|,;\n]")
@@ -175,7 +174,7 @@ class _Position:
             ) from error
 
 
-class CyclosBackend(Backend):
+class CyclosBackend(HttpBackend):
     """The ledger of a network run on Cyclos 4 (see the module's documentation).
 
     ``url``: the address of the network's API (``https://cyclos.example.org/mlml``,
@@ -253,9 +252,6 @@ class CyclosBackend(Backend):
 
     def __repr__(self):
         return f"<{type(self).__name__} {self._transport.base_url} {self.owner}>"
-
-    def close(self):
-        self._transport.close()
 
     # ------------------------------------------------------------------
     # Account and directory
@@ -503,10 +499,6 @@ class CyclosBackend(Backend):
 
     def _account_path(self):
         return f"{self.owner}/accounts/{self.account_type}"
-
-    def _get(self, path, params=None):
-        params = {name: value for name, value in (params or {}).items() if value is not None}
-        return self._transport.send("GET", path, params=params or None).body
 
     def _pages(self, path, params, page_size=100):
         """Every item of a Cyclos search, page by page (at most MAX_PAGES)."""
@@ -760,24 +752,6 @@ class CyclosBackend(Backend):
     # ------------------------------------------------------------------
     # Reading Cyclos' JSON
     # ------------------------------------------------------------------
-
-    def _read(self, reader, body):
-        """Read a 2xx body; a body that is not Cyclos' is ``bad_answer``."""
-        try:
-            return reader(body)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise Unanswered(
-                "bad_answer",
-                f"The answer of {self._transport.base_url} is not what the Cyclos API "
-                f"answers ({type(error).__name__}: {error}): check its address and the "
-                "account type in the settings.",
-            ) from error
-
-    @staticmethod
-    def _text(value):
-        if not isinstance(value, str):
-            raise TypeError(f"{value!r} is not a text")
-        return value
 
     def _account(self, body):
         status = body["status"]

@@ -36,7 +36,7 @@ from decimal import Decimal
 
 import requests
 
-from .backend import Unanswered
+from .backend import Backend, Unanswered
 
 _logger = logging.getLogger(__name__)
 
@@ -302,3 +302,41 @@ class Transport:
         except (TypeError, ValueError):
             return None
         return max(0.0, when.timestamp() - time.time())
+
+
+class HttpBackend(Backend):
+    """What every backend over HTTP shares: its transport, and the reading of
+    the ledger's JSON, where anything unexpected (a missing field, a number
+    where a text is due, a float amount) means the address is not the ledger's."""
+
+    _transport: Transport
+
+    def __repr__(self):
+        # Never the headers nor the auth: they hold the member's key.
+        return f"<{type(self).__name__} {self._transport.base_url}>"
+
+    def close(self):
+        self._transport.close()
+
+    def _get(self, path, params=None):
+        """The JSON body of a GET (retried); parameters that are None are not sent."""
+        params = {name: value for name, value in (params or {}).items() if value is not None}
+        return self._transport.send("GET", path, params=params or None).body
+
+    def _read(self, reader, body):
+        """``reader(body)``; a body it cannot read is ``Unanswered(bad_answer)``."""
+        try:
+            return reader(body)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise Unanswered(
+                "bad_answer",
+                f"The answer of {self._transport.base_url} is not what the "
+                f"{self._transport.service}'s API answers ({type(error).__name__}: {error}): "
+                "check its address and settings.",
+            ) from error
+
+    @staticmethod
+    def _text(value):
+        if not isinstance(value, str):
+            raise TypeError(f"{value!r} is not a text")
+        return value
