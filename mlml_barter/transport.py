@@ -16,6 +16,9 @@ busy. The rules below are what makes a payment safe to retry:
   random part so that the members' Odoos do not come back all at once, and
   honours the server's Retry-After (capped at ``max_retry_after``);
 - a request the caller says may not be retried (``retry=False``) is sent once;
+  one the ledger cannot recognise when it comes again (no idempotency key, as
+  in Cyclos) is retried only after ``before_retry`` has looked whether the
+  earlier attempt was made, and answers what it found;
 - after the last retry, :class:`~.backend.Unanswered` (``unreachable``,
   ``server_error`` or ``too_many_requests``): the ledger may have acted;
 - a 2xx whose body is not JSON (a web page from a wrong URL, garbage) is
