@@ -11,6 +11,7 @@
         "security/mlml_barter_security.xml",
         "security/ir.model.access.csv",
         "security/mlml_clearing_house_security.xml",
+        "security/mlml_compensation_security.xml",
         "data/res_currency_data.xml",
         "data/account_payment_method_data.xml",
         "data/mail_activity_type_data.xml",
@@ -33,7 +34,9 @@
         "views/product_template_views.xml",
         "views/account_journal_dashboard_views.xml",
         "views/mlml_menus.xml",
+        "views/mlml_member_request_views.xml",
         "views/mlml_clearing_house_views.xml",
+        "views/mlml_compensation_views.xml",
         "views/mlml_portal_templates.xml",
     ],
     "demo": [

@@ -194,3 +194,31 @@ class MlmlApiController(http.Controller):
             lambda api, company, member: (200, api._cancel_request(company, member, request_id)),
             book=True,
         )
+
+    @_route("declareObligation")
+    def declare_obligation(self, **_kwargs):
+        def handler(api, company, member, body):
+            key = request.httprequest.headers.get("Idempotency-Key")
+            key = wire.check_idempotency_key(key) if key is not None else None
+            data, created = api._declare_obligation(company, member, body, key)
+            return (201 if created else 200), data
+
+        return self._serve(handler, body=True, book=True)
+
+    @_route("listObligations")
+    def list_obligations(self, **_kwargs):
+        return self._serve(
+            lambda api, company, member: (
+                200,
+                api._list_obligations(company, member, self._arg("after"), self._arg("limit")),
+            )
+        )
+
+    @_route("listCompensations")
+    def list_compensations(self, **_kwargs):
+        return self._serve(
+            lambda api, company, member: (
+                200,
+                api._list_compensations(company, member, self._arg("after"), self._arg("limit")),
+            )
+        )

@@ -34,15 +34,20 @@ PROBLEMS = {
     "parameter_invalid": 400,
     "transfer_to_oneself": 400,
     "reason_missing": 400,
+    "currency_not_accepted": 400,
+    "obligation_to_oneself": 400,
     "unauthorized": 401,
     "not_a_member": 403,
     "payer_not_active": 403,
     "payee_not_active": 403,
     "not_allowed": 403,
+    "not_a_party": 403,
+    "member_not_in_network": 403,
     "member_unknown": 404,
     "request_unknown": 404,
     "idempotency_conflict": 409,
     "request_not_open": 409,
+    "obligation_cleared": 409,
     "payer_below_credit_limit": 422,
     "payee_above_ceiling": 422,
 }
@@ -50,7 +55,7 @@ PROBLEMS = {
 PROBLEM_TYPE = "urn:mlml:problem:"
 
 #: Text fields of a request body and their longest length.
-MAX_TEXT = {"reference": 200, "memo": 500, "reason": 1000}
+MAX_TEXT = {"reference": 200, "memo": 500, "reason": 1000, "invoice": 64}
 
 _AMOUNT_IN = {
     "type": "string",
@@ -173,7 +178,7 @@ SCHEMAS = {
             },
             "channel": {
                 "type": "string",
-                "enum": ["api", "back_office", "clearing", "reversal", "commission"],
+                "enum": ["api", "back_office", "compensation", "reversal", "commission"],
             },
             "state": {"type": "string", "enum": ["posted", "reversed"]},
             "reversal_of": {
@@ -256,6 +261,143 @@ SCHEMAS = {
         "required": ["items", "next", "has_more"],
         "properties": {
             "items": {"type": "array", "items": _ref("PaymentRequest")},
+            "next": {"type": "string"},
+            "has_more": {"type": "boolean"},
+        },
+    },
+    "ObligationIn": {
+        "type": "object",
+        "required": ["invoice", "creditor", "debtor", "amount", "due_date"],
+        "properties": {
+            "invoice": {
+                **_FILLED,
+                "maxLength": MAX_TEXT["invoice"],
+                "description": "The invoice's number, as the creditor issued it.",
+            },
+            "creditor": {
+                **_FILLED,
+                "maxLength": 64,
+                "description": "The creditor's member number.",
+            },
+            "debtor": {**_FILLED, "maxLength": 64, "description": "The debtor's member number."},
+            "amount": {
+                **_AMOUNT_IN,
+                "description": "What is still open on the invoice, in euros (the clearing "
+                "house's currency): a positive decimal string with at most two decimals.",
+            },
+            "currency": {
+                **_TEXT,
+                "maxLength": 3,
+                "nullable": True,
+                "description": "The clearing house's currency (EUR); other currencies are refused.",
+            },
+            "due_date": {"type": "string", "format": "date"},
+        },
+    },
+    "Obligation": {
+        "type": "object",
+        "required": [
+            "id",
+            "invoice",
+            "creditor",
+            "debtor",
+            "amount",
+            "amount_cleared",
+            "amount_open",
+            "currency",
+            "due_date",
+            "state",
+            "role",
+            "declared_by_creditor",
+            "confirmed_by_debtor",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "invoice": {"type": "string"},
+            "creditor": {"type": "string"},
+            "debtor": {"type": "string"},
+            "amount": {**_AMOUNT_OUT, "description": "The invoice's amount declared."},
+            "amount_cleared": {**_AMOUNT_OUT, "description": "What compensations cleared."},
+            "amount_open": {**_AMOUNT_OUT, "description": "What is still open on it."},
+            "currency": {"type": "string", "example": "EUR"},
+            "due_date": {"type": "string", "format": "date"},
+            "state": {
+                "type": "string",
+                "enum": ["declared", "confirmed", "partly_cleared", "cleared", "withdrawn"],
+                "description": "declared: one side only, not counted until the other side "
+                "declares the same figures; confirmed: both sides, counted in the next run.",
+            },
+            "role": {"type": "string", "enum": ["creditor", "debtor"]},
+            "declared_by_creditor": {"type": "boolean"},
+            "confirmed_by_debtor": {"type": "boolean"},
+            "withdrawal_reason": {"type": "string", "nullable": True},
+        },
+    },
+    "ObligationPage": {
+        "type": "object",
+        "required": ["items", "next", "has_more"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Obligation")},
+            "next": {"type": "string"},
+            "has_more": {"type": "boolean"},
+        },
+    },
+    "CompensatedInvoice": {
+        "type": "object",
+        "required": ["invoice", "creditor", "debtor", "role", "amount", "amount_cleared"],
+        "properties": {
+            "obligation": {"type": "integer"},
+            "invoice": {"type": "string"},
+            "creditor": {"type": "string"},
+            "debtor": {"type": "string"},
+            "role": {"type": "string", "enum": ["creditor", "debtor"]},
+            "amount": {**_AMOUNT_OUT, "description": "What was open on it in the run."},
+            "amount_cleared": {**_AMOUNT_OUT, "description": "What the run set off."},
+        },
+    },
+    "Compensation": {
+        "type": "object",
+        "required": [
+            "id",
+            "number",
+            "cutoff_date",
+            "confirmed_at",
+            "with_liquidity",
+            "currency",
+            "amount_cleared",
+            "mlml_amount",
+            "invoices",
+            "transfers",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "number": {"type": "string"},
+            "cutoff_date": {"type": "string", "format": "date"},
+            "confirmed_at": {"type": "string", "format": "date-time"},
+            "with_liquidity": {"type": "boolean"},
+            "currency": {"type": "string", "example": "EUR"},
+            "amount_cleared": {
+                **_AMOUNT_OUT,
+                "description": "The sum cleared on the caller's invoices and bills.",
+            },
+            "mlml_amount": {
+                **_AMOUNT_OUT,
+                "description": "The caller's MLML movement of the liquidity part: positive, "
+                "it received; negative, it paid.",
+            },
+            "invoices": {"type": "array", "items": _ref("CompensatedInvoice")},
+            "transfers": {
+                "type": "array",
+                "items": _ref("Transfer"),
+                "description": "The caller's MLML transfers of the liquidity part.",
+            },
+        },
+    },
+    "CompensationPage": {
+        "type": "object",
+        "required": ["items", "next", "has_more"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Compensation")},
             "next": {"type": "string"},
             "has_more": {"type": "boolean"},
         },
@@ -426,6 +568,46 @@ OPERATIONS = [
         "schema": "PaymentRequest",
         "problems": [401, 403, 404, 409],
     },
+    {
+        "id": "declareObligation",
+        "method": "POST",
+        "path": "/obligations",
+        "summary": "Declare an open invoice for the compensation: the creditor its invoice, "
+        "the debtor its bill. It counts once both sides declared the same figures; other "
+        "figures replace the old ones and need the other side again. 201: a new obligation; "
+        "200: an obligation known before (confirmed, updated, or the same declaration again).",
+        "parameters": [_OPTIONAL_IDEMPOTENCY_KEY],
+        "body": "ObligationIn",
+        "status": 201,
+        "replay_status": 200,
+        "schema": "Obligation",
+        "problems": [400, 401, 403, 404, 409],
+    },
+    {
+        "id": "listObligations",
+        "method": "GET",
+        "path": "/obligations",
+        "summary": "The obligations the caller is creditor or debtor of, in the order they "
+        "last changed: an obligation comes again in its new state once it changes.",
+        "parameters": [_AFTER, _LIMIT],
+        "body": None,
+        "status": 200,
+        "schema": "ObligationPage",
+        "problems": [400, 401, 403],
+    },
+    {
+        "id": "listCompensations",
+        "method": "GET",
+        "path": "/compensations",
+        "summary": "The confirmed compensation runs the caller took part in, in the order "
+        "they were confirmed: per invoice the amount set off, and the caller's MLML "
+        "transfers of the liquidity part.",
+        "parameters": [_AFTER, _LIMIT],
+        "body": None,
+        "status": 200,
+        "schema": "CompensationPage",
+        "problems": [400, 401, 403],
+    },
 ]
 
 _BY_ID = {operation["id"]: operation for operation in OPERATIONS}
@@ -437,7 +619,8 @@ _STATUS_TEXT = {
     401: "No key, or a key that is not valid (revoked, expired, of another scope).",
     403: "The member is not active, or not allowed to do this.",
     404: "Unknown member or payment request.",
-    409: "Idempotency-Key used for another request, or a request no longer open.",
+    409: "Idempotency-Key used for another request, a request no longer open, or an "
+    "obligation cleared entirely.",
     422: "A bound would be breached: the problem gives the figures.",
 }
 

@@ -26,3 +26,7 @@ from . import mlml_payment_request
 from . import mlml_api
 from . import mlml_network_report
 from . import res_users
+from . import account_bank_statement_line
+from . import mlml_member_request
+from . import mlml_obligation
+from . import mlml_compensation

@@ -1,5 +1,6 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_datetime
 
 
 class AccountJournal(models.Model):
@@ -54,6 +55,31 @@ class AccountJournal(models.Model):
         action["context"] = {"default_company_id": self.company_id.id}
         return action
 
+    def action_mlml_synchronize(self):
+        """Book what the clearing house moved since the last synchronisation."""
+        self.ensure_one()
+        company = self.company_id
+        if not company._mlml_connected():
+            raise UserError(
+                self.env._(
+                    "%(company)s is not connected to a clearing house: enter its URL and "
+                    "API key in the settings (block Barter Currency).",
+                    company=company.name,
+                )
+            )
+        ok = company.mlml_synchronize()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if ok else "warning",
+                "sticky": not ok,
+                "title": self.env._("Synchronisation"),
+                "message": company.mlml_sync_message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
     def _fill_bank_cash_dashboard_data(self, dashboard_data):
         result = super()._fill_bank_cash_dashboard_data(dashboard_data)
         for journal in self.filtered(lambda j: j == j.company_id.mlml_journal_id):
@@ -69,6 +95,13 @@ class AccountJournal(models.Model):
                     and currency.format(company.mlml_balance_ceiling),
                     "mlml_ceiling_room": company.mlml_balance_ceiling
                     and currency.format(company.mlml_ceiling_room),
+                    "mlml_connected": company._mlml_connected(),
+                    "mlml_sync_date": company.mlml_sync_date
+                    and format_datetime(self.env, company.mlml_sync_date, dt_format="short"),
+                    "mlml_sync_message": company.mlml_sync_message or "",
+                    "mlml_sync_failed": company.mlml_sync_failed,
+                    "mlml_sync_difference": not currency.is_zero(company.mlml_sync_difference)
+                    and currency.format(company.mlml_sync_difference),
                 }
             )
         return result

@@ -8,7 +8,7 @@ from odoo.tools.misc import formatLang
 from ..mlml_barter import split
 from ..mlml_barter.amounts import RuleError, check_percent
 from ..mlml_barter.bounds import BELOW_CREDIT_LIMIT, check_movement
-from .mlml_bounds_grant import BoundsNote, grant_in, notes_in
+from .mlml_bounds_grant import BoundsNote, grant_in, ledger_decided, notes_in
 from .mlml_inputs import check_numbers
 
 INVOICE_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
@@ -96,6 +96,12 @@ class AccountMove(models.Model):
         store=True,
         currency_field="mlml_currency_id",
         help="What remains to pay of the MLML part.",
+    )
+    mlml_request_id = fields.Many2one(
+        comodel_name="mlml.member.request",
+        string="MLML Payment Request",
+        compute="_compute_mlml_request_id",
+        help="The supplier's open request to be paid the MLML part of this bill.",
     )
     mlml_cash_residual = fields.Monetary(
         string="Cash Residual",
@@ -508,6 +514,41 @@ class AccountMove(models.Model):
             self._mlml_follow_typed_part()
         return result
 
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        Request = self.env["mlml.member.request"]
+        Request._ask_for(posted.filtered(lambda move: move.move_type == "out_invoice"))
+        reversed_invoices = posted.filtered(
+            lambda move: move.move_type == "out_refund" and move.reversed_entry_id
+        ).reversed_entry_id
+        Request._withdraw_for(
+            reversed_invoices.filtered(lambda invoice: invoice.payment_state == "reversed")
+        )
+        return posted
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        self.env["mlml.member.request"]._withdraw_for(
+            self.filtered(lambda move: move.state == "cancel")
+        )
+        return result
+
+    def _compute_mlml_request_id(self):
+        requests = self.env["mlml.member.request"].search(
+            [("move_id", "in", self.ids), ("direction", "=", "received"), ("state", "=", "open")]
+        )
+        by_move = {request.move_id.id: request for request in requests}
+        for move in self:
+            move.mlml_request_id = by_move.get(move.id, False)
+
+    def action_mlml_pay_request(self):
+        self.ensure_one()
+        return self.mlml_request_id.action_pay()
+
+    def action_mlml_refuse_request(self):
+        self.ensure_one()
+        return self.mlml_request_id.action_refuse_wizard()
+
     def _mlml_follow_typed_part(self):
         """Outside the form too, the share follows a typed MLML part that still fits."""
         for move in self.filtered(lambda m: m.state == "draft" and m.mlml_amount_typed):
@@ -595,7 +636,7 @@ class AccountMove(models.Model):
         moving = entering or leaving
         if not moving:
             return
-        if entering:
+        if entering and not ledger_decided(self.env.context):
             entering._mlml_check_members()
         sign = 1 if entering else -1
         rows = (
@@ -646,6 +687,8 @@ class AccountMove(models.Model):
 
     def _mlml_move_balance(self, company, amount, entering):
         before, _after = self.env["mlml.balance"].sudo()._move(company, amount)
+        if ledger_decided(self.env.context):
+            return
         grant = grant_in(self.env.context)
         forced = bool(grant) and grant.allows(self)
         verdict = check_movement(

@@ -1,11 +1,27 @@
+import logging
+from decimal import Decimal
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
-from .mlml_bounds_grant import BoundsNotes, notes_in
+from ..mlml_barter.amounts import to_decimal
+from ..mlml_barter.backend import BackendError, Refused, Unanswered
+from .mlml_bounds_grant import LEDGER_DECIDED, BoundsNotes, notes_in
 from .mlml_inputs import check_numbers
+
+_logger = logging.getLogger(__name__)
+
+
+# Marks the posting of a payment the clearing house is being asked to make (a
+# Python object: no JSON-RPC caller can send it).
+SENDING = object()
+# The fields of a payment the clearing house may already have been sent.
+MLML_SENT_FIELDS = ("amount", "partner_id", "journal_id", "memo", "payment_type", "currency_id")
 
 
 class AccountPayment(models.Model):
@@ -14,6 +30,44 @@ class AccountPayment(models.Model):
     mlml_is_barter = fields.Boolean(
         string="Barter Payment", related="journal_id.currency_id.mlml_is_barter"
     )
+    # A payment of a company connected to its clearing house is a transfer there.
+    mlml_send_state = fields.Selection(
+        selection=[
+            ("to_send", "Waiting to be sent"),
+            ("sent", "Sent"),
+            ("refused", "Refused"),
+        ],
+        string="Clearing House",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        help="Waiting to be sent: the clearing house did not answer; the payment is "
+        "sent again, with the same key, until it answers. Sent: the transfer is made. "
+        "Refused: the clearing house said no, nothing was paid.",
+    )
+    mlml_send_message = fields.Char(string="Clearing House Answer", readonly=True, copy=False)
+    mlml_transfer_number = fields.Char(
+        string="Transfer Number",
+        readonly=True,
+        copy=False,
+        help="The number of the transfer in the clearing house's ledger.",
+    )
+    mlml_transfer_ref = fields.Char(
+        string="Clearing House Transfer",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The clearing house's identifier of the transfer this payment made.",
+    )
+
+    _sql_constraints = [
+        (
+            "mlml_transfer_unique",
+            "unique(company_id, mlml_transfer_ref)",
+            "A transfer of the clearing house is the transfer of one payment.",
+        ),
+    ]
 
     @api.constrains("journal_id", "currency_id", "partner_id", "amount", "company_id")
     def _check_mlml_payment(self):
@@ -99,12 +153,45 @@ class AccountPayment(models.Model):
 
     def write(self, vals):
         check_numbers(self, [vals], ["amount"])
+        if MLML_SENT_FIELDS & vals.keys():
+            for payment in self.filtered(lambda p: p.mlml_send_state == "to_send"):
+                if any(
+                    payment._fields[name].convert_to_write(payment[name], payment) != vals[name]
+                    for name in MLML_SENT_FIELDS
+                    if name in vals
+                ):
+                    raise UserError(payment._mlml_waiting_text())
         return super().write(vals)
 
     def action_post(self):
         """Post, after checking the members again: a membership may have changed
         since the payment was drafted. Past the bounds in warn mode, the payer is
-        told at once, and the warning is logged on the payment under its number."""
+        told at once, and the warning is logged on the payment under its number.
+        A company connected to its clearing house pays there first."""
+        if self.env.context.get("mlml_sending") is not SENDING:
+            for payment in self.filtered(
+                lambda p: (
+                    p.payment_type == "inbound"
+                    and p.journal_id
+                    and p.journal_id == p.company_id.mlml_journal_id
+                    and p.company_id._mlml_connected()
+                )
+            ):
+                raise UserError(
+                    self._mlml_text(
+                        self.env._(
+                            "%(company)s is connected to its clearing house: what members "
+                            "pay it comes into the barter journal at each synchronisation, "
+                            "matched with the invoice. Do not record payment %(payment)s by "
+                            "hand: synchronise the barter journal instead.",
+                            company=payment.company_id.name,
+                            payment=payment.display_name,
+                        )
+                    )
+                )
+            sending = self.filtered(lambda p: p._mlml_sends())
+            if sending:
+                return self._mlml_post_through_ledger(sending)
         for payment in self.filtered(lambda p: p.journal_id.currency_id.mlml_is_barter):
             payment._mlml_check_parties()
         collector = notes_in(self.env.context)
@@ -160,6 +247,8 @@ class AccountPayment(models.Model):
         if self.env.context.get(MODULE_UNINSTALL_FLAG):
             return
         for payment in self:
+            if payment.mlml_send_state == "to_send":
+                raise UserError(payment._mlml_waiting_text())
             if payment.journal_id.currency_id.mlml_is_barter and payment.move_id.posted_before:
                 raise UserError(
                     self._mlml_text(
@@ -183,3 +272,255 @@ class AccountPayment(models.Model):
             if payment.state == "in_process" and payment.journal_id.currency_id.mlml_is_barter:
                 payment.state = "paid"
         return result
+
+    # ------------------------------------------------------------------
+    # Paying through the clearing house (connected companies)
+    # ------------------------------------------------------------------
+
+    def _mlml_sends(self):
+        """Is this an outgoing payment the company's clearing house makes?"""
+        self.ensure_one()
+        journal = self.journal_id
+        return bool(
+            journal
+            and journal == self.company_id.mlml_journal_id
+            and self.payment_type == "outbound"
+            and self.company_id._mlml_connected()
+        )
+
+    @api.model
+    def _mlml_key_prefix(self):
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        return f"{uuid}:payment:"
+
+    def _mlml_transfer_key(self):
+        """The payment's Idempotency-Key: the same at every try, unique across
+        databases (their uuid), never given to another payment (ids are never
+        reused, even after a rollback)."""
+        self.ensure_one()
+        return f"{self._mlml_key_prefix()}{self.id}"
+
+    def _mlml_waiting_text(self):
+        return self._mlml_text(
+            self.env._(
+                "The MLML payment %(payment)s waits to be sent to the clearing house, which "
+                "may already have made it: it cannot be changed, cancelled or deleted until "
+                "the clearing house answers. It is sent again every few minutes; "
+                "“Confirm” sends it at once.",
+                payment=self.display_name,
+            )
+        )
+
+    def _mlml_post_through_ledger(self, sending):
+        """Post ``sending`` (outgoing payments of connected companies) by making
+        their transfers at the clearing house, and the other payments as usual."""
+        result = True
+        others = self - sending
+        if others:
+            result = others.action_post()
+        waiting = self.browse()
+        for payment in sending:
+            outcome = payment._mlml_send(first=True)
+            if outcome is False:
+                waiting |= payment
+            elif isinstance(outcome, dict):
+                result = outcome
+        if waiting:
+            params = {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("Waiting to be sent"),
+                "message": "\n".join(waiting.mapped("mlml_send_message")),
+            }
+            if isinstance(result, dict):
+                params["next"] = result
+            return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
+        return result
+
+    def _mlml_send(self, first=False):
+        """Ask the clearing house to make the payment's transfer, with its key.
+
+        The first time (``first``), the payment is posted in a savepoint first,
+        so that the local checks (members, credit line) run before anything is
+        asked; a refusal is then raised to the user and nothing is written.
+        When resent, the clearing house's answer decides alone. Return False
+        when the payment waits to be sent, else the result of posting it.
+        """
+        self.ensure_one()
+        company = self.company_id
+        payee = self.partner_id.commercial_partner_id
+        if not payee.mlml_member_number:
+            raise UserError(
+                self.env._(
+                    "%(partner)s has no member number: the clearing house cannot pay it. "
+                    "Refresh the member directory, or enter its number on its MLML tab.",
+                    partner=payee.display_name,
+                )
+            )
+        backend = company._mlml_backend(**({"retries": 1} if first else {}))
+        request = {
+            "key": self._mlml_transfer_key(),
+            "payee": payee.mlml_member_number,
+            "amount": to_decimal(self.currency_id.round(self.amount)).quantize(Decimal("0.01")),
+            "reference": (self.memo or self.name or "")[:200],
+        }
+        result = True
+        collector = notes_in(self.env.context)
+        noted = len(collector.notes) if collector is not None else 0
+        try:
+            if first:
+                with self.env.cr.savepoint():
+                    result = self.with_context(mlml_sending=SENDING).action_post()
+                    transfer = backend.pay(**request)
+            else:
+                transfer = backend.pay(**request)
+        except Unanswered as error:
+            if collector is not None:
+                # The posting was rolled back: nothing of it is to be told.
+                del collector.notes[noted:]
+            self._mlml_wait(company._mlml_error_text(error))
+            return False
+        except Refused as error:
+            detail = error.detail
+            if error.status in (401, 403) or error.code == "not_a_clearing_house" or not detail:
+                detail = company._mlml_error_text(error)
+            message = self._mlml_text(
+                self.env._(
+                    "The clearing house refused the payment of %(amount)s to %(partner)s "
+                    "(%(reference)s): %(detail)s Nothing was paid.",
+                    amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                    partner=payee.display_name,
+                    reference=request["reference"],
+                    detail=detail,
+                )
+            )
+            if first:
+                raise UserError(message) from error
+            self.write({"mlml_send_state": "refused", "mlml_send_message": message})
+            self.message_post(body=Markup("<p>%s</p>") % message)
+            return False
+        finally:
+            backend.close()
+        self._mlml_accepted(transfer)
+        return result
+
+    def _mlml_wait(self, reason):
+        message = self._mlml_text(
+            self.env._(
+                "Payment %(payment)s waits to be sent: %(reason)s It will be sent again "
+                "automatically, with the same key, until the clearing house answers.",
+                payment=self.display_name,
+                reason=reason,
+            )
+        )
+        _logger.info("MLML payment %s waits to be sent", self.id)
+        if self.mlml_send_state != "to_send":
+            self.message_post(body=Markup("<p>%s</p>") % message)
+        self.write({"mlml_send_state": "to_send", "mlml_send_message": message})
+
+    def _mlml_accepted(self, transfer):
+        """The clearing house made the payment's transfer: record it and post."""
+        self.ensure_one()
+        self.write(
+            {
+                "mlml_send_state": "sent",
+                "mlml_send_message": False,
+                "mlml_transfer_ref": str(transfer.id),
+                "mlml_transfer_number": transfer.number,
+            }
+        )
+        if self.state == "draft":
+            self.with_context(
+                mlml_sending=SENDING, mlml_ledger_decided=LEDGER_DECIDED
+            ).action_post()
+            self._mlml_reconcile_invoices()
+
+    def _mlml_reconcile_invoices(self):
+        """Match a payment posted after the clearing house's late answer with the
+        invoices it was registered for."""
+        self.ensure_one()
+        lines = self.move_id.line_ids.filtered(
+            lambda line: (
+                line.account_id.account_type in ("asset_receivable", "liability_payable")
+                and not line.reconciled
+            )
+        )
+        for invoice in self.invoice_ids.filtered(lambda move: move.state == "posted"):
+            terms = invoice.line_ids.filtered(
+                lambda line: (
+                    line.display_type == "payment_term"
+                    and not line.reconciled
+                    and line.account_id in lines.account_id
+                )
+            )
+            if terms and lines:
+                (
+                    lines.filtered(
+                        lambda line, terms=terms: line.account_id == terms.account_id[:1]
+                    )
+                    | terms
+                ).reconcile()
+
+    @api.model
+    def _mlml_find_sent(self, company, transfer):
+        """The payment of this database that made ``transfer``, if any: by the
+        transfer recorded on it, or by the key it was sent with (its answer was
+        lost, or this database stopped before saving it)."""
+        Payment = self.sudo()
+        if transfer.direction != "out":
+            return Payment
+        payment = Payment.search(
+            [("company_id", "=", company.id), ("mlml_transfer_ref", "=", str(transfer.id))],
+            limit=1,
+        )
+        prefix = self._mlml_key_prefix()
+        if payment or not (transfer.key or "").startswith(prefix):
+            return payment
+        number = transfer.key[len(prefix) :]
+        payment = Payment.browse(int(number)).exists() if number.isdigit() else Payment
+        if (
+            payment
+            and payment.company_id == company
+            and payment.state == "draft"
+            and not payment.mlml_transfer_ref
+            and payment.partner_id.commercial_partner_id.mlml_member_number == transfer.payee
+            and not payment.currency_id.compare_amounts(payment.amount, float(transfer.amount))
+        ):
+            return payment
+        return Payment
+
+    @api.model
+    def _cron_mlml_send(self):
+        """Send again the payments waiting for the clearing house's answer."""
+        for payment in self.sudo().search([("mlml_send_state", "=", "to_send")], order="id"):
+            try:
+                payment._mlml_send()
+            except (BackendError, UserError, ValidationError):
+                _logger.exception("MLML payment %s could not be sent", payment.id)
+            self.env["res.company"]._mlml_commit()
+
+    def action_draft(self):
+        self._mlml_check_made()
+        return super().action_draft()
+
+    def action_cancel(self):
+        self._mlml_check_made()
+        return super().action_cancel()
+
+    def _mlml_check_made(self):
+        for payment in self:
+            if payment.mlml_send_state == "to_send":
+                raise UserError(payment._mlml_waiting_text())
+            if payment.mlml_transfer_ref:
+                raise UserError(
+                    self._mlml_text(
+                        self.env._(
+                            "The MLML payment %(payment)s is transfer %(number)s at the "
+                            "clearing house: it cannot be undone here. Ask the clearing house "
+                            "to reverse it; the reversal comes into the barter journal at the "
+                            "next synchronisation.",
+                            payment=payment.display_name,
+                            number=payment.mlml_transfer_number,
+                        )
+                    )
+                )

@@ -514,6 +514,104 @@ class MlmlApi(models.AbstractModel):
         return self._request_json(request, member)
 
     # ------------------------------------------------------------------
+    # Compensation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _declare_obligation(self, company, member, body, key=None):
+        """Declare an open invoice, as its creditor or its debtor; return (json, created)."""
+        invoice = wire.text_field(body, "invoice", required=True, max_length=MAX_TEXT["invoice"])
+        creditor_number = wire.text_field(body, "creditor", required=True, max_length=64)
+        debtor_number = wire.text_field(body, "debtor", required=True, max_length=64)
+        amount = wire.amount_field(body)
+        currency = wire.text_field(body, "currency", max_length=3)
+        due_date = wire.date_field(body, "due_date")
+        if due_date is None:
+            raise RuleError("field_missing", field="due_date")
+        fingerprint = key and wire.fingerprint(
+            {
+                "invoice": invoice,
+                "creditor": creditor_number,
+                "debtor": debtor_number,
+                "amount": amount,
+                "currency": currency.upper(),
+                "due": due_date.isoformat(),
+            }
+        )
+        obligation, created = (
+            self.env["mlml.obligation"]
+            .sudo()
+            ._declare(
+                company,
+                member,
+                {
+                    "invoice": invoice,
+                    "creditor": self._find_member(creditor_number, "creditor"),
+                    "debtor": self._find_member(debtor_number, "debtor"),
+                    "amount": amount,
+                    "currency": currency,
+                    "due_date": due_date,
+                },
+                key=key,
+                fingerprint=fingerprint,
+            )
+        )
+        return obligation._json(member), created
+
+    @api.model
+    def _list_obligations(self, company, member, after, limit):
+        position = min(wire.decode_cursor(after), MAX_POSITION)
+        limit = wire.check_limit(limit)
+        obligations = (
+            self.env["mlml.obligation"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("feed_position", ">", position),
+                    "|",
+                    ("creditor_id", "=", member.id),
+                    ("debtor_id", "=", member.id),
+                ],
+                order="feed_position",
+                limit=limit + 1,
+            )
+        )
+        by_position = {o.feed_position: o for o in obligations}
+        chosen, following, has_more = wire.page(list(by_position), position, limit)
+        return {
+            "items": [by_position[p]._json(member) for p in chosen],
+            "next": following,
+            "has_more": has_more,
+        }
+
+    @api.model
+    def _list_compensations(self, company, member, after, limit):
+        position = min(wire.decode_cursor(after), MAX_POSITION)
+        limit = wire.check_limit(limit)
+        runs = (
+            self.env["mlml.compensation"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "confirmed"),
+                    ("feed_position", ">", position),
+                    ("member_ids.partner_id", "=", member.id),
+                ],
+                order="feed_position",
+                limit=limit + 1,
+            )
+        )
+        by_position = {run.feed_position: run for run in runs}
+        chosen, following, has_more = wire.page(list(by_position), position, limit)
+        return {
+            "items": [by_position[p]._json(member) for p in chosen],
+            "next": following,
+            "has_more": has_more,
+        }
+
+    # ------------------------------------------------------------------
     # Problems
     # ------------------------------------------------------------------
 
@@ -604,6 +702,11 @@ class MlmlApi(models.AbstractModel):
             "member_unknown": self.env._("Unknown member"),
             "request_unknown": self.env._("Unknown payment request"),
             "request_not_open": self.env._("Payment request no longer open"),
+            "not_a_party": self.env._("Not a party to this invoice"),
+            "member_not_in_network": self.env._("Not a member of the network"),
+            "currency_not_accepted": self.env._("Currency not accepted"),
+            "obligation_to_oneself": self.env._("A member does not owe itself"),
+            "obligation_cleared": self.env._("Invoice already cleared"),
         }
         return specific.get(code) or titles.get(PROBLEMS.get(code, 400))
 

@@ -69,3 +69,22 @@ def notes_in(context):
     """The collector in ``context``, or None."""
     notes = context.get("mlml_bounds_notes")
     return notes if isinstance(notes, BoundsNotes) else None
+
+
+class LedgerDecided:
+    """The network's ledger has already moved: the entries booked from its answer
+    (a payment it accepted, a transfer brought by the synchronisation) move the
+    barter balance without being checked here again, whatever the local figures.
+
+    Like a grant, a Python object: no JSON-RPC caller can put it in a context.
+    """
+
+    __slots__ = ()
+
+
+LEDGER_DECIDED = LedgerDecided()
+
+
+def ledger_decided(context):
+    """Does ``context`` book what the ledger already decided?"""
+    return context.get("mlml_ledger_decided") is LEDGER_DECIDED

@@ -64,7 +64,7 @@ class MlmlTransfer(models.Model):
         selection=[
             ("api", "API"),
             ("back_office", "Back office"),
-            ("clearing", "Clearing run"),
+            ("compensation", "Compensation run"),
             ("reversal", "Reversal"),
             ("commission", "Commission"),
         ],
@@ -236,7 +236,9 @@ class MlmlTransfer(models.Model):
         # A reversal corrects the ledger: memberships do not stop it, the bounds do.
         states = {payer.id: ACTIVE, payee.id: ACTIVE} if reversal_of else None
         accounts = Account._as_accounts(company, partners, balances, states)
-        percent = 0 if channel in ("reversal", "commission") else company.mlml_commission_percent
+        # A compensation moves only what the run found room for: no commission on it.
+        no_commission = ("reversal", "commission", "compensation")
+        percent = 0 if channel in no_commission else company.mlml_commission_percent
         try:
             decision = decide_transfer(
                 accounts[payer.id],

@@ -1,8 +1,15 @@
+import logging
+
+from markupsafe import Markup
+
+import odoo
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter.amounts import RuleError, check_amount, check_percent
+from ..mlml_barter.backend import BackendError, Refused
+from ..mlml_barter.connect import connect
 from ..mlml_barter.network import DEFAULT_NETWORK, check_name
 from .mlml_inputs import check_numbers
 
@@ -10,6 +17,10 @@ from .mlml_inputs import check_numbers
 # its MLML account like a bank account at another financial body (517).
 MLML_ACCOUNT_PREFIX_BY_CHART = {"fr": "517"}
 MLML_NUMBER_FIELDS = ("mlml_default_share", "mlml_invoice_cap", "mlml_commission_percent")
+# Transfers read from the ledger per page, each page booked in one savepoint.
+MLML_SYNC_PAGE = 100
+
+_logger = logging.getLogger(__name__)
 
 
 class ResCompany(models.Model):
@@ -120,6 +131,66 @@ class ResCompany(models.Model):
         string="Suspended Members May Be Repaid",
         help="A suspended member may still be paid, up to a zero balance, so that its "
         "debt to the network can be repaid. It never pays.",
+    )
+
+    # Member side: the company's connection to its network's ledger.
+    mlml_backend = fields.Selection(
+        selection=[("clearing_house", "Clearing house (MLML API)")],
+        string="Ledger Connection",
+        default="clearing_house",
+        required=True,
+        groups="mlml_barter.group_mlml_manager",
+        help="Which ledger the company's MLML account is kept in, and how Odoo reaches it.",
+    )
+    mlml_clearing_house_url = fields.Char(
+        string="Clearing House URL",
+        groups="mlml_barter.group_mlml_manager",
+        help="The address of the clearing house's server, e.g. "
+        "https://chambre.example.org. Empty: the MLML movements are booked by hand.",
+    )
+    mlml_clearing_house_key = fields.Char(
+        string="Clearing House API Key",
+        groups="mlml_barter.group_mlml_manager",
+        copy=False,
+        help="The API key the clearing house gave the company. Never shown again once saved.",
+    )
+    mlml_sync_cursor = fields.Char(
+        string="Synchronised Up To",
+        copy=False,
+        groups="mlml_barter.group_mlml_manager",
+        help="The clearing house's position after the last transfer already booked.",
+    )
+    mlml_request_cursor = fields.Char(
+        string="Requests Synchronised Up To",
+        copy=False,
+        groups="mlml_barter.group_mlml_manager",
+        help="The clearing house's position after the last payment request already read.",
+    )
+    mlml_sync_date = fields.Datetime(
+        string="Last Synchronisation",
+        copy=False,
+        groups="mlml_barter.group_mlml_user",
+    )
+    mlml_sync_message = fields.Char(
+        string="Synchronisation Result",
+        copy=False,
+        groups="mlml_barter.group_mlml_user",
+    )
+    mlml_sync_failed = fields.Boolean(copy=False, groups="mlml_barter.group_mlml_user")
+    mlml_ledger_balance = fields.Monetary(
+        string="Balance at the Clearing House",
+        currency_field="mlml_currency_id",
+        copy=False,
+        groups="mlml_barter.group_mlml_user",
+        help="The balance the clearing house gave at the last synchronisation.",
+    )
+    mlml_sync_difference = fields.Monetary(
+        string="Difference with the Clearing House",
+        currency_field="mlml_currency_id",
+        copy=False,
+        groups="mlml_barter.group_mlml_user",
+        help="The balance in the books minus the clearing house's, at the last "
+        "synchronisation: 0 when they agree.",
     )
 
     @api.model
@@ -377,3 +448,205 @@ class ResCompany(models.Model):
         )
         candidates = [base] + [f"{base}{n}" for n in range(2, 10)]
         return next((code for code in candidates if code not in used), base)
+
+    # ------------------------------------------------------------------
+    # Member side: the connection to the network's ledger
+    # ------------------------------------------------------------------
+
+    def _mlml_connected(self):
+        """Is the company's MLML account kept at a ledger Odoo reaches?"""
+        self.ensure_one()
+        company = self.sudo()
+        return bool(company.mlml_clearing_house_url and company.mlml_clearing_house_key)
+
+    def _mlml_backend(self, **options):
+        """The :class:`~..mlml_barter.backend.Backend` of the company's ledger, or
+        None when the company is not connected (its MLML movements are booked by
+        hand). The single place a backend is built."""
+        self.ensure_one()
+        if not self._mlml_connected():
+            return None
+        company = self.sudo()
+        return connect(
+            company.mlml_backend,
+            url=company.mlml_clearing_house_url.strip(),
+            key=company.mlml_clearing_house_key.strip(),
+            lang=(self.env.lang or self.env.user.lang or "en_US").split("_")[0],
+            **options,
+        )
+
+    def _mlml_error_text(self, error):
+        """What an accountant reads of a ledger's error, and what to do."""
+        self.ensure_one()
+        url = self.sudo().mlml_clearing_house_url or ""
+        detail = error.detail or error.code
+        if error.code in ("not_a_clearing_house", "bad_answer"):
+            return self.env._(
+                "%(url)s answered, but not as a clearing house does (a web page, or "
+                "something else): check the address in the settings; it is the clearing "
+                "house's server, e.g. https://chambre.example.org.",
+                url=url,
+            )
+        if isinstance(error, Refused):
+            if error.status == 401:
+                return self.env._(
+                    "The clearing house refused the API key: it is wrong or was revoked. "
+                    "Ask the clearing house for a new key and paste it in the settings."
+                )
+            if error.status == 403:
+                return self.env._(
+                    "The clearing house refused the company's key: %(detail)s Check with "
+                    "the clearing house that the company is an active member.",
+                    detail=detail,
+                )
+            return self.env._("The clearing house refused: %(detail)s", detail=detail)
+        if error.code == "unreachable":
+            return self.env._(
+                "The clearing house at %(url)s did not answer: check the address in the "
+                "settings, or try again later if the clearing house is down.",
+                url=url,
+            )
+        if error.code == "too_many_requests":
+            return self.env._(
+                "The clearing house is busy and asked to wait: try again in a few minutes."
+            )
+        return self.env._(
+            "The clearing house could not answer (%(detail)s): try again later; if it "
+            "lasts, tell the clearing house.",
+            detail=detail,
+        )
+
+    def _mlml_test_connection(self):
+        """What the clearing house says of the company's account: (ok, message)."""
+        self.ensure_one()
+        backend = self._mlml_backend(retries=0)
+        if backend is None:
+            return False, self.env._(
+                "Enter the clearing house's URL and the company's API key first."
+            )
+        try:
+            account = backend.account()
+        except BackendError as error:
+            return False, self._mlml_error_text(error)
+        finally:
+            backend.close()
+        currency = self.mlml_currency_id
+
+        def fmt(amount):
+            return formatLang(self.env, float(amount), currency_obj=currency)
+
+        return True, self.env._(
+            "Connected to the clearing house: account %(number)s (%(name)s), balance "
+            "%(balance)s, credit line %(limit)s, available %(available)s.",
+            number=account.member_number,
+            name=account.name,
+            balance=fmt(account.balance),
+            limit=fmt(account.credit_limit),
+            available=fmt(account.available),
+        )
+
+    @api.model
+    def _mlml_commit(self):
+        """Commit what a scheduled action did so far, so that one company's or one
+        payment's failure does not undo the others' (not within the tests, which
+        roll everything back)."""
+        if not odoo.modules.module.current_test:
+            self.env.cr.commit()
+
+    @api.model
+    def _cron_mlml_synchronize(self):
+        """Synchronise every connected company, each in its own transaction."""
+        companies = self.sudo().search([("mlml_clearing_house_url", "!=", False)])
+        for company in companies.filtered(lambda c: c._mlml_connected()):
+            company.mlml_synchronize()
+            self.env["res.company"]._mlml_commit()
+
+    def mlml_synchronize(self):
+        """Book what the clearing house moved since the last synchronisation.
+
+        Each page of transfers is booked in one savepoint with the cursor after
+        it: a failure rolls the page back and keeps the cursor, and the next
+        synchronisation reads the page again. Then the books' balance is
+        compared with the clearing house's. Return True when all went well.
+        """
+        done = True
+        for company in self:
+            done = company._mlml_synchronize_one() and done
+        return done
+
+    def _mlml_synchronize_one(self):
+        self.ensure_one()
+        company = self.sudo()
+        backend = company._mlml_backend()
+        if backend is None:
+            return False
+        booked = 0
+        StLine = self.env["account.bank.statement.line"].sudo()
+        try:
+            while True:
+                with self.env.cr.savepoint():
+                    page = backend.transfers(after=company.mlml_sync_cursor or None)
+                    booked += StLine._mlml_book_transfers(company, page.items)
+                    company.mlml_sync_cursor = page.cursor
+                if not page.has_more:
+                    break
+            self.env["mlml.member.request"]._synchronize(company, backend)
+            account = backend.account()
+        except BackendError as error:
+            return company._mlml_sync_done(False, company._mlml_error_text(error))
+        except (UserError, ValidationError) as error:
+            return company._mlml_sync_done(
+                False,
+                self.env._(
+                    "A transfer of the clearing house could not be booked: %(error)s",
+                    error=error.args[0],
+                ),
+            )
+        finally:
+            backend.close()
+        return company._mlml_compare_balance(account, booked)
+
+    def _mlml_sync_done(self, ok, message, difference=0.0, ledger_balance=None):
+        values = {
+            "mlml_sync_date": fields.Datetime.now(),
+            "mlml_sync_message": message,
+            "mlml_sync_failed": not ok,
+        }
+        if ledger_balance is not None:
+            values["mlml_ledger_balance"] = ledger_balance
+            values["mlml_sync_difference"] = difference
+        if not ok:
+            _logger.info("MLML synchronisation of company %s: %s", self.id, message)
+        self.write(values)
+        return ok
+
+    def _mlml_compare_balance(self, account, booked):
+        """The books' balance and the clearing house's must agree: say it when not."""
+        currency = self.mlml_currency_id
+        self.env["mlml.balance"]._invalidate_figures(self)
+        books = self.env["mlml.balance"]._balances(self).get(self, 0.0)
+        ledger = float(account.balance)
+        difference = currency.round(books - ledger)
+        if currency.is_zero(difference):
+            return self._mlml_sync_done(
+                True,
+                self.env._(
+                    "%(count)s transfer(s) booked; the balance agrees with the clearing "
+                    "house: %(balance)s.",
+                    count=booked,
+                    balance=formatLang(self.env, ledger, currency_obj=currency),
+                ),
+                ledger_balance=ledger,
+            )
+        message = self.env._(
+            "The balance in the books (%(books)s) differs from the clearing house's "
+            "(%(ledger)s) by %(difference)s: look for a payment waiting to be sent, or an "
+            "MLML entry typed by hand, in the barter journal.",
+            books=formatLang(self.env, books, currency_obj=currency),
+            ledger=formatLang(self.env, ledger, currency_obj=currency),
+            difference=formatLang(self.env, difference, currency_obj=currency),
+        )
+        if not currency.is_zero(difference - self.mlml_sync_difference) and self.mlml_journal_id:
+            self.mlml_journal_id.message_post(body=Markup("<p>%s</p>") % message)
+        self._mlml_sync_done(False, message, difference, ledger)
+        return False

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -36,6 +36,55 @@ class ResConfigSettings(models.TransientModel):
     mlml_balance_ceiling = fields.Monetary(
         related="company_id.mlml_balance_ceiling", currency_field="mlml_currency_id"
     )
+
+    mlml_backend = fields.Selection(related="company_id.mlml_backend", readonly=False)
+    mlml_clearing_house_url = fields.Char(
+        related="company_id.mlml_clearing_house_url", readonly=False
+    )
+    # The key is written, never read back: the settings show whether one is saved.
+    mlml_clearing_house_key_input = fields.Char(
+        string="New API Key",
+        groups="mlml_barter.group_mlml_manager",
+        help="Paste the API key the clearing house gave the company; it is saved and "
+        "never shown again.",
+    )
+    mlml_clearing_house_key_set = fields.Boolean(
+        string="API Key Saved",
+        compute="_compute_mlml_clearing_house_key_set",
+        groups="mlml_barter.group_mlml_manager",
+    )
+    mlml_sync_date = fields.Datetime(related="company_id.mlml_sync_date")
+    mlml_sync_message = fields.Char(related="company_id.mlml_sync_message")
+    mlml_sync_failed = fields.Boolean(related="company_id.mlml_sync_failed")
+
+    @api.depends("company_id")
+    def _compute_mlml_clearing_house_key_set(self):
+        for settings in self:
+            settings.mlml_clearing_house_key_set = bool(
+                settings.company_id.sudo().mlml_clearing_house_key
+            )
+
+    def set_values(self):
+        super().set_values()
+        if self.mlml_clearing_house_key_input:
+            self.company_id.mlml_clearing_house_key = self.mlml_clearing_house_key_input.strip()
+            self.mlml_clearing_house_key_input = False
+
+    def action_mlml_test_connection(self):
+        """Save the settings, then tell what the clearing house says of the account."""
+        self.ensure_one()
+        self.execute()
+        ok, message = self.company_id._mlml_test_connection()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if ok else "danger",
+                "sticky": not ok,
+                "title": self.env._("Clearing house connection"),
+                "message": message,
+            },
+        }
 
     def action_mlml_open_credit_line(self):
         """The company's own credit line, or a new one for its partner."""

@@ -28,3 +28,8 @@ from . import test_clearing_api
 from . import test_clearing_histories
 from . import test_clearing_schemathesis
 from . import test_clearing_statement_report
+from . import test_connector
+from . import test_connector_requests
+from . import test_connector_e2e
+from . import test_clearing_obligations_api
+from . import test_clearing_compensation

@@ -1,6 +1,8 @@
 import os
 import subprocess
 import tempfile
+from datetime import date
+from decimal import Decimal
 
 from odoo.tests import HttpCase, tagged
 
@@ -18,6 +20,29 @@ class TestClearingSchemathesis(ClearingHouseCommon, HttpCase):
     """schemathesis against the served openapi.json: every operation, generated
     valid and invalid input, no 5xx, every response as described."""
 
+    def _confirm_a_compensation(self):
+        """A confirmed run with liquidity, so that the caller's obligations and
+        compensations are answered with items the description must match."""
+        Obligation = self.env["mlml.obligation"]
+        for invoice, creditor, debtor, amount in (
+            ("FAC/ST/1", self.beta, self.alpha, Decimal("100.00")),
+            ("FAC/ST/2", self.gamma, self.beta, Decimal("80.00")),
+            ("FAC/ST/3", self.alpha, self.gamma, Decimal("120.00")),
+        ):
+            values = {
+                "invoice": invoice,
+                "creditor": creditor,
+                "debtor": debtor,
+                "amount": amount,
+                "due_date": date(2026, 1, 31),
+            }
+            for member in (creditor, debtor):
+                Obligation._declare(self.company, member, values)
+        run = self.env["mlml.compensation"].create({"cutoff_date": "2026-01-31"})
+        run.action_simulate()
+        run.action_confirm_with()
+        self.assertEqual(run.cleared_with, 300.0)
+
     def test_api_conforms_to_its_description(self):
         if not (SCHEMATHESIS and os.access(SCHEMATHESIS, os.X_OK)):
             self.skipTest(
@@ -25,6 +50,7 @@ class TestClearingSchemathesis(ClearingHouseCommon, HttpCase):
                 "executable (python3 tools/test.py does)"
             )
         key = self.alpha.mlml_generate_api_key()
+        self._confirm_a_compensation()
         command = [
             SCHEMATHESIS,
             "run",

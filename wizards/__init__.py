@@ -5,3 +5,4 @@ from . import mlml_company_settings
 from . import mlml_transfer_reverse
 from . import mlml_transfer_wizard
 from . import mlml_ledger_statement_wizard
+from . import mlml_member_request_refuse

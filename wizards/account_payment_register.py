@@ -60,6 +60,15 @@ class AccountPaymentRegister(models.TransientModel):
             AccountPaymentRegister, self.with_context(mlml_bounds_override=grant)
         )._post_payments(to_process, edit_mode=edit_mode)
 
+    def _reconcile_payments(self, to_process, edit_mode=False):
+        # A payment waiting for the clearing house's answer is posted later: it
+        # keeps what it pays, to be matched with it then.
+        for vals in to_process:
+            payment = vals["payment"]
+            if payment.mlml_send_state == "to_send":
+                payment.invoice_ids = vals["to_reconcile"].move_id
+        return super()._reconcile_payments(to_process, edit_mode=edit_mode)
+
     def _mlml_barter_journal(self):
         return bool(self.journal_id.currency_id.mlml_is_barter)
 

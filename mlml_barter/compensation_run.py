@@ -1,0 +1,191 @@
+"""The rules of a compensation run at the clearing house, around the solver.
+
+- An obligation (an open invoice between two members) counts only once both
+  sides declared the same figures: the creditor (its invoice) and the debtor
+  (its bill). :func:`declaration_outcome` says what a new declaration does.
+- A member's MLML liquidity in a run comes from its account's bounds
+  (:func:`member_liquidity`).
+- The solver gives each member one net MLML movement; the ledger books
+  transfers between two members: :func:`settlement_transfers` turns the
+  movements into such transfers, each payer paying only what it must pay and
+  each payee receiving only what it must receive.
+
+Amounts are integer cents, as in :mod:`.compensation`.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .amounts import RuleError, round_amount, to_decimal
+
+CREDITOR = "creditor"
+DEBTOR = "debtor"
+
+#: What a declaration does to the obligation it names.
+NEW = "new"  # no obligation for this invoice yet: created, this side declared
+REPLAY = "replay"  # this side declared the same figures before: nothing changes
+CONFIRM = "confirm"  # the other side declared the same figures: the obligation counts
+UPDATE = "update"  # other figures: they replace the old ones, the other side must declare again
+
+
+@dataclass(frozen=True)
+class Declared:
+    """An obligation as a new declaration sees it.
+
+    ``open_cents``: what is still open on it (its amount less what runs
+    cleared); ``by_creditor``/``by_debtor``: which sides declared those
+    figures; ``withdrawn``: taken out by the clearing house; ``cleared``: a
+    run cleared all of it.
+    """
+
+    open_cents: int
+    due_date: object
+    by_creditor: bool
+    by_debtor: bool
+    withdrawn: bool = False
+    cleared: bool = False
+
+
+def cents(amount):
+    """An amount (Decimal, str, int or float) in integer cents."""
+    return int(round_amount(to_decimal(amount)) * 100)
+
+
+def from_cents(value):
+    """Integer cents as a Decimal amount with two decimals."""
+    return (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+def declaration_outcome(side, amount_cents, due_date, existing=None):
+    """What a declaration of ``side`` with these figures does to ``existing``.
+
+    Refused: a side that is neither creditor nor debtor (``obligation_side``),
+    an amount that is not positive (``obligation_amount_not_positive``) and an
+    obligation a run cleared entirely (``obligation_cleared``: nothing is open
+    on it, the member declares a new invoice instead).
+    """
+    if side not in (CREDITOR, DEBTOR):
+        raise RuleError("obligation_side", side=side)
+    if amount_cents <= 0:
+        raise RuleError("obligation_amount_not_positive", cents=amount_cents)
+    if existing is None:
+        return NEW
+    if existing.cleared and not existing.withdrawn:
+        raise RuleError("obligation_cleared")
+    same = existing.open_cents == amount_cents and existing.due_date == due_date
+    if existing.withdrawn or not same:
+        return UPDATE
+    declared = existing.by_creditor if side == CREDITOR else existing.by_debtor
+    return REPLAY if declared else CONFIRM
+
+
+def member_liquidity(balance, credit_limit, ceiling):
+    """(can pay, can receive or None) in cents of an account with these bounds.
+
+    It may pay its balance plus its credit limit and receive up to its
+    ceiling (``ceiling`` 0 or None: no ceiling, hence None). An account
+    already beyond a bound moves no further that way (0).
+    """
+    balance = cents(balance)
+    can_pay = max(0, balance + cents(credit_limit or 0))
+    if not ceiling:
+        return can_pay, None
+    return can_pay, max(0, cents(ceiling) - balance)
+
+
+def settlement_transfers(movements):
+    """The transfers between members that make each member's net movement.
+
+    ``movements`` maps members to cents (positive: the member receives,
+    negative: it pays); they must add up to zero (``movements_not_balanced``).
+    Returns ``[(payer, payee, cents), …]``: the largest payers and payees are
+    matched first (few transfers), ties broken by the members' order, so the
+    same movements always give the same transfers. A member only pays or only
+    receives, so no balance crosses a bound on the way.
+    """
+    if sum(movements.values()) != 0:
+        raise RuleError("movements_not_balanced", total=sum(movements.values()))
+    payers = sorted(
+        ((-value, member) for member, value in movements.items() if value < 0),
+        key=lambda item: (-item[0], str(item[1])),
+    )
+    payees = sorted(
+        ((value, member) for member, value in movements.items() if value > 0),
+        key=lambda item: (-item[0], str(item[1])),
+    )
+    transfers = []
+    payers = [list(item) for item in payers]
+    payees = [list(item) for item in payees]
+    i = j = 0
+    while i < len(payers) and j < len(payees):
+        amount = min(payers[i][0], payees[j][0])
+        transfers.append((payers[i][1], payees[j][1], amount))
+        payers[i][0] -= amount
+        payees[j][0] -= amount
+        if not payers[i][0]:
+            i += 1
+        if not payees[j][0]:
+            j += 1
+    return transfers
+
+
+def member_figures(obligations, cleared):
+    """Per member: (owes, is owed, cleared as debtor, cleared as creditor), in cents.
+
+    ``obligations`` are :class:`.compensation.Obligation`; ``cleared`` maps
+    their ids to the cents cleared (as ``Compensation.cleared``).
+    """
+    figures = {}
+    for obligation in obligations:
+        done = cleared.get(obligation.id, 0)
+        debtor = figures.setdefault(obligation.debtor, [0, 0, 0, 0])
+        creditor = figures.setdefault(obligation.creditor, [0, 0, 0, 0])
+        debtor[0] += obligation.cents
+        debtor[2] += done
+        creditor[1] += obligation.cents
+        creditor[3] += done
+    return {member: tuple(values) for member, values in figures.items()}
+
+
+def loops(obligations, cleared, limit=5):
+    """The set-off of clearing alone as loops of members, the largest first.
+
+    Without liquidity the amounts cleared form a circulation (each member
+    clears as much as debtor as as creditor), which splits into loops: A owes
+    B owes C owes A, each with the amount it set off. Returns at most
+    ``limit`` loops as ``[(members, cents)]``, the members in the order they
+    owe each other (the first owes the second…, the last owes the first).
+    Amounts that do not form a circulation are refused
+    (``not_a_circulation``).
+    """
+    flow = {}
+    for obligation in obligations:
+        cents_cleared = cleared.get(obligation.id, 0)
+        if cents_cleared:
+            arc = (obligation.debtor, obligation.creditor)
+            flow[arc] = flow.get(arc, 0) + cents_cleared
+    found = []
+    while flow:
+        owes = {}
+        for debtor, creditor in flow:
+            owes.setdefault(debtor, creditor)
+        start = next(iter(flow))[0]
+        path, seen = [start], {start: 0}
+        while True:
+            following = owes.get(path[-1])
+            if following is None:
+                raise RuleError("not_a_circulation", member=path[-1])
+            if following in seen:
+                cycle = path[seen[following] :]
+                break
+            seen[following] = len(path)
+            path.append(following)
+        arcs = list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
+        amount = min(flow[arc] for arc in arcs)
+        for arc in arcs:
+            flow[arc] -= amount
+            if not flow[arc]:
+                del flow[arc]
+        found.append((tuple(cycle), amount))
+    found.sort(key=lambda item: -item[1])
+    return found[:limit]

@@ -1,0 +1,162 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools.misc import formatLang
+
+from .mlml_bounds_grant import LEDGER_DECIDED
+
+# The documents a transfer may pay, by its direction: what the company sells
+# (paid in) and what it buys (paid out).
+MLML_DOCUMENTS = {
+    "in": ("out_invoice", "in_refund"),
+    "out": ("in_invoice", "out_refund"),
+}
+
+
+class AccountBankStatementLine(models.Model):
+    _inherit = "account.bank.statement.line"
+
+    mlml_transfer_ref = fields.Char(
+        string="Clearing House Transfer",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The clearing house's identifier of the transfer this line books.",
+    )
+    mlml_transfer_number = fields.Char(
+        string="Transfer Number",
+        readonly=True,
+        copy=False,
+        help="The transfer's number in the clearing house's ledger.",
+    )
+
+    _sql_constraints = [
+        (
+            "mlml_transfer_unique",
+            "unique(company_id, mlml_transfer_ref)",
+            "A transfer of the clearing house is booked once in the company's books.",
+        ),
+    ]
+
+    @api.model
+    def _mlml_book_transfers(self, company, transfers):
+        """Book the ``transfers`` the synchronisation read (backend Transfer
+        objects, in ledger order) in the company's barter journal; return how
+        many statement lines were written.
+
+        A transfer already booked (by its statement line, or as the payment
+        that made it from this database) is skipped: nothing is booked twice.
+        """
+        booked = 0
+        for transfer in transfers:
+            if self.search_count(
+                [("company_id", "=", company.id), ("mlml_transfer_ref", "=", str(transfer.id))],
+                limit=1,
+            ):
+                continue
+            payment = self.env["account.payment"]._mlml_find_sent(company, transfer)
+            if payment:
+                payment._mlml_accepted(transfer)
+                continue
+            self._mlml_create_from_transfer(company, transfer)
+            booked += 1
+        return booked
+
+    @api.model
+    def _mlml_create_from_transfer(self, company, transfer):
+        journal = company._mlml_ensure_journal()
+        currency = company.mlml_currency_id
+        incoming = transfer.direction == "in"
+        number = transfer.payer if incoming else transfer.payee
+        partner = self.env["res.partner"].search(
+            [("mlml_member_number", "=", number), ("is_company", "=", True)], limit=1
+        )
+        amount = float(transfer.amount) if incoming else -float(transfer.amount)
+        notes = []
+        document = self.env["account.move"]
+        if transfer.currency and transfer.currency != currency.name:
+            notes.append(
+                self.env._(
+                    "The clearing house booked this transfer in %(currency)s, not in "
+                    "%(barter)s: check it with the clearing house before matching it.",
+                    currency=transfer.currency,
+                    barter=currency.name,
+                )
+            )
+        elif not partner:
+            notes.append(
+                self.env._(
+                    "No partner has the member number %(number)s: refresh the member "
+                    "directory, then match this line.",
+                    number=number,
+                )
+            )
+        else:
+            document, note = self._mlml_document_of(company, transfer, partner)
+            if note:
+                notes.append(note)
+        if transfer.reversal_of:
+            notes.append(self.env._("Reverses transfer %(number)s.", number=transfer.reversal_of))
+        terms = document.line_ids.filtered(
+            lambda line: line.display_type == "payment_term" and not line.reconciled
+        )[:1]
+        values = {
+            "journal_id": journal.id,
+            "date": transfer.date,
+            "amount": amount,
+            "payment_ref": " ".join(filter(None, [transfer.number, transfer.reference])),
+            "partner_id": partner.id,
+            "mlml_transfer_ref": str(transfer.id),
+            "mlml_transfer_number": transfer.number,
+            "narration": Markup("").join(
+                Markup("<p>%s</p>") % note for note in [transfer.memo, *notes] if note
+            ),
+        }
+        if terms:
+            values["counterpart_account_id"] = terms.account_id.id
+        line = self.with_context(mlml_ledger_decided=LEDGER_DECIDED).create(values)
+        if terms:
+            counterpart = line.move_id.line_ids.filtered(
+                lambda aml: aml.account_id == terms.account_id
+            )
+            (counterpart | terms).with_context(mlml_ledger_decided=LEDGER_DECIDED).reconcile()
+        return line
+
+    @api.model
+    def _mlml_document_of(self, company, transfer, partner):
+        """The open invoice or bill whose number is the transfer's reference, and
+        why it is not matched when it is not: (document, note)."""
+        reference = (transfer.reference or "").strip()
+        if not reference:
+            return self.env["account.move"], self.env._(
+                "The transfer gives no invoice number: match it in the reconciliation."
+            )
+        documents = self.env["account.move"].search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "posted"),
+                ("move_type", "in", MLML_DOCUMENTS[transfer.direction]),
+                ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                "|",
+                ("name", "=", reference),
+                ("ref", "=", reference),
+            ]
+        )
+        if not documents:
+            return documents, self.env._(
+                "No open invoice or bill of %(partner)s has the number %(reference)s: "
+                "match this line in the reconciliation.",
+                partner=partner.display_name,
+                reference=reference,
+            )
+        document = documents[0]
+        currency = document.mlml_currency_id
+        if currency.compare_amounts(float(transfer.amount), document.mlml_residual) > 0:
+            return self.env["account.move"], self.env._(
+                "%(amount)s is more than what is left to pay in MLML of %(document)s "
+                "(%(residual)s): match this line in the reconciliation.",
+                amount=formatLang(self.env, float(transfer.amount), currency_obj=currency),
+                document=document.display_name,
+                residual=formatLang(self.env, document.mlml_residual, currency_obj=currency),
+            )
+        return document, ""

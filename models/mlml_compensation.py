@@ -1,0 +1,657 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import formatLang
+
+from ..mlml_barter import wire
+from ..mlml_barter.compensation import (
+    Liquidity,
+    Obligation,
+    SolverMissing,
+    compensate,
+    percent,
+)
+from ..mlml_barter.compensation_run import (
+    cents,
+    from_cents,
+    loops,
+    member_figures,
+    member_liquidity,
+    settlement_transfers,
+)
+from .mlml_obligation import BOOKING, MAIL_PREFIXES
+from .mlml_transfer import MlmlRefusal
+
+
+class MlmlCompensation(models.Model):
+    """A multilateral compensation run of the clearing house.
+
+    *Simulate* takes the obligations both sides confirmed, due up to the
+    cut-off date, and finds the largest set-off without and with the members'
+    MLML liquidity (``mlml_barter.compensation``). *Confirm* (MLML managers)
+    records per obligation what was cleared and books the MLML transfers of
+    the liquidity part, all in one transaction. A confirmed run never changes.
+    """
+
+    _name = "mlml.compensation"
+    _description = "Compensation Run"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Number", readonly=True, copy=False, default="/")
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    mlml_currency_id = fields.Many2one(
+        related="company_id.mlml_currency_id", string="Barter Currency"
+    )
+    cutoff_date = fields.Date(
+        string="Cut-off Date",
+        required=True,
+        default=fields.Date.context_today,
+        help="The obligations due up to this date take part.",
+    )
+    state = fields.Selection(
+        selection=[("draft", "Draft"), ("simulated", "Simulated"), ("confirmed", "Confirmed")],
+        required=True,
+        readonly=True,
+        default="draft",
+        index=True,
+        tracking=True,
+    )
+    with_liquidity = fields.Boolean(
+        readonly=True, help="Confirmed with the members' MLML accounts as liquidity."
+    )
+    simulated_at = fields.Datetime(readonly=True)
+    confirmed_at = fields.Datetime(readonly=True)
+    confirmed_by_id = fields.Many2one(comodel_name="res.users", readonly=True)
+    feed_position = fields.Integer(readonly=True, copy=False, index=True)
+    obligation_count = fields.Integer(string="Obligations In", readonly=True)
+    excluded_count = fields.Integer(string="Obligations Not Counted", readonly=True)
+    total_debt = fields.Monetary(
+        string="Total Amount", readonly=True, help="The sum of the obligations taken in."
+    )
+    net_internal_debt = fields.Monetary(
+        readonly=True,
+        help="The sum of the members' positive net positions: the least money that settles "
+        "every obligation. Clearing alone never lowers it.",
+    )
+    cleared_without = fields.Monetary(string="Cleared Without Liquidity", readonly=True)
+    percent_without = fields.Float(
+        string="Debt Cleared Without Liquidity (%)",
+        digits=(16, 2),
+        readonly=True,
+        help="The share of the total amount set off by clearing alone.",
+    )
+    cleared_with = fields.Monetary(string="Cleared With Liquidity", readonly=True)
+    percent_with = fields.Float(
+        string="Debt Cleared With Liquidity (%)",
+        digits=(16, 2),
+        readonly=True,
+        help="The share of the total amount set off with the MLML accounts as liquidity.",
+    )
+    net_internal_debt_after = fields.Monetary(
+        string="Net Internal Debt Left With Liquidity",
+        readonly=True,
+        help="The net internal debt of what is left to pay once the run with liquidity is "
+        "confirmed: only the MLML transfers lower it.",
+    )
+    nid_percent_removed = fields.Float(
+        string="Net Internal Debt Removed With Liquidity (%)", digits=(16, 2), readonly=True
+    )
+    mlml_moved = fields.Monetary(
+        string="MLML Moved",
+        currency_field="mlml_currency_id",
+        readonly=True,
+        help="The sum of the MLML transfers of the liquidity part.",
+    )
+    loops_html = fields.Html(
+        string="Largest Loops",
+        readonly=True,
+        help="The largest loops clearing alone sets off: each member owes the next one, the "
+        "last owes the first.",
+    )
+    member_ids = fields.One2many(
+        comodel_name="mlml.compensation.member", inverse_name="compensation_id", readonly=True
+    )
+    line_ids = fields.One2many(
+        comodel_name="mlml.compensation.line",
+        inverse_name="compensation_id",
+        domain=[("status", "=", "in")],
+        string="Obligations",
+        readonly=True,
+    )
+    excluded_line_ids = fields.One2many(
+        comodel_name="mlml.compensation.line",
+        inverse_name="compensation_id",
+        domain=[("status", "!=", "in")],
+        string="Not Counted",
+        readonly=True,
+    )
+    transfer_ids = fields.Many2many(
+        comodel_name="mlml.transfer", string="MLML Transfers", readonly=True, copy=False
+    )
+
+    # ------------------------------------------------------------------
+    # CRUD: a confirmed run never changes
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Transfer = self.env["mlml.transfer"]
+        for vals in vals_list:
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            company = self.env["mlml.ledger.account"]._clearing_house(company)
+            sequence = Transfer._sequence(
+                company,
+                "mlml.compensation",
+                self.env._("Compensation runs of %(company)s", company=company.name),
+                prefix="CMP/",
+            )
+            vals["name"] = sequence.get_next_char(Transfer._take_number(sequence))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.context.get(BOOKING):
+            changed = {name for name in vals if not name.startswith(MAIL_PREFIXES)}
+            confirmed = self.filtered(lambda run: run.state == "confirmed")
+            if changed and confirmed:
+                raise UserError(confirmed[0]._confirmed_message())
+            if changed - {"cutoff_date"}:
+                raise UserError(
+                    self.env._(
+                        "The figures of compensation %(run)s come from its simulation: change "
+                        "its cut-off date and simulate it again.",
+                        run=", ".join(self.mapped("name")),
+                    )
+                )
+            if "cutoff_date" in vals:
+                vals = {**vals, "state": "draft"}
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never_confirmed(self):
+        for run in self.filtered(lambda r: r.state == "confirmed"):
+            raise UserError(run._confirmed_message())
+
+    def _confirmed_message(self):
+        return self.env._(
+            "Compensation %(run)s is confirmed: a confirmed run is never changed nor deleted. "
+            "Make a new run for the obligations still open.",
+            run=self.name,
+        )
+
+    # ------------------------------------------------------------------
+    # Simulation
+    # ------------------------------------------------------------------
+
+    def _candidates(self):
+        """The obligations due up to the cut-off that are still open, and which count."""
+        self.ensure_one()
+        obligations = (
+            self.env["mlml.obligation"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("due_date", "<=", self.cutoff_date),
+                    ("state", "in", ("declared", "confirmed", "partly_cleared")),
+                    ("amount_open", ">", 0),
+                ],
+                order="due_date, id",
+            )
+        )
+        counted = obligations.filtered(lambda o: not o._why_not_counted())
+        return counted, obligations - counted
+
+    def _liquidity(self, partners):
+        """The MLML liquidity of the active members, from their accounts' bounds."""
+        Account = self.env["mlml.ledger.account"].sudo()
+        active = partners.filtered(lambda p: p.mlml_member_state == "active")
+        accounts = Account._ensure(self.company_id, active)
+        lines = self.env["res.partner"]._mlml_lines_in_force(active.ids, company=self.company_id)
+        liquidity = {}
+        for account in accounts:
+            limit, ceiling = lines.get(account.partner_id.id, (0.0, 0.0))
+            liquidity[account.partner_id.id] = member_liquidity(account.balance, limit, ceiling)
+        return liquidity
+
+    def action_simulate(self):
+        """Find the largest set-off, without and with liquidity, and show it."""
+        for run in self:
+            if run.state == "confirmed":
+                raise UserError(run._confirmed_message())
+            run._simulate()
+        return True
+
+    def _simulate(self):
+        self.ensure_one()
+        self.env["mlml.ledger.account"]._clearing_house(self.company_id)
+        counted, excluded = self._candidates()
+        items = [
+            Obligation(o.id, o.debtor_id.id, o.creditor_id.id, cents(o.amount_open))
+            for o in counted
+        ]
+        members = counted.creditor_id | counted.debtor_id
+        liquidity = self._liquidity(members)
+        try:
+            without = compensate(items)
+            with_liquidity = compensate(
+                items,
+                [Liquidity(member, pay, receive) for member, (pay, receive) in liquidity.items()],
+            )
+        except SolverMissing as error:
+            raise UserError(str(error)) from error
+        self.line_ids.sudo().with_context(mlml_compensation_booking=True).unlink()
+        self.excluded_line_ids.sudo().with_context(mlml_compensation_booking=True).unlink()
+        self.member_ids.sudo().with_context(mlml_compensation_booking=True).unlink()
+        Line = self.env["mlml.compensation.line"].sudo()
+        Line.create(
+            [
+                {
+                    "compensation_id": self.id,
+                    "obligation_id": obligation.id,
+                    "amount": obligation.amount_open,
+                    "cleared_without": float(from_cents(without.cleared[obligation.id])),
+                    "cleared_with": float(from_cents(with_liquidity.cleared[obligation.id])),
+                    "status": "in",
+                }
+                for obligation in counted
+            ]
+            + [
+                {
+                    "compensation_id": self.id,
+                    "obligation_id": obligation.id,
+                    "amount": obligation.amount_open,
+                    "status": "excluded",
+                    "reason": obligation._why_not_counted(),
+                }
+                for obligation in excluded
+            ]
+        )
+        figures_without = member_figures(items, without.cleared)
+        figures_with = member_figures(items, with_liquidity.cleared)
+        member_values = []
+        for partner in members.sorted(lambda p: (p.mlml_member_number or "", p.id)):
+            owes, owed, debtor_without, _creditor = figures_without[partner.id]
+            _owes, _owed, debtor_with, creditor_with = figures_with[partner.id]
+            can_pay, can_receive = liquidity.get(partner.id, (0, 0))
+            member_values.append(
+                {
+                    "compensation_id": self.id,
+                    "partner_id": partner.id,
+                    "owes": float(from_cents(owes)),
+                    "owed": float(from_cents(owed)),
+                    "set_off_without": float(from_cents(debtor_without)),
+                    "still_pays_without": float(from_cents(owes - debtor_without)),
+                    "paid_off_with": float(from_cents(debtor_with)),
+                    "collected_with": float(from_cents(creditor_with)),
+                    "still_pays_with": float(from_cents(owes - debtor_with)),
+                    "mlml_transfer": float(from_cents(with_liquidity.transfer(partner.id))),
+                    "can_pay": float(from_cents(can_pay)),
+                    "can_receive": float(from_cents(can_receive or 0)),
+                    "no_ceiling": can_receive is None,
+                }
+            )
+        self.env["mlml.compensation.member"].sudo().create(member_values)
+        names = {partner.id: partner.display_name for partner in members}
+        largest = [
+            self.env._(
+                "%(members)s: %(amount)s each",
+                members=" → ".join(names[member] for member in (*loop, loop[0])),
+                amount=formatLang(
+                    self.env, float(from_cents(amount)), currency_obj=self.currency_id
+                ),
+            )
+            for loop, amount in loops(items, without.cleared)
+        ]
+        nid = with_liquidity.net_internal_debt_cents
+        remaining = with_liquidity.remaining_net_internal_debt_cents
+        self.with_context(**{BOOKING: True}).write(
+            {
+                "state": "simulated",
+                "simulated_at": fields.Datetime.now(),
+                "loops_html": Markup("<br/>").join(largest) if largest else False,
+                "obligation_count": len(counted),
+                "excluded_count": len(excluded),
+                "total_debt": float(from_cents(without.total_debt_cents)),
+                "net_internal_debt": float(from_cents(nid)),
+                "cleared_without": float(from_cents(without.total_cleared_cents)),
+                "percent_without": float(without.percent_removed),
+                "cleared_with": float(from_cents(with_liquidity.total_cleared_cents)),
+                "percent_with": float(with_liquidity.percent_removed),
+                "net_internal_debt_after": float(from_cents(remaining)),
+                "nid_percent_removed": float(percent(nid - remaining, nid)),
+                "mlml_moved": float(
+                    from_cents(sum(v for v in with_liquidity.transfers.values() if v > 0))
+                ),
+            }
+        )
+
+    # ------------------------------------------------------------------
+    # Confirmation
+    # ------------------------------------------------------------------
+
+    def action_confirm_without(self):
+        self.ensure_one()
+        return self._confirm(with_liquidity=False)
+
+    def action_confirm_with(self):
+        self.ensure_one()
+        return self._confirm(with_liquidity=True)
+
+    def _confirm(self, with_liquidity):
+        """Record what the run clears and book its MLML transfers, all or nothing."""
+        self.ensure_one()
+        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
+            raise AccessError(self.env._("Only MLML managers confirm a compensation run."))
+        with self.env.cr.savepoint():
+            self.env.cr.execute(
+                "SELECT state FROM mlml_compensation WHERE id = %s FOR UPDATE", [self.id]
+            )
+            self.invalidate_recordset(["state"])
+            if self.state == "confirmed":
+                raise UserError(
+                    self.env._(
+                        "Compensation %(run)s is already confirmed: a run is confirmed once.",
+                        run=self.name,
+                    )
+                )
+            if self.state != "simulated":
+                raise UserError(
+                    self.env._(
+                        "Simulate compensation %(run)s first: it is confirmed as last simulated.",
+                        run=self.name,
+                    )
+                )
+            run = self.sudo().with_context(**{BOOKING: True})
+            lines = run.line_ids
+            self._check_unchanged(lines)
+            booked = self.env["mlml.transfer"]
+            by_member = {}
+            if with_liquidity:
+                # Each member's MLML movement, from the obligations just checked.
+                movements = dict.fromkeys(run.member_ids.partner_id.ids, 0)
+                for line in lines:
+                    movements[line.creditor_id.id] += cents(line.cleared_with)
+                    movements[line.debtor_id.id] -= cents(line.cleared_with)
+                for payer, payee, amount in settlement_transfers(movements):
+                    transfer = self._book_transfer(payer, payee, amount)
+                    booked |= transfer
+                    for partner_id in (payer, payee):
+                        by_member[partner_id] = (
+                            by_member.get(partner_id, booked.browse()) | transfer
+                        )
+            for line in lines:
+                cleared = line.cleared_with if with_liquidity else line.cleared_without
+                line.write({"amount_cleared": cleared})
+                obligation = line.obligation_id
+                obligation.write({"amount_cleared": obligation.amount_cleared + cleared})
+                obligation.write({"state": obligation._counted_state()})
+            for member in run.member_ids:
+                transfers = by_member.get(member.partner_id.id)
+                if transfers:
+                    member.write({"transfer_ids": [(6, 0, transfers.ids)]})
+            sequence = self.env["mlml.transfer"]._sequence(
+                self.company_id,
+                "mlml.compensation.feed",
+                self.env._("Compensation runs of %(company)s (feed)", company=self.company_id.name),
+            )
+            run.write(
+                {
+                    "state": "confirmed",
+                    "with_liquidity": with_liquidity,
+                    "confirmed_at": fields.Datetime.now(),
+                    "confirmed_by_id": self.env.user.id,
+                    "transfer_ids": [(6, 0, booked.ids)],
+                    "feed_position": self.env["mlml.transfer"]._take_number(sequence),
+                }
+            )
+            lines.obligation_id._bump_feed()
+            run._notify_members()
+        return True
+
+    def _check_unchanged(self, lines):
+        """Refuse the confirmation when an obligation changed since the simulation."""
+        obligations = lines.obligation_id
+        if obligations:
+            self.env.cr.execute(
+                "SELECT id FROM mlml_obligation WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                [obligations.ids],
+            )
+            obligations.invalidate_recordset()
+        for line in lines:
+            obligation = line.obligation_id
+            if obligation._why_not_counted() or obligation.currency_id.compare_amounts(
+                obligation.amount_open, line.amount
+            ):
+                raise UserError(
+                    self.env._(
+                        "Invoice %(invoice)s changed since compensation %(run)s was simulated "
+                        "(open now: %(open)s, in the simulation: %(amount)s; %(why)s). Nothing "
+                        "was confirmed: simulate again.",
+                        invoice=obligation.name,
+                        run=self.name,
+                        open=formatLang(
+                            self.env, obligation.amount_open, currency_obj=obligation.currency_id
+                        ),
+                        amount=formatLang(
+                            self.env, line.amount, currency_obj=obligation.currency_id
+                        ),
+                        why=obligation._why_not_counted() or obligation.state,
+                    )
+                )
+
+    def _book_transfer(self, payer_id, payee_id, amount_cents):
+        Partner = self.env["res.partner"]
+        payer, payee = Partner.browse(payer_id), Partner.browse(payee_id)
+        amount = from_cents(amount_cents)
+        try:
+            return self.env["mlml.transfer"]._book(
+                payer,
+                payee,
+                amount,
+                reference=self.name,
+                memo=self.env._("Compensation %(run)s: liquidity part", run=self.name),
+                channel="compensation",
+                company=self.company_id,
+            )
+        except MlmlRefusal as error:
+            raise UserError(
+                self.env._(
+                    "The MLML transfer of %(amount)s from %(payer)s to %(payee)s is refused "
+                    "now: %(reason)s Nothing was confirmed: simulate compensation %(run)s "
+                    "again (the balances moved since the simulation).",
+                    amount=formatLang(
+                        self.env, float(amount), currency_obj=self.company_id.mlml_currency_id
+                    ),
+                    payer=payer.display_name,
+                    payee=payee.display_name,
+                    reason=error.args[0],
+                    run=self.name,
+                )
+            ) from error
+
+    def _notify_members(self):
+        """A message on each member's card: what the run set off and its MLML transfer."""
+        for member in self.member_ids:
+            cleared = member.paid_off_with if self.with_liquidity else member.set_off_without
+            collected = member.collected_with if self.with_liquidity else member.set_off_without
+            lines = [
+                self.env._(
+                    "Compensation %(run)s confirmed: %(paid)s of your bills and %(collected)s "
+                    "of your invoices set off.",
+                    run=self.name,
+                    paid=formatLang(self.env, cleared, currency_obj=self.currency_id),
+                    collected=formatLang(self.env, collected, currency_obj=self.currency_id),
+                )
+            ]
+            if self.with_liquidity and member.transfer_ids:
+                lines.append(
+                    self.env._(
+                        "MLML transfers of the liquidity part: %(transfers)s (%(amount)s).",
+                        transfers=", ".join(member.transfer_ids.mapped("name")),
+                        amount=formatLang(
+                            self.env, member.mlml_transfer, currency_obj=self.mlml_currency_id
+                        ),
+                    )
+                )
+            member.partner_id.sudo().message_post(body=Markup("<br/>").join(lines))
+
+    # ------------------------------------------------------------------
+    # API
+    # ------------------------------------------------------------------
+
+    def _json(self, member):
+        self.ensure_one()
+        share = self.member_ids.filtered(lambda m: m.partner_id == member)
+        lines = self.line_ids.filtered(
+            lambda line: member in (line.creditor_id, line.debtor_id) and line.amount_cleared
+        )
+        api = self.env["mlml.api"]
+        return {
+            "id": self.id,
+            "number": self.name,
+            "cutoff_date": self.cutoff_date.isoformat(),
+            "confirmed_at": self.confirmed_at.isoformat(timespec="seconds") + "Z",
+            "with_liquidity": self.with_liquidity,
+            "currency": self.currency_id.name,
+            "amount_cleared": wire.format_amount(sum(lines.mapped("amount_cleared"))),
+            "mlml_amount": wire.format_amount(share.mlml_transfer if self.with_liquidity else 0),
+            "invoices": [
+                {
+                    "obligation": line.obligation_id.id,
+                    "invoice": line.invoice,
+                    "creditor": line.creditor_id.mlml_member_number or "",
+                    "debtor": line.debtor_id.mlml_member_number or "",
+                    "role": "creditor" if line.creditor_id == member else "debtor",
+                    "amount": wire.format_amount(line.amount),
+                    "amount_cleared": wire.format_amount(line.amount_cleared),
+                }
+                for line in lines
+            ],
+            "transfers": [api._transfer_json(t, member) for t in share.transfer_ids],
+        }
+
+
+class MlmlCompensationMember(models.Model):
+    """A member in a compensation run: what it owes, what is set off, what moves."""
+
+    _name = "mlml.compensation.member"
+    _description = "Member in a Compensation Run"
+    _order = "compensation_id, member_number, id"
+
+    compensation_id = fields.Many2one(
+        comodel_name="mlml.compensation",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner", string="Member", required=True, readonly=True
+    )
+    member_number = fields.Char(related="partner_id.mlml_member_number", store=True)
+    currency_id = fields.Many2one(related="compensation_id.currency_id")
+    mlml_currency_id = fields.Many2one(related="compensation_id.mlml_currency_id")
+    owes = fields.Monetary(readonly=True, help="Its bills in the run.")
+    owed = fields.Monetary(string="Is Owed", readonly=True, help="Its invoices in the run.")
+    set_off_without = fields.Monetary(
+        readonly=True, help="Set off without liquidity, as much on its bills as on its invoices."
+    )
+    still_pays_without = fields.Monetary(
+        string="Still Pays Without Liquidity",
+        readonly=True,
+        help="Its bills left to pay, in euros.",
+    )
+    paid_off_with = fields.Monetary(string="Bills Set Off With Liquidity", readonly=True)
+    collected_with = fields.Monetary(string="Invoices Set Off With Liquidity", readonly=True)
+    still_pays_with = fields.Monetary(
+        string="Still Pays With Liquidity", readonly=True, help="Its bills left to pay, in euros."
+    )
+    mlml_transfer = fields.Monetary(
+        string="MLML Transfer",
+        currency_field="mlml_currency_id",
+        readonly=True,
+        help="With liquidity: positive, the member receives MLML; negative, it pays.",
+    )
+    can_pay = fields.Monetary(
+        currency_field="mlml_currency_id",
+        readonly=True,
+        help="What its account could still pay at the simulation (balance plus credit limit).",
+    )
+    can_receive = fields.Monetary(
+        currency_field="mlml_currency_id",
+        readonly=True,
+        help="What its account could still receive at the simulation (see No Ceiling).",
+    )
+    no_ceiling = fields.Boolean(readonly=True)
+    transfer_ids = fields.Many2many(
+        comodel_name="mlml.transfer", string="MLML Transfers", readonly=True
+    )
+
+    def write(self, vals):
+        if not self.env.context.get(BOOKING) and self.filtered(
+            lambda m: m.compensation_id.state == "confirmed"
+        ):
+            raise UserError(self.compensation_id[:1]._confirmed_message())
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never_confirmed(self):
+        for member in self.filtered(lambda m: m.compensation_id.state == "confirmed"):
+            raise UserError(member.compensation_id._confirmed_message())
+
+
+class MlmlCompensationLine(models.Model):
+    """An obligation in a compensation run: what is open, what each option clears."""
+
+    _name = "mlml.compensation.line"
+    _description = "Obligation in a Compensation Run"
+    _order = "compensation_id, status, id"
+
+    compensation_id = fields.Many2one(
+        comodel_name="mlml.compensation",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+    )
+    obligation_id = fields.Many2one(
+        comodel_name="mlml.obligation", required=True, readonly=True, index=True
+    )
+    invoice = fields.Char(related="obligation_id.name", string="Invoice")
+    creditor_id = fields.Many2one(related="obligation_id.creditor_id")
+    debtor_id = fields.Many2one(related="obligation_id.debtor_id")
+    due_date = fields.Date(related="obligation_id.due_date")
+    currency_id = fields.Many2one(related="compensation_id.currency_id")
+    amount = fields.Monetary(string="Open", readonly=True, help="Open at the simulation.")
+    cleared_without = fields.Monetary(string="Cleared Without Liquidity", readonly=True)
+    cleared_with = fields.Monetary(string="Cleared With Liquidity", readonly=True)
+    amount_cleared = fields.Monetary(string="Cleared", readonly=True)
+    status = fields.Selection(
+        selection=[("in", "In"), ("excluded", "Not counted"), ("withdrawn", "Withdrawn")],
+        required=True,
+        readonly=True,
+        default="in",
+    )
+    reason = fields.Char(readonly=True, help="Why the obligation is not counted.")
+
+    def write(self, vals):
+        if not self.env.context.get(BOOKING) and self.filtered(
+            lambda line: line.compensation_id.state == "confirmed"
+        ):
+            raise UserError(self.compensation_id[:1]._confirmed_message())
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never_confirmed(self):
+        for line in self.filtered(lambda line: line.compensation_id.state == "confirmed"):
+            raise UserError(line.compensation_id._confirmed_message())

@@ -1,0 +1,516 @@
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
+
+from ..mlml_barter.amounts import to_decimal
+from ..mlml_barter.backend import BackendError, Refused, Unanswered
+from ..mlml_barter.wire import format_amount
+
+_logger = logging.getLogger(__name__)
+
+#: The states of a request at the clearing house, as this database last read them.
+LEDGER_STATES = ("open", "accepted", "refused", "cancelled")
+
+
+class MlmlMemberRequest(models.Model):
+    """A payment request between members, as a connected member's Odoo sees it.
+
+    Sent: the company asks a customer to pay the MLML part of an invoice; the
+    request is made at the clearing house when the invoice is posted (again
+    and again, with the same key, until the clearing house answers) and
+    cancelled there when the invoice is cancelled or reversed. Received: the
+    synchronisation brings the requests a supplier made to the company; each
+    is matched with the supplier's bill whose reference is the request's, and
+    paid from it (*Payer la part MLML*) or refused with a reason.
+    """
+
+    _name = "mlml.member.request"
+    _description = "Payment Request Between Members"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name")
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.mlml_currency_id", string="Currency")
+    direction = fields.Selection(
+        selection=[("sent", "Sent"), ("received", "Received")], required=True, readonly=True
+    )
+    remote_id = fields.Char(
+        string="Clearing-House Id", readonly=True, copy=False, help="Its id at the clearing house."
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Member",
+        readonly=True,
+        help="The customer asked to pay (sent), or the supplier asking (received).",
+    )
+    member_number = fields.Char(readonly=True)
+    amount = fields.Monetary(readonly=True)
+    reference = fields.Char(readonly=True, help="The number of the invoice it asks to pay.")
+    due_date = fields.Date(readonly=True)
+    state = fields.Selection(
+        selection=[
+            ("to_send", "Waiting to be sent"),
+            ("failed", "Refused by the clearing house"),
+            ("open", "Open"),
+            ("accepted", "Paid"),
+            ("refused", "Refused"),
+            ("cancelled", "Cancelled"),
+        ],
+        required=True,
+        readonly=True,
+        default="to_send",
+        tracking=True,
+        index=True,
+    )
+    cancel_asked = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The invoice was cancelled: cancel it at the clearing house.",
+    )
+    message = fields.Char(string="Clearing House Answer", readonly=True, copy=False)
+    refusal_reason = fields.Text(readonly=True, copy=False)
+    move_id = fields.Many2one(
+        comodel_name="account.move",
+        string="Invoice or Bill",
+        readonly=True,
+        index="btree_not_null",
+        check_company=True,
+    )
+    payment_id = fields.Many2one(comodel_name="account.payment", readonly=True, copy=False)
+    transfer_number = fields.Char(readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "remote_unique",
+            "unique(company_id, remote_id)",
+            "A payment request of the clearing house is recorded once.",
+        ),
+    ]
+
+    @api.depends("reference", "direction", "partner_id")
+    def _compute_name(self):
+        for request in self:
+            request.name = self.env._(
+                "%(reference)s (%(member)s)",
+                reference=request.reference or "?",
+                member=request.partner_id.display_name or request.member_number or "?",
+            )
+
+    # ------------------------------------------------------------------
+    # Sent: the MLML part of a customer invoice
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _request_key(self, request_id):
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        return f"{uuid}:request:{request_id}"
+
+    @api.model
+    def _ask_for(self, invoices):
+        """Ask the customers of the posted ``invoices`` (connected companies,
+        member customers, an MLML part) to pay that part."""
+        requests = self.browse()
+        for invoice in invoices:
+            company = invoice.company_id
+            customer = invoice.commercial_partner_id
+            if (
+                invoice.move_type != "out_invoice"
+                or not company._mlml_connected()
+                or invoice.currency_id.is_zero(invoice.mlml_amount)
+                or not customer.mlml_member_number
+                or self.sudo().search_count(
+                    [
+                        ("move_id", "=", invoice.id),
+                        ("direction", "=", "sent"),
+                        ("state", "not in", ("failed", "cancelled", "refused")),
+                    ],
+                    limit=1,
+                )
+            ):
+                continue
+            requests |= (
+                self.sudo()
+                .with_context(mail_create_nolog=True)
+                .create(
+                    {
+                        "company_id": company.id,
+                        "direction": "sent",
+                        "partner_id": customer.id,
+                        "member_number": customer.mlml_member_number,
+                        "amount": invoice.mlml_amount,
+                        "reference": invoice.name,
+                        "due_date": invoice.invoice_date_due,
+                        "move_id": invoice.id,
+                    }
+                )
+            )
+        for request in requests:
+            request._send(retries=1)
+        return requests
+
+    def _send(self, retries=None):
+        """Make the request at the clearing house, with its key; keep it waiting
+        when there is no answer."""
+        self.ensure_one()
+        company = self.company_id
+        backend = company._mlml_backend(**({"retries": retries} if retries is not None else {}))
+        if backend is None:
+            return False
+        try:
+            made = backend.request_payment(
+                self._request_key(self.id),
+                self.member_number,
+                to_decimal(format_amount(self.amount)),
+                reference=self.reference or "",
+                due_date=self.due_date,
+            )
+        except Unanswered as error:
+            self.message = company._mlml_error_text(error)
+            return False
+        except Refused as error:
+            message = self.env._(
+                "The clearing house refused to ask %(member)s for %(amount)s (%(reference)s): "
+                "%(detail)s",
+                member=self.partner_id.display_name or self.member_number,
+                amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                reference=self.reference,
+                detail=error.detail or company._mlml_error_text(error),
+            )
+            self.write({"state": "failed", "message": message})
+            if self.move_id:
+                self.move_id.message_post(body=Markup("<p>%s</p>") % message)
+            return False
+        finally:
+            backend.close()
+        self.write({"remote_id": made.id, "state": made.state, "message": False})
+        if self.move_id:
+            self.move_id.message_post(
+                body=Markup("<p>%s</p>")
+                % self.env._(
+                    "Payment request of %(amount)s sent to %(member)s through the clearing house.",
+                    amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                    member=self.partner_id.display_name,
+                )
+            )
+        if self.cancel_asked:
+            self._cancel_remote()
+        return True
+
+    @api.model
+    def _withdraw_for(self, invoices):
+        """The invoices were cancelled or reversed: cancel their open requests."""
+        requests = self.sudo().search(
+            [
+                ("move_id", "in", invoices.ids),
+                ("direction", "=", "sent"),
+                ("state", "in", ("to_send", "open")),
+            ]
+        )
+        requests.write({"cancel_asked": True})
+        for request in requests:
+            if request.state == "to_send":
+                # Made without an answer, or never: once made, it is cancelled.
+                request._send(retries=1)
+            else:
+                request._cancel_remote()
+
+    def _cancel_remote(self):
+        self.ensure_one()
+        backend = self.company_id._mlml_backend(retries=1)
+        if backend is None:
+            return False
+        try:
+            answer = backend.cancel_request(self.remote_id)
+        except Unanswered as error:
+            self.message = self.company_id._mlml_error_text(error)
+            return False
+        except Refused as error:
+            # Accepted or refused meanwhile: the synchronisation brings its state.
+            self.message = error.detail
+            return False
+        finally:
+            backend.close()
+        self.write({"state": answer.state, "cancel_asked": False, "message": False})
+        return True
+
+    @api.model
+    def _cron_send(self):
+        """Send again the requests waiting for the clearing house, and the
+        cancellations it did not answer."""
+        waiting = self.sudo().search(
+            ["|", ("state", "=", "to_send"), ("cancel_asked", "=", True)], order="id"
+        )
+        for request in waiting:
+            try:
+                if request.state == "to_send":
+                    request._send()
+                elif request.state == "open":
+                    request._cancel_remote()
+            except (BackendError, UserError):
+                _logger.exception("MLML payment request %s could not be sent", request.id)
+            self.env["res.company"]._mlml_commit()
+
+    # ------------------------------------------------------------------
+    # The synchronisation: requests made and received, as the ledger says
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _synchronize(self, company, backend):
+        """Read the requests that changed at the clearing house since the
+        company's request cursor; return how many were received."""
+        received = 0
+        while True:
+            with self.env.cr.savepoint():
+                page = backend.payment_requests(after=company.mlml_request_cursor or None)
+                for item in page.items:
+                    received += self._take(company, item)
+                company.mlml_request_cursor = page.cursor
+            if not page.has_more:
+                break
+        return received
+
+    @api.model
+    def _take(self, company, item):
+        """Record one request read from the clearing house (the latest state wins)."""
+        Request = self.sudo().with_company(company)
+        request = Request.search(
+            [("company_id", "=", company.id), ("remote_id", "=", str(item.id))], limit=1
+        )
+        if not request and item.role == "payee":
+            # Made from this database, its answer lost: recognised by its amount and
+            # reference among those waiting.
+            request = Request.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("direction", "=", "sent"),
+                    ("state", "=", "to_send"),
+                    ("reference", "=", item.reference),
+                    ("member_number", "=", item.payer),
+                ],
+                limit=1,
+            )
+        values = {
+            "state": item.state,
+            "refusal_reason": item.refusal_reason or False,
+            "transfer_number": item.transfer.number if item.transfer else False,
+            "remote_id": str(item.id),
+        }
+        if request:
+            changed = request.state != item.state
+            request.write(values)
+            if changed and request.direction == "sent" and item.state == "refused":
+                request._note_on_document(
+                    self.env._(
+                        "%(member)s refused the payment request of %(amount)s: %(reason)s",
+                        member=request.partner_id.display_name or request.member_number,
+                        amount=formatLang(
+                            self.env, request.amount, currency_obj=request.currency_id
+                        ),
+                        reason=item.refusal_reason or "",
+                    )
+                )
+            return 0
+        if item.role != "payer":
+            return 0
+        supplier = self.env["res.partner"].search(
+            [("mlml_member_number", "=", item.payee), ("is_company", "=", True)], limit=1
+        )
+        request = Request.create(
+            {
+                **values,
+                "company_id": company.id,
+                "direction": "received",
+                "partner_id": supplier.id,
+                "member_number": item.payee,
+                "amount": float(item.amount),
+                "reference": item.reference,
+                "due_date": item.due_date,
+            }
+        )
+        request._match_bill()
+        return 1
+
+    def _note_on_document(self, text):
+        if self.move_id:
+            self.move_id.message_post(body=Markup("<p>%s</p>") % text)
+        else:
+            self.message_post(body=Markup("<p>%s</p>") % text)
+
+    def _match_bill(self):
+        """Match a received request with the supplier's bill whose reference is the
+        request's; say why when there is none, or when it asks too much."""
+        self.ensure_one()
+        if not self.partner_id:
+            self.message = self.env._(
+                "No partner has the member number %(number)s: refresh the member directory.",
+                number=self.member_number,
+            )
+            return
+        bill = self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("move_type", "=", "in_invoice"),
+                ("state", "=", "posted"),
+                ("commercial_partner_id", "=", self.partner_id.commercial_partner_id.id),
+                ("ref", "=", self.reference),
+            ],
+            limit=1,
+        )
+        if not bill:
+            self.message = self.env._(
+                "No posted bill of %(supplier)s has the reference %(reference)s: record the "
+                "bill, or refuse the request.",
+                supplier=self.partner_id.display_name,
+                reference=self.reference,
+            )
+            return
+        self.move_id = bill
+        if self.currency_id.compare_amounts(self.amount, bill.mlml_residual) > 0:
+            self.message = self.env._(
+                "The request asks %(amount)s, more than the MLML part left to pay on bill "
+                "%(bill)s (%(residual)s): refuse it, or check the bill with the supplier.",
+                amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                bill=bill.name,
+                residual=formatLang(self.env, bill.mlml_residual, currency_obj=self.currency_id),
+            )
+        else:
+            self.message = False
+        bill.message_post(
+            body=Markup("<p>%s</p>")
+            % self.env._(
+                "%(supplier)s asks %(amount)s through the clearing house for the MLML part of "
+                "this bill.",
+                supplier=self.partner_id.display_name,
+                amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Received: paid or refused from the bill
+    # ------------------------------------------------------------------
+
+    def _check_payable(self):
+        self.ensure_one()
+        if self.direction != "received" or self.state != "open":
+            raise UserError(
+                self.env._(
+                    "The payment request %(request)s is not an open request addressed to "
+                    "your company: nothing to pay or refuse.",
+                    request=self.name,
+                )
+            )
+
+    def action_pay(self):
+        """Accept the request at the clearing house (the transfer is made there,
+        once for this request's key), then book the payment of the bill's MLML
+        part and reconcile it."""
+        self.ensure_one()
+        self._check_payable()
+        bill = self.move_id
+        if not bill:
+            raise UserError(
+                self.env._(
+                    "The request %(request)s matches no bill: record the supplier's bill with "
+                    "the reference %(reference)s first, or refuse the request.",
+                    request=self.name,
+                    reference=self.reference,
+                )
+            )
+        if self.currency_id.compare_amounts(self.amount, bill.mlml_residual) > 0:
+            raise UserError(self.message or self.env._("The request asks too much."))
+        company = self.company_id
+        backend = company._mlml_backend(retries=1)
+        if backend is None:
+            raise UserError(self.env._("The company is not connected to its clearing house."))
+        try:
+            answer = backend.accept_request(self.remote_id, self._request_key(self.id))
+        except BackendError as error:
+            raise UserError(
+                self.env._(
+                    "The clearing house did not pay the request %(request)s: %(detail)s",
+                    request=self.name,
+                    detail=error.detail
+                    if isinstance(error, Refused) and error.detail
+                    else company._mlml_error_text(error),
+                )
+            ) from error
+        finally:
+            backend.close()
+        transfer = answer.transfer
+        journal = company.mlml_journal_id
+        payment = (
+            self.env["account.payment"]
+            .with_company(company)
+            .create(
+                {
+                    "payment_type": "outbound",
+                    "partner_type": "supplier",
+                    "partner_id": bill.commercial_partner_id.id,
+                    "amount": self.amount,
+                    "currency_id": self.currency_id.id,
+                    "journal_id": journal.id,
+                    "memo": self.reference,
+                    "invoice_ids": [fields.Command.set(bill.ids)],
+                }
+            )
+        )
+        payment._mlml_accepted(transfer)
+        bill.invalidate_recordset(["mlml_request_id"])
+        self.write(
+            {
+                "state": "accepted",
+                "payment_id": payment.id,
+                "transfer_number": transfer.number if transfer else False,
+                "message": False,
+            }
+        )
+        return True
+
+    def action_refuse_wizard(self):
+        self.ensure_one()
+        self._check_payable()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Refuse %(request)s", request=self.name),
+            "res_model": "mlml.member.request.refuse",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_request_id": self.id},
+        }
+
+    def _refuse(self, reason):
+        self.ensure_one()
+        self._check_payable()
+        if not (reason or "").strip():
+            raise UserError(self.env._("Say why the request is refused: the supplier reads it."))
+        backend = self.company_id._mlml_backend(retries=1)
+        if backend is None:
+            raise UserError(self.env._("The company is not connected to its clearing house."))
+        try:
+            answer = backend.refuse_request(self.remote_id, reason)
+        except BackendError as error:
+            raise UserError(
+                self.env._(
+                    "The clearing house did not record the refusal: %(detail)s",
+                    detail=error.detail
+                    if isinstance(error, Refused) and error.detail
+                    else self.company_id._mlml_error_text(error),
+                )
+            ) from error
+        finally:
+            backend.close()
+        self.write({"state": answer.state, "refusal_reason": reason, "message": False})
+        self._note_on_document(self.env._("Payment request refused: %(reason)s", reason=reason))
+        return True

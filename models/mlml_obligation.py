@@ -1,0 +1,524 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import format_date, formatLang
+
+from ..mlml_barter import wire
+from ..mlml_barter.amounts import RuleError
+from ..mlml_barter.compensation_run import (
+    CONFIRM,
+    CREDITOR,
+    DEBTOR,
+    NEW,
+    REPLAY,
+    Declared,
+    cents,
+    declaration_outcome,
+    from_cents,
+)
+from ..mlml_barter.membership import ACTIVE, SUSPENDED
+from .mlml_transfer import MlmlRefusal
+
+#: Memberships whose invoices a compensation sets off (a suspended member still owes).
+IN_NETWORK = (ACTIVE, SUSPENDED)
+#: The context key of the writes the clearing house's own rules make.
+BOOKING = "mlml_compensation_booking"
+#: Fields of the mail thread, which anyone who may write a record still writes.
+MAIL_PREFIXES = ("message_", "activity_")
+
+
+class MlmlObligation(models.Model):
+    """An open invoice between two members, declared for the compensation.
+
+    The creditor declares its invoice, the debtor its bill; the obligation
+    counts in a compensation run only once both declared the same figures
+    (``declared_by_creditor`` and ``confirmed_by_debtor``). A declaration with
+    other figures (the invoice was partly paid) replaces them and needs the
+    other side again. Runs record what they cleared in ``amount_cleared``.
+    """
+
+    _name = "mlml.obligation"
+    _description = "Obligation to Compensate"
+    _inherit = ["mail.thread"]
+    _order = "due_date, id"
+    _check_company_auto = True
+
+    name = fields.Char(string="Invoice", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    creditor_id = fields.Many2one(
+        comodel_name="res.partner", required=True, readonly=True, index=True
+    )
+    debtor_id = fields.Many2one(
+        comodel_name="res.partner", required=True, readonly=True, index=True
+    )
+    amount = fields.Monetary(
+        required=True,
+        readonly=True,
+        help="The invoice's amount as last declared, what the runs cleared included.",
+    )
+    amount_cleared = fields.Monetary(
+        readonly=True, help="What confirmed compensation runs set off on this invoice."
+    )
+    amount_open = fields.Monetary(
+        compute="_compute_amount_open",
+        store=True,
+        aggregator="sum",
+        help="What is still open: the amount less what compensations cleared.",
+    )
+    due_date = fields.Date(required=True, readonly=True, index=True)
+    declared_by_creditor = fields.Boolean(readonly=True)
+    confirmed_by_debtor = fields.Boolean(readonly=True)
+    state = fields.Selection(
+        selection=[
+            ("declared", "Not confirmed"),
+            ("confirmed", "Confirmed"),
+            ("partly_cleared", "Partly cleared"),
+            ("cleared", "Cleared"),
+            ("withdrawn", "Withdrawn"),
+        ],
+        required=True,
+        readonly=True,
+        default="declared",
+        index=True,
+        tracking=True,
+    )
+    waiting_for = fields.Char(
+        compute="_compute_waiting_for", help="Why the obligation does not count yet."
+    )
+    withdrawal_reason = fields.Text(help="Why the clearing house withdrew it.")
+    feed_position = fields.Integer(readonly=True, copy=False, index=True)
+    declaration_ids = fields.One2many(
+        comodel_name="mlml.obligation.declaration", inverse_name="obligation_id", readonly=True
+    )
+    line_ids = fields.One2many(
+        comodel_name="mlml.compensation.line",
+        inverse_name="obligation_id",
+        string="Compensations",
+        readonly=True,
+    )
+
+    _sql_constraints = [
+        (
+            "invoice_unique",
+            "unique(company_id, creditor_id, name)",
+            "A creditor's invoice is declared once; a new declaration updates it.",
+        ),
+        ("amount_positive", "CHECK (amount > 0)", "An obligation's amount is positive."),
+        ("not_oneself", "CHECK (creditor_id != debtor_id)", "A member does not owe itself."),
+    ]
+
+    @api.depends("amount", "amount_cleared")
+    def _compute_amount_open(self):
+        for obligation in self:
+            obligation.amount_open = obligation.amount - obligation.amount_cleared
+
+    @api.depends("state", "declared_by_creditor", "confirmed_by_debtor")
+    def _compute_waiting_for(self):
+        for obligation in self:
+            obligation.waiting_for = obligation._why_not_counted() or False
+
+    def write(self, vals):
+        if not self.env.context.get(BOOKING):
+            changed = {name for name in vals if not name.startswith(MAIL_PREFIXES)}
+            if changed - {"withdrawal_reason"}:
+                raise UserError(
+                    self.env._(
+                        "The figures of invoice %(invoice)s come from the members' "
+                        "declarations: they change when its creditor or its debtor declares it "
+                        "again. An MLML manager may withdraw it, with a reason.",
+                        invoice=", ".join(self.mapped("name")),
+                    )
+                )
+        return super().write(vals)
+
+    def _why_not_counted(self):
+        """Why a run does not count this obligation, or "" when it does."""
+        self.ensure_one()
+        if self.state == "withdrawn":
+            return self.env._(
+                "Withdrawn by the clearing house: %(reason)s", reason=self.withdrawal_reason or ""
+            )
+        if self.state == "cleared":
+            return self.env._("Cleared entirely.")
+        if not self.confirmed_by_debtor:
+            return self.env._(
+                "Not confirmed by the debtor %(debtor)s: it has not declared this invoice as "
+                "its bill with the same amount and due date.",
+                debtor=self.debtor_id.display_name,
+            )
+        if not self.declared_by_creditor:
+            return self.env._(
+                "Not declared by the creditor %(creditor)s with these figures: an invoice "
+                "counts once its creditor declared it too.",
+                creditor=self.creditor_id.display_name,
+            )
+        for partner in self.creditor_id | self.debtor_id:
+            if partner.mlml_member_state not in IN_NETWORK:
+                return self.env._(
+                    "%(member)s is no longer a member of the network.",
+                    member=partner.display_name,
+                )
+        return ""
+
+    # ------------------------------------------------------------------
+    # Declarations
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _declare(self, company, member, values, key=None, fingerprint=None):
+        """A declaration of ``member`` (creditor or debtor); return (obligation, created).
+
+        ``values``: invoice, creditor and debtor (partners), amount (Decimal),
+        due_date, currency (a code, or empty for the company's). Refused with
+        nothing written: a member that is not party to it, a creditor owing
+        itself, a member out of the network, another currency, an invoice a
+        run cleared entirely, an Idempotency-Key used for other figures.
+        """
+        self._check_declaration(company, member, values)
+        creditor, debtor = values["creditor"], values["debtor"]
+        # The two members' accounts are locked: their declarations are read one
+        # after the other, so two first declarations of an invoice make one obligation.
+        self.env["mlml.ledger.account"]._lock(company, creditor | debtor)
+        Declaration = self.env["mlml.obligation.declaration"].sudo()
+        Obligation = self.sudo().with_context(**{BOOKING: True})
+        if key:
+            done = Declaration.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("member_id", "=", member.id),
+                    ("idempotency_key", "=", key),
+                ],
+                limit=1,
+            )
+            if done:
+                if done.request_fingerprint != fingerprint:
+                    raise MlmlRefusal(
+                        self.env._(
+                            "This Idempotency-Key was already used for another declaration "
+                            "(invoice %(invoice)s): use a new key for a new declaration.",
+                            invoice=done.obligation_id.name,
+                        ),
+                        "idempotency_conflict",
+                        409,
+                    )
+                return done.obligation_id, False
+        side = CREDITOR if member == creditor else DEBTOR
+        obligation = Obligation.search(
+            [
+                ("company_id", "=", company.id),
+                ("creditor_id", "=", creditor.id),
+                ("name", "=", values["invoice"]),
+            ],
+            limit=1,
+        )
+        if obligation and obligation.debtor_id != debtor:
+            raise MlmlRefusal(
+                self.env._(
+                    "Invoice %(invoice)s of %(creditor)s was declared with another debtor "
+                    "(%(debtor)s): check the invoice number.",
+                    invoice=obligation.name,
+                    creditor=creditor.display_name,
+                    debtor=obligation.debtor_id.display_name,
+                ),
+                "not_a_party",
+                403,
+                field="debtor",
+            )
+        amount_cents = cents(values["amount"])
+        try:
+            outcome = declaration_outcome(
+                side,
+                amount_cents,
+                values["due_date"],
+                obligation._as_declared() if obligation else None,
+            )
+        except RuleError as error:
+            raise MlmlRefusal(
+                self.env._(
+                    "Invoice %(invoice)s was cleared entirely by a compensation: nothing is "
+                    "open on it any more.",
+                    invoice=obligation.name,
+                ),
+                "obligation_cleared",
+                409,
+            ) from error
+        mine = "declared_by_creditor" if side == CREDITOR else "confirmed_by_debtor"
+        other = "confirmed_by_debtor" if side == CREDITOR else "declared_by_creditor"
+        if outcome == NEW:
+            obligation = Obligation.create(
+                {
+                    "name": values["invoice"],
+                    "company_id": company.id,
+                    "creditor_id": creditor.id,
+                    "debtor_id": debtor.id,
+                    "amount": float(values["amount"]),
+                    "due_date": values["due_date"],
+                    mine: True,
+                }
+            )
+        elif outcome == CONFIRM:
+            obligation.write({mine: True})
+            obligation.write({"state": obligation._counted_state()})
+        elif outcome != REPLAY:
+            if obligation.state != "withdrawn":
+                obligation._withdraw_from_runs(
+                    self.env._(
+                        "%(member)s declared other figures for invoice %(invoice)s: "
+                        "%(amount)s due %(due)s.",
+                        member=member.display_name,
+                        invoice=obligation.name,
+                        amount=formatLang(
+                            self.env, float(values["amount"]), currency_obj=company.currency_id
+                        ),
+                        due=format_date(self.env, values["due_date"]),
+                    )
+                )
+            obligation.write(
+                {
+                    "amount": float(from_cents(cents(obligation.amount_cleared) + amount_cents)),
+                    "due_date": values["due_date"],
+                    mine: True,
+                    other: False,
+                    "state": "declared",
+                    "withdrawal_reason": False,
+                }
+            )
+        if outcome != REPLAY or key:
+            Declaration.create(
+                {
+                    "obligation_id": obligation.id,
+                    "company_id": company.id,
+                    "member_id": member.id,
+                    "side": side,
+                    "amount": float(values["amount"]),
+                    "due_date": values["due_date"],
+                    "outcome": outcome,
+                    "idempotency_key": key or False,
+                    "request_fingerprint": fingerprint or False,
+                }
+            )
+        if outcome != REPLAY:
+            obligation._bump_feed()
+        return obligation, outcome == NEW
+
+    @api.model
+    def _check_declaration(self, company, member, values):
+        """Refuse a declaration whose parties or currency cannot be set off."""
+        creditor, debtor = values["creditor"], values["debtor"]
+        if creditor == debtor:
+            raise MlmlRefusal(
+                self.env._(
+                    "%(member)s cannot owe itself: the creditor and the debtor of an invoice "
+                    "are two members.",
+                    member=creditor.display_name,
+                ),
+                "obligation_to_oneself",
+                400,
+                field="debtor",
+            )
+        if member not in (creditor, debtor):
+            raise MlmlRefusal(
+                self.env._(
+                    "You are neither the creditor nor the debtor of invoice %(invoice)s: only "
+                    "they declare it.",
+                    invoice=values["invoice"],
+                ),
+                "not_a_party",
+                403,
+            )
+        currency = (values.get("currency") or "").strip()
+        if currency and currency.upper() != company.currency_id.name:
+            raise MlmlRefusal(
+                self.env._(
+                    "The compensation sets off invoices in %(currency)s only, not in "
+                    "%(other)s: declare the amount open in %(currency)s.",
+                    currency=company.currency_id.name,
+                    other=currency,
+                ),
+                "currency_not_accepted",
+                400,
+                field="currency",
+            )
+        for partner, role in ((creditor, "creditor"), (debtor, "debtor")):
+            if partner.mlml_member_state not in IN_NETWORK:
+                raise MlmlRefusal(
+                    self.env._(
+                        "%(member)s is not a member of the network (membership “%(state)s”): "
+                        "only invoices between members are set off.",
+                        member=partner.display_name,
+                        state=dict(
+                            partner._fields["mlml_member_state"]._description_selection(self.env)
+                        ).get(partner.mlml_member_state),
+                    ),
+                    "member_not_in_network",
+                    403,
+                    field=role,
+                )
+
+    def _as_declared(self):
+        self.ensure_one()
+        return Declared(
+            open_cents=cents(self.amount_open),
+            due_date=self.due_date,
+            by_creditor=self.declared_by_creditor,
+            by_debtor=self.confirmed_by_debtor,
+            withdrawn=self.state == "withdrawn",
+            cleared=self.state == "cleared",
+        )
+
+    def _counted_state(self):
+        """The state of an obligation both sides declared."""
+        self.ensure_one()
+        if not (self.declared_by_creditor and self.confirmed_by_debtor):
+            return "declared"
+        if self.currency_id.is_zero(self.amount_open):
+            return "cleared"
+        return "partly_cleared" if self.amount_cleared else "confirmed"
+
+    def _bump_feed(self):
+        """The next positions of the clearing house's feed of obligations: a member
+        reading after its last position sees each change once."""
+        Transfer = self.env["mlml.transfer"]
+        for obligation in self:
+            sequence = Transfer._sequence(
+                obligation.company_id,
+                "mlml.obligation.feed",
+                self.env._("Obligations of %(company)s (feed)", company=obligation.company_id.name),
+            )
+            self.env.cr.execute(
+                "UPDATE mlml_obligation SET feed_position = %s WHERE id = %s",
+                [Transfer._take_number(sequence), obligation.id],
+            )
+        self.invalidate_recordset(["feed_position"])
+
+    def _withdraw_from_runs(self, reason):
+        """Take these obligations out of the runs not confirmed yet, with ``reason``:
+        those runs go back to draft and must be simulated again."""
+        lines = (
+            self.env["mlml.compensation.line"]
+            .sudo()
+            .with_context(**{BOOKING: True})
+            .search(
+                [
+                    ("obligation_id", "in", self.ids),
+                    ("status", "=", "in"),
+                    ("compensation_id.state", "!=", "confirmed"),
+                ]
+            )
+        )
+        if not lines:
+            return
+        lines.write({"status": "withdrawn", "reason": reason})
+        for run in lines.compensation_id:
+            run.write({"state": "draft"})
+            run.message_post(
+                body=self.env._(
+                    "Simulate again: an obligation was withdrawn from this run. %(reason)s",
+                    reason=reason,
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Back office
+    # ------------------------------------------------------------------
+
+    def action_withdraw(self):
+        """Withdraw the obligations from the compensation, with the reason typed."""
+        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
+            raise AccessError(self.env._("Only MLML managers withdraw an obligation."))
+        for obligation in self:
+            if obligation.state in ("cleared", "withdrawn"):
+                raise UserError(
+                    self.env._(
+                        "Invoice %(invoice)s is already %(state)s: nothing to withdraw.",
+                        invoice=obligation.name,
+                        state=dict(self._fields["state"]._description_selection(self.env))[
+                            obligation.state
+                        ].lower(),
+                    )
+                )
+            if not (obligation.withdrawal_reason or "").strip():
+                raise UserError(
+                    self.env._(
+                        "Say why invoice %(invoice)s is withdrawn (field Withdrawal Reason): "
+                        "both members read it.",
+                        invoice=obligation.name,
+                    )
+                )
+            obligation._withdraw_from_runs(
+                self.env._(
+                    "Invoice %(invoice)s withdrawn: %(reason)s",
+                    invoice=obligation.name,
+                    reason=obligation.withdrawal_reason,
+                )
+            )
+            obligation.with_context(**{BOOKING: True}).write({"state": "withdrawn"})
+        self._bump_feed()
+        return True
+
+    def _json(self, member):
+        self.ensure_one()
+        return {
+            "id": self.id,
+            "invoice": self.name,
+            "creditor": self.creditor_id.mlml_member_number or "",
+            "debtor": self.debtor_id.mlml_member_number or "",
+            "amount": wire.format_amount(self.amount),
+            "amount_cleared": wire.format_amount(self.amount_cleared),
+            "amount_open": wire.format_amount(self.amount_open),
+            "currency": self.currency_id.name,
+            "due_date": self.due_date.isoformat(),
+            "state": self.state,
+            "role": "creditor" if self.creditor_id == member else "debtor",
+            "declared_by_creditor": self.declared_by_creditor,
+            "confirmed_by_debtor": self.confirmed_by_debtor,
+            "withdrawal_reason": self.withdrawal_reason or None,
+        }
+
+
+class MlmlObligationDeclaration(models.Model):
+    """One declaration of an obligation by one of its sides (its trace, and the
+    Idempotency-Key it came with)."""
+
+    _name = "mlml.obligation.declaration"
+    _description = "Declaration of an Obligation"
+    _order = "id desc"
+    _check_company_auto = True
+
+    obligation_id = fields.Many2one(
+        comodel_name="mlml.obligation", required=True, readonly=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(comodel_name="res.company", required=True, readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    member_id = fields.Many2one(comodel_name="res.partner", required=True, readonly=True)
+    side = fields.Selection(
+        selection=[("creditor", "Creditor"), ("debtor", "Debtor")], required=True, readonly=True
+    )
+    amount = fields.Monetary(string="Amount Open", readonly=True)
+    due_date = fields.Date(readonly=True)
+    outcome = fields.Selection(
+        selection=[
+            ("new", "New"),
+            ("replay", "Same again"),
+            ("confirm", "Confirmation"),
+            ("update", "New figures"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    idempotency_key = fields.Char(readonly=True, copy=False)
+    request_fingerprint = fields.Char(readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "idempotency_key_unique",
+            "unique(company_id, member_id, idempotency_key)",
+            "A member's Idempotency-Key names one declaration.",
+        ),
+    ]

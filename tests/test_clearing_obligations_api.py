@@ -1,0 +1,250 @@
+import json
+
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.mlml_barter.mlml_barter import api_spec
+
+from .test_clearing_ledger import ClearingHouseCommon
+
+API = api_spec.BASE_PATH
+
+
+class ObligationsApiCommon(ClearingHouseCommon, HttpCase):
+    """Members declaring their open invoices through real HTTP requests."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The clearing house keeps its books in euros, as MLML's cooperative does.
+        euro = cls.env.ref("base.EUR")
+        euro.active = True
+        cls.company.currency_id = euro
+        cls.key_alpha = cls.alpha.mlml_generate_api_key()
+        cls.key_beta = cls.beta.mlml_generate_api_key()
+        cls.key_gamma = cls.gamma.mlml_generate_api_key()
+        cls.keys = {cls.alpha: cls.key_alpha, cls.beta: cls.key_beta, cls.gamma: cls.key_gamma}
+        cls.Obligation = cls.env["mlml.obligation"]
+        cls.Declaration = cls.env["mlml.obligation.declaration"]
+
+    def call(self, method, path, key=None, body=None, headers=None, params=None):
+        headers = dict(headers or {})
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        data = json.dumps(body) if body is not None else None
+        if data is not None:
+            headers.setdefault("Content-Type", "application/json")
+        response = self.opener.request(
+            method,
+            f"{self.base_url()}{API}{path}",
+            data=data,
+            headers=headers,
+            params=params,
+            timeout=30,
+        )
+        self.assertLess(response.status_code, 500, response.text)
+        return response
+
+    def assert_problem(self, response, status, code, *texts):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertTrue(response.headers["Content-Type"].startswith("application/problem+json"))
+        problem = response.json()
+        self.assertEqual((problem["status"], problem["code"]), (status, code))
+        self.assertEqual(problem["type"], f"urn:mlml:problem:{code.replace('_', '-')}")
+        self.assertTrue(problem["title"])
+        for text in texts:
+            self.assertIn(text, problem["detail"])
+        return problem
+
+    def declare(self, caller, invoice, creditor, debtor, amount, due="2026-12-31", **extra):
+        headers = extra.pop("headers", None)
+        body = {
+            "invoice": invoice,
+            "creditor": creditor.mlml_member_number,
+            "debtor": debtor.mlml_member_number,
+            "amount": amount,
+            "currency": "EUR",
+            "due_date": due,
+            **extra,
+        }
+        return self.call("POST", "/obligations", self.keys[caller], body, headers=headers)
+
+    def declare_both(self, invoice, creditor, debtor, amount, due="2026-12-31"):
+        """The creditor declares its invoice and the debtor confirms it as its bill."""
+        first = self.declare(creditor, invoice, creditor, debtor, amount, due)
+        self.assertEqual(first.status_code, 201, first.text)
+        second = self.declare(debtor, invoice, creditor, debtor, amount, due)
+        self.assertEqual(second.status_code, 200, second.text)
+        self.assertEqual(second.json()["state"], "confirmed")
+        return self.Obligation.browse(second.json()["id"])
+
+
+@tagged("post_install", "-at_install")
+class TestClearingObligationsApi(ObligationsApiCommon):
+    def test_declared_by_the_creditor_then_confirmed_by_the_debtor(self):
+        made = self.declare(self.beta, "FAC/2026/0001", self.beta, self.alpha, "120.00")
+        self.assertEqual(made.status_code, 201, made.text)
+        declared = made.json()
+        self.assertEqual(
+            {k: v for k, v in declared.items() if k != "id"},
+            {
+                "invoice": "FAC/2026/0001",
+                "creditor": "CH-B",
+                "debtor": "CH-A",
+                "amount": "120.00",
+                "amount_cleared": "0.00",
+                "amount_open": "120.00",
+                "currency": "EUR",
+                "due_date": "2026-12-31",
+                "state": "declared",
+                "role": "creditor",
+                "declared_by_creditor": True,
+                "confirmed_by_debtor": False,
+                "withdrawal_reason": None,
+            },
+        )
+        obligation = self.Obligation.browse(declared["id"])
+        self.assertIn("Not confirmed by the debtor Alpha Nettoyage", obligation.waiting_for)
+        # The same declaration again changes nothing.
+        again = self.declare(self.beta, "FAC/2026/0001", self.beta, self.alpha, "120")
+        self.assertEqual((again.status_code, again.json()), (200, declared))
+        # The debtor declares the same bill: the obligation counts.
+        confirmed = self.declare(self.alpha, "FAC/2026/0001", self.beta, self.alpha, "120.00")
+        self.assertEqual(confirmed.status_code, 200, confirmed.text)
+        self.assertEqual(
+            (confirmed.json()["state"], confirmed.json()["role"], confirmed.json()["id"]),
+            ("confirmed", "debtor", declared["id"]),
+        )
+        self.assertEqual(obligation.state, "confirmed")
+        self.assertFalse(obligation.waiting_for)
+        self.assertEqual(self.Obligation.search_count([]), 1)
+        self.assertEqual(obligation.declaration_ids.mapped("outcome"), ["confirm", "new"])
+        # Its figures change only by a declaration.
+        with self.assert_refused(UserError, "come from the members' declarations"):
+            obligation.write({"amount": 1.0})
+        obligation.withdrawal_reason = "Litige"
+        self.assertEqual(obligation.amount, 120.0)
+        # Each side reads it in its feed, once per change; a third member sees nothing.
+        feed = self.call("GET", "/obligations", self.key_alpha).json()
+        self.assertEqual(
+            [(o["invoice"], o["state"], o["role"]) for o in feed["items"]],
+            [("FAC/2026/0001", "confirmed", "debtor")],
+        )
+        self.assertEqual(
+            self.call("GET", "/obligations", self.key_alpha, params={"after": feed["next"]}).json()[
+                "items"
+            ],
+            [],
+        )
+        self.assertEqual(self.call("GET", "/obligations", self.key_gamma).json()["items"], [])
+        self.assert_problem(
+            self.call("GET", "/obligations", self.key_alpha, params={"after": "x"}),
+            400,
+            "cursor_invalid",
+        )
+
+    def test_idempotency_key(self):
+        headers = {"Idempotency-Key": "decl-1"}
+        first = self.declare(self.alpha, "FAC/7", self.alpha, self.gamma, "70.00", headers=headers)
+        self.assertEqual(first.status_code, 201, first.text)
+        again = self.declare(self.alpha, "FAC/7", self.alpha, self.gamma, "70.0", headers=headers)
+        self.assertEqual((again.status_code, again.json()), (200, first.json()))
+        counts = (self.Obligation.search_count([]), self.Declaration.search_count([]))
+        self.assert_problem(
+            self.declare(self.alpha, "FAC/7", self.alpha, self.gamma, "60.00", headers=headers),
+            409,
+            "idempotency_conflict",
+            "FAC/7",
+        )
+        self.assertEqual(
+            (self.Obligation.search_count([]), self.Declaration.search_count([])), counts
+        )
+        self.assertEqual(self.Obligation.browse(first.json()["id"]).amount, 70.0)
+
+    def test_new_figures_update_and_need_the_other_side_again(self):
+        obligation = self.declare_both("FAC/8", self.alpha, self.beta, "100.00")
+        # Partly paid: the creditor declares what is still open.
+        updated = self.declare(self.alpha, "FAC/8", self.alpha, self.beta, "60.00")
+        self.assertEqual(updated.status_code, 200, updated.text)
+        self.assertEqual(
+            {k: updated.json()[k] for k in ("amount_open", "state", "confirmed_by_debtor")},
+            {"amount_open": "60.00", "state": "declared", "confirmed_by_debtor": False},
+        )
+        self.assertEqual((obligation.amount, obligation.state), (60.0, "declared"))
+        # The debtor still declares the old amount: its figures win, the creditor must agree.
+        debtor = self.declare(self.beta, "FAC/8", self.alpha, self.beta, "100.00")
+        self.assertEqual(
+            (debtor.json()["declared_by_creditor"], debtor.json()["confirmed_by_debtor"]),
+            (False, True),
+        )
+        self.assertIn("Not declared by the creditor Alpha Nettoyage", obligation.waiting_for)
+        agreed = self.declare(self.alpha, "FAC/8", self.alpha, self.beta, "100.00")
+        self.assertEqual(agreed.json()["state"], "confirmed")
+        # Another debtor for the same invoice number of the same creditor is refused.
+        self.assert_problem(
+            self.declare(self.alpha, "FAC/8", self.alpha, self.gamma, "100.00"),
+            403,
+            "not_a_party",
+            "Beta Imprimerie",
+        )
+
+    def test_bad_input_is_refused_and_nothing_written(self):
+        self.declare_both("FAC/OK", self.alpha, self.beta, "10.00")
+        self.create_member("Dupont SARL", state="none", number="CH-N")
+        self.create_member("Candidat SAS", state="candidate", number="CH-X")
+        self.create_member("Parti SA", state="resigned", number="CH-R")
+        ok = {
+            "invoice": "FAC/9",
+            "creditor": "CH-A",
+            "debtor": "CH-B",
+            "amount": "10.00",
+            "currency": "EUR",
+            "due_date": "2026-12-31",
+        }
+        cases = [
+            ({**ok, "debtor": "NOPE"}, 404, "member_unknown", "debtor"),
+            ({**ok, "debtor": "CH-N"}, 404, "member_unknown", "debtor"),
+            ({**ok, "debtor": "CH-X"}, 403, "member_not_in_network", "debtor"),
+            ({**ok, "debtor": "CH-R"}, 403, "member_not_in_network", "debtor"),
+            ({**ok, "currency": "CHF"}, 400, "currency_not_accepted", "currency"),
+            ({**ok, "currency": "MLM"}, 400, "currency_not_accepted", "currency"),
+            ({**ok, "amount": "-5.00"}, 400, "amount_not_positive", "amount"),
+            ({**ok, "amount": "0"}, 400, "amount_not_positive", "amount"),
+            ({**ok, "amount": 10}, 400, "amount_not_a_string", "amount"),
+            ({**ok, "amount": "1.234"}, 400, "amount_too_precise", "amount"),
+            ({**ok, "debtor": "CH-A"}, 400, "obligation_to_oneself", "debtor"),
+            ({**ok, "creditor": "CH-B", "debtor": "CH-C"}, 403, "not_a_party", None),
+            ({k: v for k, v in ok.items() if k != "due_date"}, 400, "field_missing", "due_date"),
+            ({**ok, "due_date": "31/12/2026"}, 400, "date_invalid", "due_date"),
+            ({**ok, "invoice": " "}, 400, "field_missing", "invoice"),
+            ({**ok, "invoice": "F" * 65}, 400, "field_too_long", "invoice"),
+        ]
+        counts = (self.Obligation.search_count([]), self.Declaration.search_count([]))
+        for body, status, code, field in cases:
+            with self.subTest(body=body):
+                problem = self.assert_problem(
+                    self.call("POST", "/obligations", self.key_alpha, body), status, code
+                )
+                self.assertEqual(problem.get("field"), field)
+        self.assertEqual(
+            (self.Obligation.search_count([]), self.Declaration.search_count([])), counts
+        )
+        french = self.call(
+            "POST",
+            "/obligations",
+            self.key_alpha,
+            {**ok, "currency": "CHF"},
+            headers={"Accept-Language": "fr"},
+        )
+        self.assertEqual(french.json()["code"], "currency_not_accepted")
+
+    def test_routes_are_described(self):
+        document = self.opener.get(f"{self.base_url()}{API}/openapi.json", timeout=30).json()
+        self.assertEqual(set(document["paths"]["/obligations"]), {"get", "post"})
+        self.assertEqual(set(document["paths"]["/compensations"]), {"get"})
+        post = document["paths"]["/obligations"]["post"]
+        self.assertEqual(set(post["responses"]), {"200", "201", "400", "401", "403", "404", "409"})
+        channel = document["components"]["schemas"]["Transfer"]["properties"]["channel"]
+        self.assertIn("compensation", channel["enum"])
+        self.assertNotIn("clearing", channel["enum"])
+        self.assert_problem(self.call("GET", "/compensations"), 401, "unauthorized")

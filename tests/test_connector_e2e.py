@@ -1,0 +1,370 @@
+import contextlib
+import tempfile
+import threading
+import time
+import uuid
+
+import requests
+
+from odoo import Command, fields
+from odoo.tests import TransactionCase, tagged
+
+from .common import MlmlBarterCommon
+from .servers import FaultyProxy, OdooDatabase
+
+
+@tagged("post_install", "-at_install")
+class TestConnectorEndToEnd(MlmlBarterCommon, TransactionCase):
+    """Three databases, three Odoo servers, real HTTP between them.
+
+    The clearing house (CH) and the member B are databases of their own, each
+    served by an Odoo server process on 127.0.0.1; the member A is the
+    database of these tests. A sells to B; B pays the MLML part from its Odoo;
+    the books of both agree with the clearing house's ledger. Then the faults:
+    the clearing house killed after booking and before answering, B's Odoo
+    killed after the answer and before its commit, an answer later than the
+    client waits.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.logs = tempfile.mkdtemp(prefix="mlml-e2e-")
+        suffix = uuid.uuid4().hex[:8]
+        cls.ch = OdooDatabase(f"mlml_e2e_ch_{suffix}", cls.logs)
+        cls.b = OdooDatabase(f"mlml_e2e_b_{suffix}", cls.logs)
+        cls.addClassCleanup(cls.b.drop)
+        cls.addClassCleanup(cls.ch.drop)
+        cls.ch.install("mlml_barter")
+        cls.b.copy_from(cls.ch)
+        cls.ch.start()
+        cls.b.start()
+        cls._setup_clearing_house()
+        cls._setup_member_b()
+        cls._setup_member_a()
+
+    @classmethod
+    def _member(cls, db, name, number, company_partner=None):
+        """A member partner in ``db`` (over RPC), active, with its number."""
+        values = {
+            "mlml_member_state": "candidate",
+            "mlml_member_number": number,
+            "mlml_charter_date": "2026-01-15",
+        }
+        if company_partner:
+            db.rpc("res.partner", "write", [company_partner], values)
+            partner = company_partner
+        else:
+            partner = db.rpc("res.partner", "create", {"name": name, "is_company": True, **values})
+        db.rpc("res.partner", "action_mlml_activate", [partner])
+        return partner
+
+    @classmethod
+    def _line(cls, db, partner, limit, ceiling):
+        line = db.rpc(
+            "mlml.credit.line",
+            "create",
+            {"partner_id": partner, "credit_limit": limit, "balance_ceiling": ceiling},
+        )
+        db.rpc("mlml.credit.line", "action_submit", [line])
+        db.rpc("mlml.credit.line", "action_approve", [line])
+
+    @classmethod
+    def _setup_clearing_house(cls):
+        ch = cls.ch
+        company = ch.rpc("res.company", "search", [])[0]
+        ch.rpc("res.company", "write", [company], {"mlml_is_clearing_house": True})
+        cls.ch_a = cls._member(ch, "Atelier A", "MA-1")
+        cls.ch_b = cls._member(ch, "Boulangerie B", "MB-1")
+        for partner in (cls.ch_a, cls.ch_b):
+            cls._line(ch, partner, 2000.0, 5000.0)
+        cls.key_a = ch.rpc("res.partner", "mlml_generate_api_key", [cls.ch_a])
+        cls.key_b = ch.rpc("res.partner", "mlml_generate_api_key", [cls.ch_b])
+
+    @classmethod
+    def _setup_member_b(cls):
+        b = cls.b
+        # A copy of a database keeps its uuid: B gets one of its own, as a new database.
+        b.rpc("ir.config_parameter", "set_param", "database.uuid", str(uuid.uuid4()))
+        company = b.rpc("res.company", "search_read", [], ["partner_id"])[0]
+        cls.b_company = company["id"]
+        cls._member(b, "", "MB-1", company_partner=company["partner_id"][0])
+        cls._line(b, company["partner_id"][0], 2000.0, 5000.0)
+        cls.b_a = cls._member(b, "Atelier A", "MA-1")
+        b.rpc(
+            "res.company",
+            "write",
+            [cls.b_company],
+            {"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": cls.key_b},
+        )
+        cls.b_tax = b.rpc(
+            "account.tax",
+            "create",
+            {"name": "TVA 20 % achats", "amount": 20.0, "type_tax_use": "purchase"},
+        )
+
+    @classmethod
+    def _setup_member_a(cls):
+        cls.company = cls.env.company
+        cls.company.partner_id.write(
+            {
+                "mlml_member_state": "candidate",
+                "mlml_member_number": "MA-1",
+                "mlml_charter_date": "2026-01-15",
+            }
+        )
+        cls.company.partner_id.action_mlml_activate()
+        cls.create_line(cls.company.partner_id, "approved", limit=2000.0, ceiling=5000.0)
+        cls.a_b = cls.create_member("Boulangerie B", number="MB-1")
+        cls.company.write(
+            {"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": cls.key_a}
+        )
+        cls.sale_tax = cls.env["account.tax"].create(
+            {"name": "TVA 20 % ventes", "amount": 20.0, "type_tax_use": "sale"}
+        )
+
+    # ------------------------------------------------------------------
+
+    def ledger(self):
+        """The transfers of the clearing house's ledger, oldest first."""
+        return self.ch.rpc(
+            "mlml.transfer",
+            "search_read",
+            [],
+            ["id", "name", "payer_id", "payee_id", "amount", "reference", "idempotency_key"],
+            order="ledger_position",
+        )
+
+    def ledger_balance(self, partner):
+        return self.ch.rpc("res.partner", "read", [partner], ["mlml_ledger_balance"])[0][
+            "mlml_ledger_balance"
+        ]
+
+    def assert_books_agree(self):
+        """A's and B's books equal the clearing house's balances; the network sums to 0."""
+        self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
+        self.assertTrue(
+            self.b.rpc("res.company", "mlml_synchronize", [self.b_company]),
+            self.b.rpc("res.company", "read", [self.b_company], ["mlml_sync_message"]),
+        )
+        self.company.invalidate_recordset()
+        self.assertEqual(self.company.mlml_balance, self.ledger_balance(self.ch_a))
+        b_balance = self.b.rpc("res.company", "read", [self.b_company], ["mlml_balance"])[0]
+        self.assertEqual(b_balance["mlml_balance"], self.ledger_balance(self.ch_b))
+        self.assertEqual(self.ledger_balance(self.ch_a) + self.ledger_balance(self.ch_b), 0.0)
+
+    def invoice_to_b(self, amount=1000.0, share=50.0):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.a_b.id,
+                "invoice_date": fields.Date.today(),
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Fournitures",
+                            "price_unit": amount,
+                            "tax_ids": [Command.set(self.sale_tax.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        invoice.mlml_share = share
+        invoice.action_post()
+        return invoice
+
+    def bill_from_a(self, reference, amount=1000.0, share=50.0):
+        bill = self.b.rpc(
+            "account.move",
+            "create",
+            {
+                "move_type": "in_invoice",
+                "partner_id": self.b_a,
+                "ref": reference,
+                "invoice_date": str(fields.Date.today()),
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Fournitures",
+                            "price_unit": amount,
+                            "tax_ids": [Command.set([self.b_tax])],
+                        }
+                    )
+                ],
+            },
+        )
+        self.b.rpc("account.move", "write", [bill], {"mlml_share": share})
+        self.b.rpc("account.move", "action_post", [bill])
+        return bill
+
+    def read_bill(self, bill):
+        return self.b.rpc(
+            "account.move", "read", [bill], ["mlml_residual", "mlml_request_id", "amount_total"]
+        )[0]
+
+    # ------------------------------------------------------------------
+
+    def test_a_sells_to_b_who_pays_the_mlml_part_from_its_odoo(self):
+        invoice = self.invoice_to_b()
+        self.assertEqual(invoice.amount_total, 1200.0)
+        self.assertEqual(invoice.mlml_amount, 500.0)
+        # A's posting asked B for the MLML part at the clearing house.
+        asked = self.ch.rpc(
+            "mlml.payment.request",
+            "search_read",
+            [("reference", "=", invoice.name)],
+            ["payer_id", "payee_id", "amount", "state"],
+        )
+        self.assertEqual(
+            [(r["payer_id"][0], r["payee_id"][0], r["amount"], r["state"]) for r in asked],
+            [(self.ch_b, self.ch_a, 500.0, "open")],
+        )
+        # B records A's invoice as its bill; its synchronisation brings the request to it.
+        bill = self.bill_from_a(invoice.name)
+        self.assertTrue(self.b.rpc("res.company", "mlml_synchronize", [self.b_company]))
+        self.assertTrue(self.read_bill(bill)["mlml_request_id"])
+        self.assertEqual(self.read_bill(bill)["mlml_residual"], 500.0)
+        # B pays the MLML part from its Odoo: one transfer B→A of 500 in the ledger.
+        self.b.rpc("account.move", "action_mlml_pay_request", [bill])
+        transfers = self.ledger()
+        self.assertEqual(
+            [(t["payer_id"][0], t["payee_id"][0], t["amount"]) for t in transfers],
+            [(self.ch_b, self.ch_a, 500.0)],
+        )
+        self.assertEqual(self.read_bill(bill)["mlml_residual"], 0.0)
+        # A's synchronisation books it: A's invoice has no MLML residual left.
+        self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
+        self.assertEqual(invoice.mlml_residual, 0.0)
+        self.assertEqual(invoice.mlml_cash_residual, 700.0)
+        self.assert_books_agree()
+        self.assertEqual(self.ledger_balance(self.ch_a), 500.0)
+        self.assertEqual(len(self.ledger()), 1)
+
+    def test_clearing_house_killed_after_booking_before_answering(self):
+        before = len(self.ledger())
+        killed = []
+
+        def kill_once():
+            killed.append(True)
+            self.ch.kill()
+
+        proxy = FaultyProxy(
+            self.ch.url,
+            rule=lambda method, path: (
+                ("drop", kill_once)
+                if method == "POST" and path.endswith("/transfers") and not killed
+                else None
+            ),
+        )
+        self.addCleanup(proxy.stop)
+        self.company.mlml_clearing_house_url = proxy.url
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "outbound",
+                "partner_type": "supplier",
+                "partner_id": self.a_b.id,
+                "amount": 120.0,
+                "journal_id": self.company.mlml_journal_id.id,
+                "memo": "FB-0001",
+            }
+        )
+        payment.action_post()
+        self.assertEqual(payment.mlml_send_state, "to_send")
+        self.assertEqual(payment.state, "draft")
+        # The clearing house booked it before it was killed.
+        self.ch.start()
+        self.assertEqual(len(self.ledger()), before + 1)
+        self.env["account.payment"]._cron_mlml_send()
+        self.assertEqual(payment.mlml_send_state, "sent")
+        self.assertEqual(payment.state, "paid")
+        transfers = self.ledger()[before:]
+        self.assertEqual(len(transfers), 1)
+        self.assertEqual(transfers[0]["idempotency_key"], payment._mlml_transfer_key())
+        self.assertEqual(payment.mlml_transfer_number, transfers[0]["name"])
+        self.assert_books_agree()
+
+    def test_member_killed_after_the_answer_before_its_commit(self):
+        before = len(self.ledger())
+        killed = threading.Event()
+
+        def kill_b():
+            self.b.kill()
+            killed.set()
+
+        proxy = FaultyProxy(
+            self.ch.url,
+            rule=lambda method, path: (
+                ("answer_then", kill_b)
+                if method == "POST" and path.endswith("/transfers")
+                else None
+            ),
+        )
+        self.addCleanup(proxy.stop)
+        self.b.rpc("res.company", "write", [self.b_company], {"mlml_clearing_house_url": proxy.url})
+        invoice = self.invoice_to_b(amount=200.0)
+        bill = self.bill_from_a(invoice.name, amount=200.0)
+        # B registers the payment of the bill's MLML part, as its accountant does.
+        context = {"active_model": "account.move", "active_ids": [bill]}
+        journal = self.b.rpc("res.company", "read", [self.b_company], ["mlml_journal_id"])[0][
+            "mlml_journal_id"
+        ][0]
+        wizard = self.b.rpc(
+            "account.payment.register",
+            "create",
+            {"journal_id": journal, "amount": 100.0},
+            context=context,
+        )
+        with contextlib.suppress(requests.RequestException):
+            # B's server is killed under the call, as meant: no answer.
+            self.b.rpc(
+                "account.payment.register", "action_create_payments", [wizard], context=context
+            )
+        self.assertTrue(killed.wait(60))
+        self.b.start()
+        self.b.rpc(
+            "res.company", "write", [self.b_company], {"mlml_clearing_house_url": self.ch.url}
+        )
+        self.assertEqual(len(self.ledger()), before + 1)
+        self.assert_books_agree()
+        # Whether B's Odoo committed the payment or not, the transfer is booked once.
+        made = str(self.ledger()[-1]["id"])
+        lines = self.b.rpc(
+            "account.bank.statement.line", "search_count", [("mlml_transfer_ref", "=", made)]
+        )
+        paid = self.b.rpc("account.payment", "search_count", [("mlml_transfer_ref", "=", made)])
+        self.assertEqual(lines + paid, 1)
+        self.assertEqual(self.read_bill(bill)["mlml_residual"], 0.0)
+        self.assertEqual(invoice.mlml_residual, 0.0)
+
+    def test_answer_later_than_the_client_waits(self):
+        before = len(self.ledger())
+        held = []
+
+        def rule(method, path):
+            if method == "POST" and path.endswith("/transfers") and not held:
+                held.append(path)
+                return ("hold", 35)
+            return None
+
+        proxy = FaultyProxy(self.ch.url, rule=rule)
+        self.addCleanup(proxy.stop)
+        self.company.mlml_clearing_house_url = proxy.url
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "outbound",
+                "partner_type": "supplier",
+                "partner_id": self.a_b.id,
+                "amount": 30.0,
+                "journal_id": self.company.mlml_journal_id.id,
+                "memo": "FB-0002",
+            }
+        )
+        started = time.monotonic()
+        payment.action_post()
+        self.assertGreaterEqual(time.monotonic() - started, 30)
+        if payment.mlml_send_state == "to_send":
+            self.env["account.payment"]._cron_mlml_send()
+        self.assertEqual(payment.mlml_send_state, "sent")
+        self.assertEqual(len(self.ledger()), before + 1)
+        self.assert_books_agree()
