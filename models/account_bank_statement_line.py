@@ -95,6 +95,15 @@ class AccountBankStatementLine(models.Model):
             document, note = self._mlml_document_of(company, transfer, partner)
             if note:
                 notes.append(note)
+        prefix = self.env["account.payment"]._mlml_key_prefix()
+        if transfer.direction == "out" and (transfer.key or "").startswith(prefix):
+            notes.append(
+                self.env._(
+                    "Made from this database by a payment that is not in the books (it "
+                    "was not saved, or was changed since): the transfer is booked here "
+                    "instead. Do not pay it again."
+                )
+            )
         if transfer.reversal_of:
             notes.append(self.env._("Reverses transfer %(number)s.", number=transfer.reversal_of))
         terms = document.line_ids.filtered(

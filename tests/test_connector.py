@@ -242,6 +242,42 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertEqual(payment.state, "paid")
         self.assertEqual(self.balances(self.delta), (-120.0,))
 
+    def test_transfer_made_before_a_crash_is_recognised_by_its_key(self):
+        bill = self.invoice("in_invoice", self.alpha, 500.0, 40.0, ref="ALPHA-9")
+        payment = self.payment(200.0, memo="ALPHA-9")
+        payment.invoice_ids = bill  # as Register Payment leaves a payment it posts later
+        # Odoo stopped after the clearing house made the transfer, before saving its answer.
+        backend = self.member._mlml_backend()
+        made = backend.pay(payment._mlml_transfer_key(), "CH-A", Decimal("200.00"), "ALPHA-9")
+        lost = backend.pay(
+            f"{payment._mlml_key_prefix()}{payment.id + 1000}", "CH-B", Decimal("50.00"), "X-1"
+        )
+        backend.close()
+        self.assertEqual(payment.state, "draft")
+        self.assertTrue(self.member.mlml_synchronize(), self.member.mlml_sync_message)
+        self.assertRecordValues(
+            payment,
+            [
+                {
+                    "state": "paid",
+                    "mlml_send_state": "sent",
+                    "mlml_transfer_ref": made.id,
+                    "mlml_transfer_number": made.number,
+                }
+            ],
+        )
+        self.assertEqual(bill.mlml_residual, 0.0)
+        # The payment that was never saved: its transfer is booked, once, with a note.
+        line = self.statement_lines()
+        self.assertRecordValues(
+            line, [{"amount": -50.0, "mlml_transfer_ref": lost.id, "partner_id": self.beta.id}]
+        )
+        self.assertIn("Do not pay it again.", line.narration)
+        self.assertEqual(self.books_balance(), -250.0)
+        self.assertEqual(self.member.mlml_sync_difference, 0.0)
+        self.assertTrue(self.member.mlml_synchronize())
+        self.assertEqual(self.statement_lines(), line)
+
     def test_hand_made_inbound_payment_is_refused_when_connected(self):
         payment = (
             self.env["account.payment"]
