@@ -1,5 +1,6 @@
 import socket
 from decimal import Decimal
+from unittest.mock import patch
 
 import psycopg2
 
@@ -7,6 +8,9 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
+
+from odoo.addons.mlml_barter.mlml_barter.backend import Member
+from odoo.addons.mlml_barter.mlml_barter.clearing_client import ClearingHouseBackend
 
 from .test_clearing_ledger import ClearingHouseCommon
 
@@ -451,3 +455,55 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertIsNone(self.member._mlml_backend())
         self.payment(10.0).action_post()
         self.assertEqual(self.books_balance(), -10.0)
+
+    # ------------------------------------------------------------------
+    # Directory
+    # ------------------------------------------------------------------
+
+    def test_directory_is_refreshed_from_the_clearing_house(self):
+        # Over HTTP: the members of this database are the clearing house's.
+        created, updated = self.member.mlml_refresh_directory()
+        self.assertFalse(created)
+        self.assertFalse(updated)
+        # What another clearing house would list: a new member, other offers.
+        self.alpha.mlml_offer_ids = self.activity_printing
+        self.beta.action_mlml_suspend()
+        directory = [
+            Member("CH-A", "Alpha Nettoyage", "Lille", offers=("Nettoyage test", "Vitrerie")),
+            Member("CH-B", "Beta Imprimerie", "Lille"),
+            Member(
+                "CH-Z", "Zeta Transports", "Tourcoing", offers=("Transport",), needs=("Vitrerie",)
+            ),
+        ]
+        with patch.object(ClearingHouseBackend, "members", return_value=directory):
+            action = (
+                self.env["res.partner"].with_company(self.member).action_mlml_refresh_directory()
+            )
+        self.assertIn("1 member(s) added and 2 updated", action["params"]["message"])
+        zeta = self.env["res.partner"].search([("mlml_member_number", "=", "CH-Z")])
+        self.assertRecordValues(
+            zeta,
+            [
+                {
+                    "name": "Zeta Transports",
+                    "is_company": True,
+                    "city": "Tourcoing",
+                    "mlml_member_state": "active",
+                }
+            ],
+        )
+        self.assertEqual(zeta.mlml_offer_ids.mapped("name"), ["Transport"])
+        self.assertEqual(zeta.mlml_need_ids.mapped("name"), ["Vitrerie"])
+        self.assertEqual(
+            sorted(self.alpha.mlml_offer_ids.mapped("name")), ["Nettoyage test", "Vitrerie"]
+        )
+        self.assertIn("Imprimerie test → Nettoyage test, Vitrerie", self.alpha.message_ids[0].body)
+        self.assertEqual(self.beta.mlml_member_state, "active")
+        self.assertIn("Suspended → Active", self.beta.message_ids[0].body)
+        # Again: nothing changes.
+        with patch.object(ClearingHouseBackend, "members", return_value=directory):
+            self.assertEqual(self.member.mlml_refresh_directory(), (self.env["res.partner"],) * 2)
+        # Only MLML managers refresh it.
+        user = self.create_user("con_dir", "account.group_account_invoice")
+        with self.assertRaises(AccessError):
+            self.env["res.partner"].with_user(user).action_mlml_refresh_directory()
