@@ -189,7 +189,7 @@ class AccountPayment(models.Model):
                         )
                     )
                 )
-            sending = self.filtered(lambda p: p._mlml_sends())
+            sending = self.filtered(lambda p: p.state == "draft" and p._mlml_sends())
             if sending:
                 return self._mlml_post_through_ledger(sending)
         for payment in self.filtered(lambda p: p.journal_id.currency_id.mlml_is_barter):
@@ -362,8 +362,16 @@ class AccountPayment(models.Model):
             "key": self._mlml_transfer_key(),
             "payee": payee.mlml_member_number,
             "amount": to_decimal(self.currency_id.round(self.amount)).quantize(Decimal("0.01")),
-            "reference": (self.memo or self.name or "")[:200],
+            # Never the payment's number: it is given at posting, and a request sent
+            # again must be the same, word for word.
+            "reference": (self.memo or "").strip()[:200],
         }
+        # One sender at a time per payment: the scheduled action, the user's
+        # "Confirm" and the synchronisation wait for each other.
+        self.env.cr.execute("SELECT id FROM account_payment WHERE id = %s FOR UPDATE", [self.id])
+        self.invalidate_recordset(["state", "mlml_send_state"])
+        if self.state != "draft" or self.mlml_send_state == "sent":
+            return True
         result = True
         collector = notes_in(self.env.context)
         noted = len(collector.notes) if collector is not None else 0
@@ -478,6 +486,19 @@ class AccountPayment(models.Model):
             return payment
         number = transfer.key[len(prefix) :]
         payment = Payment.browse(int(number)).exists() if number.isdigit() else Payment
+        if payment:
+            self.env.cr.execute(
+                "SELECT id FROM account_payment WHERE id = %s FOR UPDATE SKIP LOCKED", [payment.id]
+            )
+            if not self.env.cr.rowcount:
+                raise UserError(
+                    self.env._(
+                        "Payment %(payment)s is being sent to the clearing house right now: "
+                        "the synchronisation reads on from here at its next run.",
+                        payment=payment.display_name,
+                    )
+                )
+            payment.invalidate_recordset()
         if (
             payment
             and payment.company_id == company
