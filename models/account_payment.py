@@ -189,7 +189,7 @@ class AccountPayment(models.Model):
                         )
                     )
                 )
-            sending = self.filtered(lambda p: p.state == "draft" and p._mlml_sends())
+            sending = self.filtered(lambda p: not p._mlml_posted() and p._mlml_sends())
             if sending:
                 return self._mlml_post_through_ledger(sending)
         for payment in self.filtered(lambda p: p.journal_id.currency_id.mlml_is_barter):
@@ -276,6 +276,11 @@ class AccountPayment(models.Model):
     # ------------------------------------------------------------------
     # Paying through the clearing house (connected companies)
     # ------------------------------------------------------------------
+
+    def _mlml_posted(self):
+        """Is the payment in the books (posted), or already made at the clearing house?"""
+        self.ensure_one()
+        return bool(self.mlml_transfer_ref) or self.move_id.state == "posted"
 
     def _mlml_sends(self):
         """Is this an outgoing payment the company's clearing house makes?"""
@@ -369,8 +374,8 @@ class AccountPayment(models.Model):
         # One sender at a time per payment: the scheduled action, the user's
         # "Confirm" and the synchronisation wait for each other.
         self.env.cr.execute("SELECT id FROM account_payment WHERE id = %s FOR UPDATE", [self.id])
-        self.invalidate_recordset(["state", "mlml_send_state"])
-        if self.state != "draft" or self.mlml_send_state == "sent":
+        self.invalidate_recordset(["move_id", "mlml_transfer_ref"])
+        if self._mlml_posted():
             return True
         result = True
         collector = notes_in(self.env.context)
@@ -429,6 +434,7 @@ class AccountPayment(models.Model):
     def _mlml_accepted(self, transfer):
         """The clearing house made the payment's transfer: record it and post."""
         self.ensure_one()
+        posted = self.move_id.state == "posted"
         self.write(
             {
                 "mlml_send_state": "sent",
@@ -437,7 +443,7 @@ class AccountPayment(models.Model):
                 "mlml_transfer_number": transfer.number,
             }
         )
-        if self.state == "draft":
+        if not posted:
             self.with_context(
                 mlml_sending=SENDING, mlml_ledger_decided=LEDGER_DECIDED
             ).action_post()
@@ -502,8 +508,8 @@ class AccountPayment(models.Model):
         if (
             payment
             and payment.company_id == company
-            and payment.state == "draft"
-            and not payment.mlml_transfer_ref
+            and payment.state != "canceled"
+            and not payment._mlml_posted()
             and payment.partner_id.commercial_partner_id.mlml_member_number == transfer.payee
             and not payment.currency_id.compare_amounts(payment.amount, float(transfer.amount))
         ):
