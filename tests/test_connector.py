@@ -167,6 +167,29 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertEqual(bill.mlml_residual, 0.0)
         self.assertEqual(bill.amount_residual, 600.0)
 
+    def test_bill_paid_while_the_clearing_house_is_down(self):
+        bill = self.invoice("in_invoice", self.alpha, 500.0, 50.0, ref="ALPHA-78")
+        self.member.mlml_clearing_house_url = self.closed_url()
+        wizard = (
+            self.env["account.payment.register"]
+            .with_company(self.member)
+            .with_context(active_model="account.move", active_ids=bill.ids)
+            .create({"journal_id": self.journal.id})
+        )
+        payment = wizard._create_payments()
+        self.assertEqual(payment.mlml_send_state, "to_send")
+        self.assertEqual(payment.move_id.state, "draft")
+        self.assertEqual(bill.mlml_residual, 250.0)
+        self.assertEqual(payment.invoice_ids, bill)
+        self.member.mlml_clearing_house_url = self.base_url()
+        self.env["account.payment"]._cron_mlml_send()
+        self.assertRecordValues(payment, [{"state": "paid", "mlml_send_state": "sent"}])
+        self.assertEqual(self.last_transfer().reference, "ALPHA-78")
+        self.assertEqual(bill.mlml_residual, 0.0)
+        self.assertEqual(bill.amount_residual, 250.0)
+        self.assertEqual(self.balances(self.delta), (-250.0,))
+        self.assertEqual(self.books_balance(), -250.0)
+
     def test_refused_payment_posts_nothing_and_shows_the_figures(self):
         # Paid elsewhere (the back office): the books do not know it yet.
         self.book(self.delta, self.gamma, 900)
