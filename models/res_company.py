@@ -169,7 +169,9 @@ class ResCompany(models.Model):
         copy=False,
         groups="mlml_barter.group_mlml_user",
     )
-    mlml_sync_failed = fields.Boolean(copy=False, groups="mlml_barter.group_mlml_user")
+    mlml_sync_failed = fields.Boolean(
+        string="Last Synchronisation Failed", copy=False, groups="mlml_barter.group_mlml_user"
+    )
     mlml_ledger_balance = fields.Monetary(
         string="Balance at the Clearing House",
         currency_field="mlml_currency_id",
