@@ -420,9 +420,11 @@ class AccountPayment(models.Model):
     def _mlml_wait(self, reason):
         message = self._mlml_text(
             self.env._(
-                "Payment %(payment)s waits to be sent: %(reason)s It will be sent again "
-                "automatically, with the same key, until the clearing house answers.",
-                payment=self.display_name,
+                "The payment of %(amount)s to %(partner)s waits to be sent: %(reason)s It "
+                "will be sent again automatically, with the same key, until the clearing "
+                "house answers.",
+                amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                partner=self.partner_id.commercial_partner_id.display_name,
                 reason=reason,
             )
         )
