@@ -22,6 +22,13 @@ _logger = logging.getLogger(__name__)
 SENDING = object()
 # The fields of a payment the clearing house may already have been sent.
 MLML_SENT_FIELDS = ("amount", "partner_id", "journal_id", "memo", "payment_type", "currency_id")
+# What only the clearing house's answers write on a payment.
+MLML_LEDGER_FIELDS = (
+    "mlml_send_state",
+    "mlml_send_message",
+    "mlml_transfer_number",
+    "mlml_transfer_ref",
+)
 
 
 class AccountPayment(models.Model):
@@ -149,10 +156,13 @@ class AccountPayment(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         check_numbers(self, vals_list, ["amount"])
+        for vals in vals_list:
+            self._mlml_check_ledger_fields(vals)
         return super().create(vals_list)
 
     def write(self, vals):
         check_numbers(self, [vals], ["amount"])
+        self._mlml_check_ledger_fields(vals)
         if MLML_SENT_FIELDS & vals.keys():
             for payment in self.filtered(lambda p: p.mlml_send_state == "to_send"):
                 if any(
@@ -276,6 +286,22 @@ class AccountPayment(models.Model):
     # ------------------------------------------------------------------
     # Paying through the clearing house (connected companies)
     # ------------------------------------------------------------------
+
+    def _mlml_check_ledger_fields(self, vals):
+        """The transfer of a payment is written from the clearing house's answer
+        only: no one records one by hand (nor over RPC) to post without paying."""
+        if self.env.context.get("mlml_sending") is SENDING:
+            return
+        if any(vals.get(name) for name in MLML_LEDGER_FIELDS):
+            raise UserError(
+                self._mlml_text(
+                    self.env._(
+                        "The transfer of an MLML payment and its state at the clearing house "
+                        "are written from the clearing house's answers only: post the "
+                        "payment to send it."
+                    )
+                )
+            )
 
     def _mlml_posted(self):
         """Is the payment in the books (posted), or already made at the clearing house?"""
@@ -409,7 +435,9 @@ class AccountPayment(models.Model):
             )
             if first:
                 raise UserError(message) from error
-            self.write({"mlml_send_state": "refused", "mlml_send_message": message})
+            self.with_context(mlml_sending=SENDING).write(
+                {"mlml_send_state": "refused", "mlml_send_message": message}
+            )
             self.message_post(body=Markup("<p>%s</p>") % message)
             return False
         finally:
@@ -431,13 +459,15 @@ class AccountPayment(models.Model):
         _logger.info("MLML payment %s waits to be sent", self.id)
         if self.mlml_send_state != "to_send":
             self.message_post(body=Markup("<p>%s</p>") % message)
-        self.write({"mlml_send_state": "to_send", "mlml_send_message": message})
+        self.with_context(mlml_sending=SENDING).write(
+            {"mlml_send_state": "to_send", "mlml_send_message": message}
+        )
 
     def _mlml_accepted(self, transfer):
         """The clearing house made the payment's transfer: record it and post."""
         self.ensure_one()
         posted = self.move_id.state == "posted"
-        self.write(
+        self.with_context(mlml_sending=SENDING).write(
             {
                 "mlml_send_state": "sent",
                 "mlml_send_message": False,

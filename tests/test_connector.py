@@ -11,6 +11,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mlml_barter.mlml_barter.backend import Member
 from odoo.addons.mlml_barter.mlml_barter.clearing_client import ClearingHouseBackend
+from odoo.addons.mlml_barter.models.mlml_bounds_grant import LEDGER_DECIDED
 
 from .test_clearing_ledger import ClearingHouseCommon
 
@@ -305,6 +306,24 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertTrue(self.member.mlml_synchronize())
         self.assertEqual(self.statement_lines(), line)
 
+    def test_no_transfer_is_recorded_by_hand(self):
+        payment = self.payment(60.0)
+        for values in ({"mlml_transfer_ref": "1"}, {"mlml_send_state": "sent"}):
+            with self.assert_refused(UserError, "written from the clearing house's answers only"):
+                payment.write(values)
+        with self.assert_refused(UserError, "written from the clearing house's answers only"):
+            self.env["account.payment"].with_company(self.member).create(
+                {
+                    "payment_type": "outbound",
+                    "partner_type": "supplier",
+                    "partner_id": self.alpha.id,
+                    "amount": 60.0,
+                    "journal_id": self.journal.id,
+                    "mlml_transfer_number": "VIR/0000001",
+                }
+            )
+        self.assertFalse(payment.mlml_transfer_ref)
+
     def test_hand_made_inbound_payment_is_refused_when_connected(self):
         payment = (
             self.env["account.payment"]
@@ -359,20 +378,21 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertTrue(self.member.mlml_synchronize())
         self.assertEqual(self.statement_lines(), line)
         self.assertIn("0 transfer(s) booked", self.member.mlml_sync_message)
-        # The database refuses a second line of the same transfer.
+        # No one books a transfer by hand, and the database refuses a second line of it.
+        values = {
+            "journal_id": self.journal.id,
+            "amount": 1.0,
+            "payment_ref": "x",
+            "mlml_transfer_ref": str(transfer.id),
+        }
+        with self.assert_refused(UserError, "by the synchronisation only"):
+            self.StLine.create(values)
         with (
             self.assertRaises(psycopg2.errors.UniqueViolation),
             self.cr.savepoint(),
             mute_logger("odoo.sql_db"),
         ):
-            self.StLine.create(
-                {
-                    "journal_id": self.journal.id,
-                    "amount": 1.0,
-                    "payment_ref": "x",
-                    "mlml_transfer_ref": str(transfer.id),
-                }
-            )
+            self.StLine.with_context(mlml_ledger_decided=LEDGER_DECIDED).create(values)
 
     def test_transfers_that_match_nothing_are_booked_with_a_note(self):
         invoice = self.invoice("out_invoice", self.alpha, 1000.0, 10.0)
