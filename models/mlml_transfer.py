@@ -100,7 +100,10 @@ class MlmlTransfer(models.Model):
         help="An MLML manager booked this transfer past a bound.",
     )
     month = fields.Date(
-        compute="_compute_month", store=True, help="For the ledger's reports by month."
+        compute="_compute_month",
+        store=True,
+        precompute=True,
+        help="For the ledger's reports by month.",
     )
 
     _sql_constraints = [
@@ -266,49 +269,55 @@ class MlmlTransfer(models.Model):
             "reversal_of_id": reversal_of.id if reversal_of else False,
             "reversal_reason": force_reason if reversal_of else False,
         }
-        # The ledger is its own trace: no "created" message in each transfer's chatter.
-        booking = self.sudo().with_context(
-            mlml_ledger_booking=True, mail_create_nolog=True, mail_create_nosubscribe=True
-        )
-        transfer = booking.create([self._numbered(company, values)])
+        # The ledger is its own trace: no "created" message, no followers, no
+        # tracking when a transfer is written (a reversal is tracked: not here).
+        booking = self.sudo().with_context(mlml_ledger_booking=True, tracking_disable=True)
+        transfer = booking.create([{**values, "name": "/"}])
+        transfer._number(company)
         if decision.commission:
             commission = booking.create(
                 [
-                    self._numbered(
-                        company,
-                        {
-                            "company_id": company.id,
-                            "payer_id": payer.id,
-                            "payee_id": house.id,
-                            "amount": float(decision.commission),
-                            "reference": transfer.name,
-                            "memo": self.env._(
-                                "Commission of %(percent)s %% on %(number)s",
-                                percent=formatLang(self.env, company.mlml_commission_percent),
-                                number=transfer.name,
-                            ),
-                            "channel": "commission",
-                            "commission_of_id": transfer.id,
-                        },
-                    )
+                    {
+                        "name": "/",
+                        "company_id": company.id,
+                        "payer_id": payer.id,
+                        "payee_id": house.id,
+                        "amount": float(decision.commission),
+                        "reference": transfer.name,
+                        "memo": self.env._(
+                            "Commission of %(percent)s %% on %(number)s",
+                            percent=formatLang(self.env, company.mlml_commission_percent),
+                            number=transfer.name,
+                        ),
+                        "channel": "commission",
+                        "commission_of_id": transfer.id,
+                    }
                 ]
             )
+            commission._number(company)
             transfer.commission_id = commission
         if decision.warnings:
             transfer._note_breaches(decision.warnings, company, forced, force_reason)
         return self.browse(transfer.ids)
 
-    @api.model
-    def _numbered(self, company, values):
-        """``values`` with the next number of the company's gapless ledger sequence.
+    def _number(self, company):
+        """Give the transfers just written the next numbers of the company's
+        gapless ledger sequence, in this order.
 
-        Taken last, just before the transfer is written: the sequence row stays
-        locked until the transaction ends, so numbers follow the order in which
-        transfers are accepted, and a transaction that fails gives its number back.
+        Taken last, when all else is written: the sequence row stays locked
+        until the transaction ends, so numbers follow the order in which
+        transfers are accepted and a transaction that fails gives its numbers
+        back, and concurrent bookings wait for each other only that long.
         """
+        self.flush_recordset()
         sequence = self._ledger_sequence(company)
-        position = self._take_number(sequence)
-        return {**values, "ledger_position": position, "name": sequence.get_next_char(position)}
+        for transfer in self:
+            position = self._take_number(sequence)
+            self.env.cr.execute(
+                "UPDATE mlml_transfer SET ledger_position = %s, name = %s WHERE id = %s",
+                [position, sequence.get_next_char(position), transfer.id],
+            )
+        self.invalidate_recordset(["ledger_position", "name"])
 
     @api.model
     def _ledger_sequence(self, company):

@@ -474,7 +474,7 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
                     self.assertIn(int(status), (200, 201, 400, 401, 403, 404, 409, 422), path)
 
     def test_payment_request_is_asked_once_per_key(self):
-        body = {"payer": "CH-A", "amount": "30.00", "reference": "FAC/30"}
+        body = {"payer": "CH-A", "amount": "30.00", "reference": "FAC/30", "due_date": "2026-12-31"}
         headers = {"Idempotency-Key": "ask-30"}
         count = self.env["mlml.payment.request"].search_count([])
         first = self.call("POST", "/payment-requests", self.key_beta, body, headers=headers)
