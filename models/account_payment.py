@@ -22,6 +22,8 @@ _logger = logging.getLogger(__name__)
 SENDING = object()
 # The fields of a payment the clearing house may already have been sent.
 MLML_SENT_FIELDS = ("amount", "partner_id", "journal_id", "memo", "payment_type", "currency_id")
+# Payments the scheduled action sends in one run.
+MLML_SEND_BATCH = 20
 # What only the clearing house's answers write on a payment.
 MLML_LEDGER_FIELDS = (
     "mlml_send_state",
@@ -550,14 +552,19 @@ class AccountPayment(models.Model):
 
     @api.model
     def _cron_mlml_send(self):
-        """Send again the payments waiting for the clearing house's answer."""
-        for payment in self.sudo().search([("mlml_send_state", "=", "to_send")], order="id"):
+        """Send again the payments waiting for the clearing house's answer, a
+        batch per run (the scheduler commits and runs again for the rest). A
+        batch rolled back by a crash is sent again: the keys make it safe."""
+        waiting = self.sudo().search([("mlml_send_state", "=", "to_send")], order="id")
+        batch = waiting[:MLML_SEND_BATCH]
+        for payment in batch:
             try:
-                payment._mlml_send()
-            except (BackendError, UserError, ValidationError):
-                _logger.exception("MLML payment %s could not be sent", payment.id)
-            if not self.env.registry.in_test_mode():
-                self.env.cr.commit()
+                with self.env.cr.savepoint():
+                    payment._mlml_send()
+            except (BackendError, UserError, ValidationError) as error:
+                _logger.info("MLML payment %s could not be sent: %s", payment.id, error)
+                payment.with_context(mlml_sending=SENDING).mlml_send_message = str(error.args[0])
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(waiting) - len(batch))
 
     def action_draft(self):
         self._mlml_check_made()

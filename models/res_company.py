@@ -542,12 +542,10 @@ class ResCompany(models.Model):
 
     @api.model
     def _cron_mlml_synchronize(self):
-        """Synchronise every connected company, each in its own transaction."""
+        """Synchronise every connected company (each page in its own savepoint:
+        what fails in one company is rolled back alone and said on its card)."""
         companies = self.sudo().search([("mlml_clearing_house_url", "!=", False)])
-        for company in companies.filtered(lambda c: c._mlml_connected()):
-            company.mlml_synchronize()
-            if not self.env.registry.in_test_mode():
-                self.env.cr.commit()
+        companies.filtered(lambda c: c._mlml_connected()).mlml_synchronize()
 
     def mlml_synchronize(self):
         """Book what the clearing house moved since the last synchronisation.

@@ -374,8 +374,9 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertEqual(self.member.mlml_sync_difference, 0.0)
         self.assertIn("1 transfer(s) booked", self.member.mlml_sync_message)
         self.assertTrue(self.member.mlml_sync_cursor)
-        # A second synchronisation books nothing more.
-        self.assertTrue(self.member.mlml_synchronize())
+        # A second synchronisation, from the card's button, books nothing more.
+        action = self.journal.with_company(self.member).action_mlml_synchronize()
+        self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(self.statement_lines(), line)
         self.assertIn("0 transfer(s) booked", self.member.mlml_sync_message)
         # No one books a transfer by hand, and the database refuses a second line of it.
