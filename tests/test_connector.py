@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.mlml_barter.mlml_barter.backend import Member
+from odoo.addons.mlml_barter.mlml_barter.backend import Member, Transfer, TransferPage
 from odoo.addons.mlml_barter.mlml_barter.clearing_client import ClearingHouseBackend
 from odoo.addons.mlml_barter.models.mlml_bounds_grant import LEDGER_DECIDED
 
@@ -411,6 +411,49 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertEqual(invoice.mlml_residual, 100.0)
         self.assertEqual(self.books_balance(), 515.0)
         self.assertEqual(self.member.mlml_sync_difference, 0.0)
+
+    def test_other_currency_and_unknown_member_are_booked_with_a_note(self):
+        invoice = self.invoice("out_invoice", self.alpha, 1000.0, 50.0)
+        today = fields.Date.today()
+        page = TransferPage(
+            items=(
+                Transfer(
+                    "9001",
+                    "VIR/9001",
+                    "CH-A",
+                    "CH-D",
+                    Decimal("20.00"),
+                    invoice.name,
+                    "",
+                    today,
+                    "in",
+                    currency="CHW",
+                ),
+                Transfer(
+                    "9002",
+                    "VIR/9002",
+                    "CH-X",
+                    "CH-D",
+                    Decimal("5.00"),
+                    "",
+                    "",
+                    today,
+                    "in",
+                    currency="MLM",
+                ),
+            ),
+            cursor="9002",
+            has_more=False,
+        )
+        with patch.object(ClearingHouseBackend, "transfers", return_value=page):
+            self.member.mlml_synchronize()
+        lines = self.statement_lines()
+        self.assertEqual(lines.mapped("amount"), [20.0, 5.0])
+        self.assertEqual(lines.mapped("is_reconciled"), [False, False])
+        self.assertIn("in CHW, not in MLM", lines[0].narration)
+        self.assertIn("No partner has the member number CH-X", lines[1].narration)
+        self.assertEqual(invoice.mlml_residual, 500.0)
+        self.assertEqual(self.member.mlml_sync_cursor, "9002")
 
     def test_mismatch_is_shown_with_the_difference(self):
         # A payment keyed by hand before the company was connected.
