@@ -352,17 +352,23 @@ class AccountPayment(models.Model):
         if others:
             result = others.action_post()
         waiting = self.browse()
+        # One payment refused: the user reads why, nothing is written. Several: those
+        # the clearing house made stay made; the refused ones say why on their form.
+        alone = len(sending) == 1
         for payment in sending:
-            outcome = payment._mlml_send(first=True)
+            outcome = payment._mlml_send(first=True, alone=alone)
             if outcome is False:
                 waiting |= payment
             elif isinstance(outcome, dict):
                 result = outcome
         if waiting:
+            refused = waiting.filtered(lambda p: p.mlml_send_state == "refused")
             params = {
-                "type": "warning",
+                "type": "danger" if refused else "warning",
                 "sticky": True,
-                "title": self.env._("Waiting to be sent"),
+                "title": self.env._("Refused or waiting to be sent")
+                if refused
+                else self.env._("Waiting to be sent"),
                 "message": "\n".join(waiting.mapped("mlml_send_message")),
             }
             if isinstance(result, dict):
@@ -370,7 +376,7 @@ class AccountPayment(models.Model):
             return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
         return result
 
-    def _mlml_send(self, first=False):
+    def _mlml_send(self, first=False, alone=True):
         """Ask the clearing house to make the payment's transfer, with its key.
 
         The first time (``first``), the payment is posted in a savepoint first,
@@ -435,7 +441,7 @@ class AccountPayment(models.Model):
                     detail=detail,
                 )
             )
-            if first:
+            if first and alone:
                 raise UserError(message) from error
             self.with_context(mlml_sending=SENDING).write(
                 {"mlml_send_state": "refused", "mlml_send_message": message}

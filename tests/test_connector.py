@@ -213,6 +213,23 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertFalse(payment.move_id)
         self.assertEqual(self.books_balance(), 0.0)
 
+    def test_batch_keeps_what_the_clearing_house_made(self):
+        self.book(self.delta, self.gamma, 900)
+        payments = self.payment(80.0, memo="A-1") | self.payment(150.0, memo="A-2")
+        action = payments.action_post()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("refused the payment of 150.00", action["params"]["message"])
+        self.assertRecordValues(
+            payments,
+            [
+                {"state": "paid", "mlml_send_state": "sent"},
+                {"state": "draft", "mlml_send_state": "refused"},
+            ],
+        )
+        self.assertEqual(self.last_transfer().reference, "A-1")
+        self.assertEqual(self.balances(self.delta), (-980.0,))
+        self.assertIn("Nothing was paid.", payments[1].message_ids[0].body)
+
     def test_local_credit_line_is_checked_before_asking(self):
         count = self.ledger_count()
         payment = self.payment(1200.0)
