@@ -254,13 +254,13 @@ class MlmlMemberRequest(models.Model):
         )
         for request in waiting:
             try:
-                if request.state == "to_send":
-                    request._send()
-                elif request.state == "open":
-                    request._cancel_remote()
-            except (BackendError, UserError):
-                _logger.exception("MLML payment request %s could not be sent", request.id)
-            self.env["res.company"]._mlml_commit()
+                with self.env.cr.savepoint():
+                    if request.state == "to_send":
+                        request._send()
+                    elif request.state == "open":
+                        request._cancel_remote()
+            except (BackendError, UserError) as error:
+                _logger.info("MLML payment request %s could not be sent: %s", request.id, error)
 
     # ------------------------------------------------------------------
     # The synchronisation: requests made and received, as the ledger says

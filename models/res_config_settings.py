@@ -65,10 +65,11 @@ class ResConfigSettings(models.TransientModel):
             )
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         if self.mlml_clearing_house_key_input:
             self.company_id.mlml_clearing_house_key = self.mlml_clearing_house_key_input.strip()
             self.mlml_clearing_house_key_input = False
+        return result
 
     def action_mlml_test_connection(self):
         """Save the settings, then tell what the clearing house says of the account."""
