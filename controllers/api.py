@@ -7,6 +7,8 @@ those of ``mlml_barter/api_spec.py``, which also writes ``openapi.json``.
 
 import json
 
+import psycopg2.extensions
+
 from odoo import SUPERUSER_ID, http
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
@@ -44,8 +46,11 @@ class MlmlApiController(http.Controller):
         """Authenticate, read the request, run ``handler(api, company, member, **read)``
         in a savepoint and answer its (status, data), or the problem of a refusal.
 
-        With ``book``, the handler writes to the ledger in a transaction of its
-        own (see ``_booking``), committed before the answer is sent."""
+        With ``book``, the handler writes to the ledger in READ COMMITTED: in
+        the request's own transaction when nothing was read in it yet, else in
+        a transaction of its own (see ``_booking``), committed before the answer
+        is sent."""
+        own = book and self._read_committed()
         request.update_env(user=SUPERUSER_ID)
         request.update_env(context=dict(request.env.context, lang=self._lang()))
         Api = request.env["mlml.api"].sudo()
@@ -73,7 +78,7 @@ class MlmlApiController(http.Controller):
                     )
                 if body:
                     read["body"] = wire.read_body(request.httprequest.get_data())
-                if book:
+                if book and not own:
                     with self._booking() as cr:
                         booking = Api.with_env(Api.env(cr=cr))
                         status, data = handler(
@@ -87,6 +92,18 @@ class MlmlApiController(http.Controller):
         except (MlmlRefusal, RuleError, UserError, ValidationError, AccessError) as error:
             return self._problem_response(Api, Api._as_refusal(error))
         return request.make_json_response(data, status=status)
+
+    def _read_committed(self):
+        """Put the request's transaction in READ COMMITTED if it has not begun
+        (Odoo reads nothing before an ``auth="none"`` route in the usual case);
+        say whether it did."""
+        cr = request.env.cr
+        if request.env.registry.in_test_mode() or (
+            cr._cnx.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        ):
+            return False
+        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        return True
 
     def _booking(self):
         """A cursor of its own, in READ COMMITTED, for a request that books.

@@ -1,3 +1,4 @@
+import hashlib
 import re
 
 from odoo import api, fields, models
@@ -12,6 +13,11 @@ from .mlml_transfer import MlmlRefusal
 
 API_SCOPE = "mlml_api"
 MAX_POSITION = 2**31 - 1
+
+
+#: The keys this process verified: SHA-256 of the key -> the stored hash it matched.
+_VERIFIED = {}
+_VERIFIED_MAX = 10000
 
 
 class MlmlApi(models.AbstractModel):
@@ -146,8 +152,15 @@ class MlmlApi(models.AbstractModel):
             """,
             [key[:INDEX_SIZE], API_SCOPE],
         )
+        digest = hashlib.sha256(key.encode()).hexdigest()
         for user_id, hashed in self.env.cr.fetchall():
-            if KEY_CRYPT_CONTEXT.verify(key, hashed):
+            # A key verified before against this very hash is not hashed again
+            # (PBKDF2 costs milliseconds a request): the row was read above, so a
+            # revoked, expired or replaced key is refused all the same.
+            if _VERIFIED.get(digest) == hashed or KEY_CRYPT_CONTEXT.verify(key, hashed):
+                if len(_VERIFIED) >= _VERIFIED_MAX:
+                    _VERIFIED.clear()
+                _VERIFIED[digest] = hashed
                 return self.env["res.users"].browse(user_id)
         return self.env["res.users"]
 
