@@ -143,6 +143,7 @@ def test_loops_of_the_set_off():
     )
 )
 def test_loops_add_up_to_what_clearing_alone_clears(arcs):
+    pytest.importorskip("ortools.graph.python.min_cost_flow")
     obligations = [
         Obligation(n, f"M{d}", f"M{c}", cents) for n, (d, c, cents) in enumerate(arcs) if d != c
     ]
