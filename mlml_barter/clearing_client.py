@@ -32,16 +32,14 @@ import datetime
 from . import wire
 from .backend import (
     Account,
-    Backend,
     Member,
     PaymentRequest,
     PaymentRequestPage,
     Refused,
     Transfer,
     TransferPage,
-    Unanswered,
 )
-from .transport import Transport, parse_decimal
+from .transport import HttpBackend, Transport, parse_decimal
 
 API_PATH = "/mlml/api/v1"
 
@@ -49,7 +47,7 @@ API_PATH = "/mlml/api/v1"
 _PROBLEM_AMOUNTS = ("balance", "amount", "commission", "credit_limit", "balance_ceiling", "missing")
 
 
-class ClearingHouseBackend(Backend):
+class ClearingHouseBackend(HttpBackend):
     """The ledger of a network run by an MLML clearing house.
 
     ``url``: the clearing house's address (``https://ch.example.org``; the API
@@ -92,12 +90,6 @@ class ClearingHouseBackend(Backend):
             session=session,
             **options,
         )
-
-    def __repr__(self):
-        return f"<{type(self).__name__} {self._transport.base_url}>"
-
-    def close(self):
-        self._transport.close()
 
     # ------------------------------------------------------------------
     # Operations
@@ -179,10 +171,6 @@ class ClearingHouseBackend(Backend):
     # HTTP
     # ------------------------------------------------------------------
 
-    def _get(self, path, params=None):
-        params = {name: value for name, value in (params or {}).items() if value is not None}
-        return self._transport.send("GET", path, params=params or None).body
-
     def _post(self, path, body, *, key):
         headers = {"Idempotency-Key": wire.check_idempotency_key(key)} if key is not None else None
         return self._transport.send("POST", path, json_body=body, headers=headers)
@@ -229,24 +217,6 @@ class ClearingHouseBackend(Backend):
     # ------------------------------------------------------------------
     # Reading the JSON
     # ------------------------------------------------------------------
-
-    def _read(self, reader, body):
-        """Read a 2xx body; a body that is not the API's is ``bad_answer``."""
-        try:
-            return reader(body)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise Unanswered(
-                "bad_answer",
-                f"The answer of {self._transport.base_url} is not what the {self.service}'s "
-                f"API answers ({type(error).__name__}: {error}): check its address and "
-                "version in the settings.",
-            ) from error
-
-    @staticmethod
-    def _text(value):
-        if not isinstance(value, str):
-            raise TypeError(f"{value!r} is not a text")
-        return value
 
     @staticmethod
     def _identifier(value):

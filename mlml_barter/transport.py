@@ -16,6 +16,9 @@ busy. The rules below are what makes a payment safe to retry:
   random part so that the members' Odoos do not come back all at once, and
   honours the server's Retry-After (capped at ``max_retry_after``);
 - a request the caller says may not be retried (``retry=False``) is sent once;
+  one the ledger cannot recognise when it comes again (no idempotency key, as
+  in Cyclos) is retried only after ``before_retry`` has looked whether the
+  earlier attempt was made, and answers what it found;
 - after the last retry, :class:`~.backend.Unanswered` (``unreachable``,
   ``server_error`` or ``too_many_requests``): the ledger may have acted;
 - a 2xx whose body is not JSON (a web page from a wrong URL, garbage) is
@@ -36,7 +39,7 @@ from decimal import Decimal
 
 import requests
 
-from .backend import Unanswered
+from .backend import Backend, Unanswered
 
 _logger = logging.getLogger(__name__)
 
@@ -54,7 +57,8 @@ _NO_ANSWER = (
     requests.exceptions.ContentDecodingError,
 )
 
-_SIGNED_AMOUNT = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$")
+_SIGNED_AMOUNT = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,12})?$")
+_CENT = Decimal("0.01")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +67,7 @@ class Answer:
     (None when the body is empty or not JSON)."""
 
     status: int
-    headers: dict
+    headers: dict  # case-insensitive (requests.structures.CaseInsensitiveDict)
     body: object
     text: str
     #: How many attempts the request took (1: answered at once).
@@ -79,13 +83,17 @@ class Answer:
 def parse_decimal(value, field="amount"):
     """An amount the ledger wrote as a decimal string ("-250.00"), as a Decimal.
 
-    Never through float: "0.10" is exactly 0.10. Anything else is a body that
-    is not the ledger's (``ValueError``, which the backends report as
-    ``bad_answer``).
+    Never through float: "0.10" is exactly 0.10. Trailing zeros are fine
+    ("12.3400", as Cyclos may write it); a fraction of a cent, a JSON number or
+    anything else is a body that is not the ledger's (``ValueError``, which
+    the backends report as ``bad_answer``).
     """
     if not isinstance(value, str) or not _SIGNED_AMOUNT.match(value.strip()):
         raise ValueError(f"{field}: {value!r} is not a decimal amount")
-    return Decimal(value.strip()).quantize(Decimal("0.01"))
+    amount = Decimal(value.strip())
+    if amount != amount.quantize(_CENT):
+        raise ValueError(f"{field}: {value!r} has a fraction of a cent")
+    return amount.quantize(_CENT)
 
 
 class Transport:
@@ -199,7 +207,11 @@ class Transport:
                     timeout=self.timeout,
                     allow_redirects=False,
                 )
-            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema,
+            ) as error:
                 raise Unanswered(
                     "unreachable",
                     f"The address of the {self.service} ({self.base_url}) is not a valid "
@@ -273,7 +285,7 @@ class Transport:
             body = None
         return Answer(
             status=response.status_code,
-            headers=dict(response.headers),
+            headers=requests.structures.CaseInsensitiveDict(response.headers),
             body=body,
             text=text,
             attempts=attempt,
@@ -293,3 +305,41 @@ class Transport:
         except (TypeError, ValueError):
             return None
         return max(0.0, when.timestamp() - time.time())
+
+
+class HttpBackend(Backend):
+    """What every backend over HTTP shares: its transport, and the reading of
+    the ledger's JSON, where anything unexpected (a missing field, a number
+    where a text is due, a float amount) means the address is not the ledger's."""
+
+    _transport: Transport
+
+    def __repr__(self):
+        # Never the headers nor the auth: they hold the member's key.
+        return f"<{type(self).__name__} {self._transport.base_url}>"
+
+    def close(self):
+        self._transport.close()
+
+    def _get(self, path, params=None):
+        """The JSON body of a GET (retried); parameters that are None are not sent."""
+        params = {name: value for name, value in (params or {}).items() if value is not None}
+        return self._transport.send("GET", path, params=params or None).body
+
+    def _read(self, reader, body):
+        """``reader(body)``; a body it cannot read is ``Unanswered(bad_answer)``."""
+        try:
+            return reader(body)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise Unanswered(
+                "bad_answer",
+                f"The answer of {self._transport.base_url} is not what the "
+                f"{self._transport.service}'s API answers ({type(error).__name__}: {error}): "
+                "check its address and settings.",
+            ) from error
+
+    @staticmethod
+    def _text(value):
+        if not isinstance(value, str):
+            raise TypeError(f"{value!r} is not a text")
+        return value

@@ -169,3 +169,9 @@ def server():
     finally:
         scripted.close()
     assert not scripted.errors, scripted.errors
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    """pytest-httpserver's server (the Cyclos mock) on the loopback address."""
+    return ("127.0.0.1", 0)

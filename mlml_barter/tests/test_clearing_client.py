@@ -321,6 +321,14 @@ def test_no_server_at_all_is_unreachable():
     assert "3 attempt(s)" in caught.value.detail and "check the address" in caught.value.detail
 
 
+@pytest.mark.parametrize("url", ["ftp://ch.example.org", "ch.example.org", "http://"])
+def test_an_address_that_is_not_a_url_says_so_at_once(url):
+    with pytest.raises(Unanswered) as caught:
+        ClearingHouseBackend(url, KEY, backoff=0.001).account()
+    assert caught.value.code == "unreachable"
+    assert "is not a valid URL: check it in the settings" in caught.value.detail
+
+
 def test_a_refuse_whose_answer_was_lost_says_it_may_be_done(server):
     server.then(
         Drop(),
