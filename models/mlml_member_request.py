@@ -449,6 +449,11 @@ class MlmlMemberRequest(models.Model):
         finally:
             backend.close()
         transfer = answer.transfer
+        if transfer is None:
+            # Paid by an earlier attempt whose answer was lost (a ledger that does not
+            # answer again with the transfer): the synchronisation books it.
+            self.write({"state": "accepted", "message": False})
+            return True
         journal = company.mlml_journal_id
         payment = (
             self.env["account.payment"]
