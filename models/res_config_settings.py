@@ -86,7 +86,9 @@ class ResConfigSettings(models.TransientModel):
     mlml_cyclos_member_field = fields.Char(
         related="company_id.mlml_cyclos_member_field", readonly=False
     )
-    mlml_cyclos_city_field = fields.Char(related="company_id.mlml_cyclos_city_field", readonly=False)
+    mlml_cyclos_city_field = fields.Char(
+        related="company_id.mlml_cyclos_city_field", readonly=False
+    )
     mlml_cyclos_offers_field = fields.Char(
         related="company_id.mlml_cyclos_offers_field", readonly=False
     )
