@@ -620,6 +620,39 @@ class ResCompany(models.Model):
             detail=detail,
         )
 
+    def _mlml_refusal_detail(self, error):
+        """Why the ledger refused, as the user reads it: the clearing house words
+        its refusals in the user's language; Cyclos' are worded here."""
+        self.ensure_one()
+        if (
+            error.status in (401, 403)
+            or error.code in ("not_a_clearing_house", "not_a_cyclos_server")
+            or not error.detail
+        ):
+            return self._mlml_error_text(error)
+        problem = error.problem
+        if (
+            self.sudo().mlml_backend == "cyclos"
+            and error.code == "payer_below_credit_limit"
+            and "missing" in problem
+        ):
+            currency = self.mlml_currency_id
+
+            def fmt(amount):
+                return formatLang(self.env, float(amount), currency_obj=currency)
+
+            return self.env._(
+                "Cyclos says the balance is not enough: balance %(balance)s, credit limit "
+                "%(limit)s, so %(available)s may still be paid and %(missing)s is missing. "
+                "Pay a smaller amount, or in euros, or ask the network for a larger credit "
+                "line.",
+                balance=fmt(problem["balance"]),
+                limit=fmt(problem["credit_limit"]),
+                available=fmt(problem["available"]),
+                missing=fmt(problem["missing"]),
+            )
+        return error.detail
+
     def _mlml_cyclos_error_text(self, error, url):
         """What an accountant reads of Cyclos' errors that are not the clearing
         house's (None: the clearing house's text fits)."""

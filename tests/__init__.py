@@ -31,3 +31,4 @@ from . import test_clearing_statement_report
 from . import test_connector
 from . import test_connector_requests
 from . import test_connector_e2e
+from . import test_connector_cyclos
