@@ -146,7 +146,8 @@ class ResCompany(models.Model):
         string="Clearing House URL",
         groups="mlml_barter.group_mlml_manager",
         help="The address of the clearing house's server, e.g. "
-        "https://chambre.example.org. Empty: the MLML movements are booked by hand.",
+        "https://chambre.example.org, or of the network's Cyclos, e.g. "
+        "https://cyclos.example.org/mlml. Empty: the MLML movements are booked by hand.",
     )
     mlml_clearing_house_key = fields.Char(
         string="Clearing House API Key",
