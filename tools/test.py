@@ -7,8 +7,9 @@
 3. the Odoo tier, wherever Odoo 18.0 is installed (``ODOO_BIN`` or ``odoo`` on
    PATH): a throwaway PostgreSQL cluster; the add-on installed with its demo
    data on a generic company then uninstalled; installed on a French company
-   and its tests run with ``--test-tags /mlml_barter``. A failed test, an ERROR
-   or a WARNING line in a log fails the tier.
+   and its tests run with ``--test-tags /mlml_barter``, the Cyclos mock
+   (``mlml_barter/tests/cyclos_mock_server.py``) served from the tools' venv
+   meanwhile. A failed test, an ERROR or a WARNING line in a log fails the tier.
 
 It ends with one line ``N passed, N failed`` and exits non-zero on any failure.
 """
