@@ -428,9 +428,7 @@ class AccountPayment(models.Model):
             self._mlml_wait(company._mlml_error_text(error))
             return False
         except Refused as error:
-            detail = error.detail
-            if error.status in (401, 403) or error.code == "not_a_clearing_house" or not detail:
-                detail = company._mlml_error_text(error)
+            detail = company._mlml_refusal_detail(error)
             message = self._mlml_text(
                 self.env._(
                     "The clearing house refused the payment of %(amount)s to %(partner)s "

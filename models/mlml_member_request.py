@@ -186,7 +186,7 @@ class MlmlMemberRequest(models.Model):
                 member=self.partner_id.display_name or self.member_number,
                 amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
                 reference=self.reference,
-                detail=error.detail or company._mlml_error_text(error),
+                detail=company._mlml_refusal_detail(error),
             )
             self.write({"state": "failed", "message": message})
             if self.move_id:
@@ -441,14 +441,19 @@ class MlmlMemberRequest(models.Model):
                 self.env._(
                     "The clearing house did not pay the request %(request)s: %(detail)s",
                     request=self.name,
-                    detail=error.detail
-                    if isinstance(error, Refused) and error.detail
+                    detail=company._mlml_refusal_detail(error)
+                    if isinstance(error, Refused)
                     else company._mlml_error_text(error),
                 )
             ) from error
         finally:
             backend.close()
         transfer = answer.transfer
+        if transfer is None:
+            # Paid by an earlier attempt whose answer was lost (a ledger that does not
+            # answer again with the transfer): the synchronisation books it.
+            self.write({"state": "accepted", "message": False})
+            return True
         journal = company.mlml_journal_id
         payment = (
             self.env["account.payment"]
@@ -504,8 +509,8 @@ class MlmlMemberRequest(models.Model):
             raise UserError(
                 self.env._(
                     "The clearing house did not record the refusal: %(detail)s",
-                    detail=error.detail
-                    if isinstance(error, Refused) and error.detail
+                    detail=self.company_id._mlml_refusal_detail(error)
+                    if isinstance(error, Refused)
                     else self.company_id._mlml_error_text(error),
                 )
             ) from error

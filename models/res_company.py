@@ -134,7 +134,7 @@ class ResCompany(models.Model):
 
     # Member side: the company's connection to its network's ledger.
     mlml_backend = fields.Selection(
-        selection=[("clearing_house", "Clearing house (MLML API)")],
+        selection=[("clearing_house", "Clearing house (MLML API)"), ("cyclos", "Cyclos 4")],
         string="Ledger Connection",
         default="clearing_house",
         required=True,
@@ -145,13 +145,77 @@ class ResCompany(models.Model):
         string="Clearing House URL",
         groups="mlml_barter.group_mlml_manager",
         help="The address of the clearing house's server, e.g. "
-        "https://chambre.example.org. Empty: the MLML movements are booked by hand.",
+        "https://chambre.example.org, or of the network's Cyclos, e.g. "
+        "https://cyclos.example.org/mlml. Empty: the MLML movements are booked by hand.",
     )
     mlml_clearing_house_key = fields.Char(
         string="Clearing House API Key",
         groups="mlml_barter.group_mlml_manager",
         copy=False,
         help="The API key the clearing house gave the company. Never shown again once saved.",
+    )
+    # A network run on Cyclos 4: what its administrators configured there.
+    mlml_cyclos_auth = fields.Selection(
+        selection=[("token", "Access client token"), ("password", "User and password")],
+        string="Cyclos Authentication",
+        default="token",
+        required=True,
+        groups="mlml_barter.group_mlml_manager",
+        help="How Odoo signs in to Cyclos: with the token of an access client activated "
+        "for the company's Cyclos user (recommended), or with that user's login name and "
+        "password.",
+    )
+    mlml_cyclos_token = fields.Char(
+        string="Cyclos Access Client Token",
+        groups="mlml_barter.group_mlml_manager",
+        copy=False,
+        help="The token of the access client activated in Cyclos. Never shown again once saved.",
+    )
+    mlml_cyclos_user = fields.Char(
+        string="Cyclos User",
+        groups="mlml_barter.group_mlml_manager",
+        help="The login name of the company's user in Cyclos.",
+    )
+    mlml_cyclos_password = fields.Char(
+        string="Cyclos Password",
+        groups="mlml_barter.group_mlml_manager",
+        copy=False,
+        help="The password of the company's user in Cyclos. Never shown again once saved.",
+    )
+    mlml_cyclos_account_type = fields.Char(
+        string="Cyclos Account Type",
+        groups="mlml_barter.group_mlml_manager",
+        help="The internal name (or id) of the account type of the barter currency in Cyclos.",
+    )
+    mlml_cyclos_payment_type = fields.Char(
+        string="Cyclos Payment Type",
+        groups="mlml_barter.group_mlml_manager",
+        help="The internal name (or id) of the payment type between members in Cyclos, "
+        "e.g. mlml.paiement.",
+    )
+    mlml_cyclos_member_field = fields.Char(
+        string="Cyclos Member Number Field",
+        default="accountNumber",
+        groups="mlml_barter.group_mlml_manager",
+        help="Where Cyclos keeps the network's member numbers: accountNumber (the account "
+        "number), username (the login name), or the internal name of a custom profile "
+        "field. The numbers of the partners' MLML tabs must be these.",
+    )
+    mlml_cyclos_city_field = fields.Char(
+        string="Cyclos City Field",
+        groups="mlml_barter.group_mlml_manager",
+        help="The internal name of the custom profile field holding the city; empty: the "
+        "city of the user's address.",
+    )
+    mlml_cyclos_offers_field = fields.Char(
+        string="Cyclos Offers Field",
+        groups="mlml_barter.group_mlml_manager",
+        help="The internal name of the custom profile field listing what a member offers.",
+    )
+    mlml_cyclos_needs_field = fields.Char(
+        string="Cyclos Needs Field",
+        groups="mlml_barter.group_mlml_manager",
+        help="The internal name of the custom profile field listing what a member needs.",
     )
     mlml_sync_cursor = fields.Char(
         string="Synchronised Up To",
@@ -458,7 +522,38 @@ class ResCompany(models.Model):
         """Is the company's MLML account kept at a ledger Odoo reaches?"""
         self.ensure_one()
         company = self.sudo()
+        if company.mlml_backend == "cyclos":
+            return bool(company._mlml_cyclos_settings())
         return bool(company.mlml_clearing_house_url and company.mlml_clearing_house_key)
+
+    def _mlml_cyclos_settings(self):
+        """The settings of ``connect("cyclos", ...)``, or None while one that
+        Cyclos needs is missing."""
+        self.ensure_one()
+        company = self.sudo()
+
+        def text(value):
+            return (value or "").strip() or None
+
+        settings = {
+            "url": text(company.mlml_clearing_house_url),
+            "account_type": text(company.mlml_cyclos_account_type),
+            "payment_type": text(company.mlml_cyclos_payment_type),
+            "member_field": text(company.mlml_cyclos_member_field) or "accountNumber",
+            "city_field": text(company.mlml_cyclos_city_field),
+            "offers_field": text(company.mlml_cyclos_offers_field),
+            "needs_field": text(company.mlml_cyclos_needs_field),
+        }
+        if company.mlml_cyclos_auth == "token":
+            settings["token"] = text(company.mlml_cyclos_token)
+            credentials = settings["token"]
+        else:
+            settings["user"] = text(company.mlml_cyclos_user)
+            settings["password"] = company.mlml_cyclos_password or None
+            credentials = settings["user"] and settings["password"]
+        if not (credentials and settings["url"] and settings["account_type"]):
+            return None
+        return settings if settings["payment_type"] else None
 
     def _mlml_backend(self, **options):
         """The :class:`~..mlml_barter.backend.Backend` of the company's ledger, or
@@ -468,10 +563,16 @@ class ResCompany(models.Model):
         if not self._mlml_connected():
             return None
         company = self.sudo()
+        if company.mlml_backend == "cyclos":
+            settings = company._mlml_cyclos_settings()
+        else:
+            settings = {
+                "url": company.mlml_clearing_house_url.strip(),
+                "key": company.mlml_clearing_house_key.strip(),
+            }
         return connect(
             company.mlml_backend,
-            url=company.mlml_clearing_house_url.strip(),
-            key=company.mlml_clearing_house_key.strip(),
+            **settings,
             lang=(self.env.lang or self.env.user.lang or "en_US").split("_")[0],
             **options,
         )
@@ -481,6 +582,10 @@ class ResCompany(models.Model):
         self.ensure_one()
         url = self.sudo().mlml_clearing_house_url or ""
         detail = error.detail or error.code
+        if self.sudo().mlml_backend == "cyclos":
+            cyclos_text = self._mlml_cyclos_error_text(error, url)
+            if cyclos_text:
+                return cyclos_text
         if error.code in ("not_a_clearing_house", "bad_answer"):
             return self.env._(
                 "%(url)s answered, but not as a clearing house does (a web page, or "
@@ -517,11 +622,84 @@ class ResCompany(models.Model):
             detail=detail,
         )
 
+    def _mlml_refusal_detail(self, error):
+        """Why the ledger refused, as the user reads it: the clearing house words
+        its refusals in the user's language; Cyclos' are worded here."""
+        self.ensure_one()
+        if (
+            error.status in (401, 403)
+            or error.code in ("not_a_clearing_house", "not_a_cyclos_server")
+            or not error.detail
+        ):
+            return self._mlml_error_text(error)
+        problem = error.problem
+        if (
+            self.sudo().mlml_backend == "cyclos"
+            and error.code == "payer_below_credit_limit"
+            and "missing" in problem
+        ):
+            currency = self.mlml_currency_id
+
+            def fmt(amount):
+                return formatLang(self.env, float(amount), currency_obj=currency)
+
+            return self.env._(
+                "Cyclos says the balance is not enough: balance %(balance)s, credit limit "
+                "%(limit)s, so %(available)s may still be paid and %(missing)s is missing. "
+                "Pay a smaller amount, or in euros, or ask the network for a larger credit "
+                "line.",
+                balance=fmt(problem["balance"]),
+                limit=fmt(problem["credit_limit"]),
+                available=fmt(problem["available"]),
+                missing=fmt(problem["missing"]),
+            )
+        return error.detail
+
+    def _mlml_cyclos_error_text(self, error, url):
+        """What an accountant reads of Cyclos' errors that are not the clearing
+        house's (None: the clearing house's text fits)."""
+        if error.code in ("not_a_cyclos_server", "bad_answer"):
+            return self.env._(
+                "%(url)s answered, but not as a Cyclos server does: check the address in "
+                "the settings; it is the network's Cyclos address, e.g. "
+                "https://cyclos.example.org/mlml.",
+                url=url,
+            )
+        if isinstance(error, Refused) and error.status == 401:
+            return self.env._(
+                "Cyclos refused the company's credentials: the access client token expired "
+                "or was revoked, or the user's password changed. Ask the network for a new "
+                "access client token (or the new password) and enter it in the settings."
+            )
+        if isinstance(error, Refused) and error.status == 403:
+            return self.env._(
+                "Cyclos does not allow this to the company's user: ask the network to check "
+                "its permissions, and the account type and payment type in the settings."
+            )
+        if isinstance(error, Refused) and error.code in ("not_found", "member_unknown"):
+            return self.env._(
+                "Cyclos knows no such item (%(detail)s): check the account type and the "
+                "payment type in the settings, and the member numbers.",
+                detail=error.detail or error.code,
+            )
+        if error.code == "unreachable":
+            return self.env._(
+                "The Cyclos server at %(url)s did not answer: check the address in the "
+                "settings, or try again later if it is down.",
+                url=url,
+            )
+        return None
+
     def _mlml_test_connection(self):
         """What the clearing house says of the company's account: (ok, message)."""
         self.ensure_one()
         backend = self._mlml_backend(retries=0)
         if backend is None:
+            if self.sudo().mlml_backend == "cyclos":
+                return False, self.env._(
+                    "Enter the Cyclos URL, the credentials (access client token, or user "
+                    "and password), the account type and the payment type first."
+                )
             return False, self.env._(
                 "Enter the clearing house's URL and the company's API key first."
             )
@@ -536,6 +714,16 @@ class ResCompany(models.Model):
         def fmt(amount):
             return formatLang(self.env, float(amount), currency_obj=currency)
 
+        if self.sudo().mlml_backend == "cyclos":
+            return True, self.env._(
+                "Connected to Cyclos: account %(number)s (%(name)s), balance %(balance)s, "
+                "credit limit %(limit)s, available %(available)s.",
+                number=account.member_number,
+                name=account.name,
+                balance=fmt(account.balance),
+                limit=fmt(account.credit_limit),
+                available=fmt(account.available),
+            )
         return True, self.env._(
             "Connected to the clearing house: account %(number)s (%(name)s), balance "
             "%(balance)s, credit line %(limit)s, available %(available)s.",

@@ -53,6 +53,48 @@ class ResConfigSettings(models.TransientModel):
         compute="_compute_mlml_clearing_house_key_set",
         groups="mlml_barter.group_mlml_manager",
     )
+    mlml_cyclos_auth = fields.Selection(related="company_id.mlml_cyclos_auth", readonly=False)
+    mlml_cyclos_user = fields.Char(related="company_id.mlml_cyclos_user", readonly=False)
+    # The token and the password are written, never read back, as the key.
+    mlml_cyclos_token_input = fields.Char(
+        string="New Access Client Token",
+        groups="mlml_barter.group_mlml_manager",
+        help="Paste the token of the access client activated in Cyclos for the company's "
+        "user; it is saved and never shown again.",
+    )
+    mlml_cyclos_token_set = fields.Boolean(
+        string="Token Saved",
+        compute="_compute_mlml_cyclos_secrets_set",
+        groups="mlml_barter.group_mlml_manager",
+    )
+    mlml_cyclos_password_input = fields.Char(
+        string="New Cyclos Password",
+        groups="mlml_barter.group_mlml_manager",
+        help="The password of the company's user in Cyclos; it is saved and never shown again.",
+    )
+    mlml_cyclos_password_set = fields.Boolean(
+        string="Password Saved",
+        compute="_compute_mlml_cyclos_secrets_set",
+        groups="mlml_barter.group_mlml_manager",
+    )
+    mlml_cyclos_account_type = fields.Char(
+        related="company_id.mlml_cyclos_account_type", readonly=False
+    )
+    mlml_cyclos_payment_type = fields.Char(
+        related="company_id.mlml_cyclos_payment_type", readonly=False
+    )
+    mlml_cyclos_member_field = fields.Char(
+        related="company_id.mlml_cyclos_member_field", readonly=False
+    )
+    mlml_cyclos_city_field = fields.Char(
+        related="company_id.mlml_cyclos_city_field", readonly=False
+    )
+    mlml_cyclos_offers_field = fields.Char(
+        related="company_id.mlml_cyclos_offers_field", readonly=False
+    )
+    mlml_cyclos_needs_field = fields.Char(
+        related="company_id.mlml_cyclos_needs_field", readonly=False
+    )
     mlml_sync_date = fields.Datetime(related="company_id.mlml_sync_date")
     mlml_sync_message = fields.Char(related="company_id.mlml_sync_message")
     mlml_sync_failed = fields.Boolean(related="company_id.mlml_sync_failed")
@@ -64,11 +106,24 @@ class ResConfigSettings(models.TransientModel):
                 settings.company_id.sudo().mlml_clearing_house_key
             )
 
+    @api.depends("company_id")
+    def _compute_mlml_cyclos_secrets_set(self):
+        for settings in self:
+            company = settings.company_id.sudo()
+            settings.mlml_cyclos_token_set = bool(company.mlml_cyclos_token)
+            settings.mlml_cyclos_password_set = bool(company.mlml_cyclos_password)
+
     def set_values(self):
         result = super().set_values()
         if self.mlml_clearing_house_key_input:
             self.company_id.mlml_clearing_house_key = self.mlml_clearing_house_key_input.strip()
             self.mlml_clearing_house_key_input = False
+        if self.mlml_cyclos_token_input:
+            self.company_id.mlml_cyclos_token = self.mlml_cyclos_token_input.strip()
+            self.mlml_cyclos_token_input = False
+        if self.mlml_cyclos_password_input:
+            self.company_id.mlml_cyclos_password = self.mlml_cyclos_password_input
+            self.mlml_cyclos_password_input = False
         return result
 
     def action_mlml_test_connection(self):
@@ -82,7 +137,9 @@ class ResConfigSettings(models.TransientModel):
             "params": {
                 "type": "success" if ok else "danger",
                 "sticky": not ok,
-                "title": self.env._("Clearing house connection"),
+                "title": self.env._("Cyclos connection")
+                if self.company_id.sudo().mlml_backend == "cyclos"
+                else self.env._("Clearing house connection"),
                 "message": message,
             },
         }

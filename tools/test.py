@@ -7,13 +7,15 @@
 3. the Odoo tier, wherever Odoo 18.0 is installed (``ODOO_BIN`` or ``odoo`` on
    PATH): a throwaway PostgreSQL cluster; the add-on installed with its demo
    data on a generic company then uninstalled; installed on a French company
-   and its tests run with ``--test-tags /mlml_barter``. A failed test, an ERROR
-   or a WARNING line in a log fails the tier.
+   and its tests run with ``--test-tags /mlml_barter``, the Cyclos mock
+   (``mlml_barter/tests/cyclos_mock_server.py``) served from the tools' venv
+   meanwhile. A failed test, an ERROR or a WARNING line in a log fails the tier.
 
 It ends with one line ``N passed, N failed`` and exits non-zero on any failure.
 """
 
 import argparse
+import contextlib
 import os
 import re
 import subprocess
@@ -176,6 +178,41 @@ def report_log(label, returncode, lines, tally, log_path):
     return ok
 
 
+@contextlib.contextmanager
+def cyclos_mock(workdir):
+    """The Cyclos mock the Odoo tests of a network on Cyclos talk to, run from the
+    tools' venv (openapi-core validates each request against Cyclos'
+    description): yield its URL, or None when it could not start (the tests then
+    skip, saying so); stop it afterwards, whatever happened."""
+    log = workdir / "cyclos-mock.log"
+    with open(log, "w") as errors:
+        process = subprocess.Popen(
+            [str(VENV / "bin" / "python"), "-m", "mlml_barter.tests.cyclos_mock_server"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+    try:
+        # The mock prints its address once it serves, or exits saying why not.
+        line = process.stdout.readline().split()
+        url = line[2] if line[:2] == ["CYCLOS", "MOCK"] else None
+        if url:
+            print(f"Cyclos mock at {url} (its log: {log})", flush=True)
+        else:
+            reason = " ".join(log.read_text(errors="replace").split()[-40:])
+            print(f"Cyclos mock not started ({reason}): its tests will skip", flush=True)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+
 def odoo_tier(odoo, tally, workdir):
     banner("Odoo tier")
     # The schemathesis run of the API's tests takes it from the tools' venv.
@@ -257,22 +294,26 @@ def odoo_tier(odoo, tally, workdir):
         if not report_log("French company", rc, lines, tally, log):
             return
         log = workdir / "french-tests.log"
-        rc, lines = run_odoo(
-            "install on the French company and run the tests",
-            [
-                *base,
-                "-d",
-                "mlml_fr",
-                "-i",
-                ADDON,
-                "--test-enable",
-                "--test-tags",
-                f"/{ADDON}",
-                "--load-language",
-                "fr_FR",
-            ],
-            log,
-        )
+        with cyclos_mock(workdir) as mock_url:
+            # The tests of a network on Cyclos find the mock here.
+            os.environ["MLML_CYCLOS_MOCK"] = mock_url or ""
+            rc, lines = run_odoo(
+                "install on the French company and run the tests",
+                [
+                    *base,
+                    "-d",
+                    "mlml_fr",
+                    "-i",
+                    ADDON,
+                    "--test-enable",
+                    "--test-tags",
+                    f"/{ADDON}",
+                    "--load-language",
+                    "fr_FR",
+                ],
+                log,
+            )
+            os.environ.pop("MLML_CYCLOS_MOCK")
         started = {m.group(1) for line in lines if (m := TEST_START.search(line))}
         failed = {line.split(": ", 2)[-1] for line in lines if TEST_FAIL.search(line)}
         failures = min(len(failed), len(started)) if started else len(failed)

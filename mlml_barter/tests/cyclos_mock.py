@@ -114,11 +114,18 @@ class CyclosMock:
         # The description is Cyclos' own, valid: no need to check it again (seconds).
         self.openapi = OpenAPI.from_dict(self.spec, config=Config(spec_validator_cls=None))
         self.server = httpserver
+        self.log = []
+        self.errors = []
+        self.reset()
+        httpserver.expect_request(re.compile(r"^/api/.*")).respond_with_handler(self.handle)
+
+    def reset(self, balance="-182.50", credit_limit="1000.00", upper="2000.00"):
+        """The scenario data of a new test (the errors found so far are kept)."""
         self.tokens = {"token-ok"}
         self.passwords = {("nettoyage", "secret")}
-        self.balance = Decimal("-182.50")
-        self.credit_limit = Decimal("1000.00")
-        self.upper = Decimal("2000.00")
+        self.balance = Decimal(balance)
+        self.credit_limit = Decimal(credit_limit)
+        self.upper = Decimal(upper)
         self.max_amount = None
         self.users = [
             MY_USER,
@@ -142,8 +149,6 @@ class CyclosMock:
         ]
         self.history = []
         self.requests = {}
-        self.log = []
-        self.errors = []
         #: Statuses to answer (without acting) to the next requests, in order.
         self.faults = []
         #: Seconds to wait after booking the next payment, before answering.
@@ -152,7 +157,6 @@ class CyclosMock:
         # The data of the last days: the backend looks for keys in a recent window.
         now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
         self.clock = now - datetime.timedelta(hours=3)
-        httpserver.expect_request(re.compile(r"^/api/.*")).respond_with_handler(self.handle)
 
     # ------------------------------------------------------------------
     # Scenario data
