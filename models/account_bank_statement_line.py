@@ -1,9 +1,10 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
-from .mlml_bounds_grant import LEDGER_DECIDED
+from .mlml_bounds_grant import LEDGER_DECIDED, ledger_decided
 
 # The documents a transfer may pay, by its direction: what the company sells
 # (paid in) and what it buys (paid out).
@@ -37,6 +38,26 @@ class AccountBankStatementLine(models.Model):
             "A transfer of the clearing house is booked once in the company's books.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("mlml_transfer_ref") for vals in vals_list):
+            self._mlml_check_from_ledger()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if {"mlml_transfer_ref", "mlml_transfer_number"} & vals.keys():
+            self._mlml_check_from_ledger()
+        return super().write(vals)
+
+    def _mlml_check_from_ledger(self):
+        if not ledger_decided(self.env.context):
+            raise UserError(
+                self.env._(
+                    "The transfers of the clearing house come into the barter journal by "
+                    "the synchronisation only: synchronise the journal."
+                )
+            )
 
     @api.model
     def _mlml_book_transfers(self, company, transfers):
@@ -95,6 +116,15 @@ class AccountBankStatementLine(models.Model):
             document, note = self._mlml_document_of(company, transfer, partner)
             if note:
                 notes.append(note)
+        prefix = self.env["account.payment"]._mlml_key_prefix()
+        if transfer.direction == "out" and (transfer.key or "").startswith(prefix):
+            notes.append(
+                self.env._(
+                    "Made from this database by a payment that is not in the books (it "
+                    "was not saved, or was changed since): the transfer is booked here "
+                    "instead. Do not pay it again."
+                )
+            )
         if transfer.reversal_of:
             notes.append(self.env._("Reverses transfer %(number)s.", number=transfer.reversal_of))
         terms = document.line_ids.filtered(

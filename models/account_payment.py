@@ -22,6 +22,13 @@ _logger = logging.getLogger(__name__)
 SENDING = object()
 # The fields of a payment the clearing house may already have been sent.
 MLML_SENT_FIELDS = ("amount", "partner_id", "journal_id", "memo", "payment_type", "currency_id")
+# What only the clearing house's answers write on a payment.
+MLML_LEDGER_FIELDS = (
+    "mlml_send_state",
+    "mlml_send_message",
+    "mlml_transfer_number",
+    "mlml_transfer_ref",
+)
 
 
 class AccountPayment(models.Model):
@@ -149,10 +156,13 @@ class AccountPayment(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         check_numbers(self, vals_list, ["amount"])
+        for vals in vals_list:
+            self._mlml_check_ledger_fields(vals)
         return super().create(vals_list)
 
     def write(self, vals):
         check_numbers(self, [vals], ["amount"])
+        self._mlml_check_ledger_fields(vals)
         if MLML_SENT_FIELDS & vals.keys():
             for payment in self.filtered(lambda p: p.mlml_send_state == "to_send"):
                 if any(
@@ -189,7 +199,7 @@ class AccountPayment(models.Model):
                         )
                     )
                 )
-            sending = self.filtered(lambda p: p._mlml_sends())
+            sending = self.filtered(lambda p: not p._mlml_posted() and p._mlml_sends())
             if sending:
                 return self._mlml_post_through_ledger(sending)
         for payment in self.filtered(lambda p: p.journal_id.currency_id.mlml_is_barter):
@@ -277,6 +287,27 @@ class AccountPayment(models.Model):
     # Paying through the clearing house (connected companies)
     # ------------------------------------------------------------------
 
+    def _mlml_check_ledger_fields(self, vals):
+        """The transfer of a payment is written from the clearing house's answer
+        only: no one records one by hand (nor over RPC) to post without paying."""
+        if self.env.context.get("mlml_sending") is SENDING:
+            return
+        if any(vals.get(name) for name in MLML_LEDGER_FIELDS):
+            raise UserError(
+                self._mlml_text(
+                    self.env._(
+                        "The transfer of an MLML payment and its state at the clearing house "
+                        "are written from the clearing house's answers only: post the "
+                        "payment to send it."
+                    )
+                )
+            )
+
+    def _mlml_posted(self):
+        """Is the payment in the books (posted), or already made at the clearing house?"""
+        self.ensure_one()
+        return bool(self.mlml_transfer_ref) or self.move_id.state == "posted"
+
     def _mlml_sends(self):
         """Is this an outgoing payment the company's clearing house makes?"""
         self.ensure_one()
@@ -362,8 +393,16 @@ class AccountPayment(models.Model):
             "key": self._mlml_transfer_key(),
             "payee": payee.mlml_member_number,
             "amount": to_decimal(self.currency_id.round(self.amount)).quantize(Decimal("0.01")),
-            "reference": (self.memo or self.name or "")[:200],
+            # Never the payment's number: it is given at posting, and a request sent
+            # again must be the same, word for word.
+            "reference": (self.memo or "").strip()[:200],
         }
+        # One sender at a time per payment: the scheduled action, the user's
+        # "Confirm" and the synchronisation wait for each other.
+        self.env.cr.execute("SELECT id FROM account_payment WHERE id = %s FOR UPDATE", [self.id])
+        self.invalidate_recordset(["move_id", "mlml_transfer_ref"])
+        if self._mlml_posted():
+            return True
         result = True
         collector = notes_in(self.env.context)
         noted = len(collector.notes) if collector is not None else 0
@@ -396,7 +435,9 @@ class AccountPayment(models.Model):
             )
             if first:
                 raise UserError(message) from error
-            self.write({"mlml_send_state": "refused", "mlml_send_message": message})
+            self.with_context(mlml_sending=SENDING).write(
+                {"mlml_send_state": "refused", "mlml_send_message": message}
+            )
             self.message_post(body=Markup("<p>%s</p>") % message)
             return False
         finally:
@@ -407,21 +448,26 @@ class AccountPayment(models.Model):
     def _mlml_wait(self, reason):
         message = self._mlml_text(
             self.env._(
-                "Payment %(payment)s waits to be sent: %(reason)s It will be sent again "
-                "automatically, with the same key, until the clearing house answers.",
-                payment=self.display_name,
+                "The payment of %(amount)s to %(partner)s waits to be sent: %(reason)s It "
+                "will be sent again automatically, with the same key, until the clearing "
+                "house answers.",
+                amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                partner=self.partner_id.commercial_partner_id.display_name,
                 reason=reason,
             )
         )
         _logger.info("MLML payment %s waits to be sent", self.id)
         if self.mlml_send_state != "to_send":
             self.message_post(body=Markup("<p>%s</p>") % message)
-        self.write({"mlml_send_state": "to_send", "mlml_send_message": message})
+        self.with_context(mlml_sending=SENDING).write(
+            {"mlml_send_state": "to_send", "mlml_send_message": message}
+        )
 
     def _mlml_accepted(self, transfer):
         """The clearing house made the payment's transfer: record it and post."""
         self.ensure_one()
-        self.write(
+        posted = self.move_id.state == "posted"
+        self.with_context(mlml_sending=SENDING).write(
             {
                 "mlml_send_state": "sent",
                 "mlml_send_message": False,
@@ -429,7 +475,7 @@ class AccountPayment(models.Model):
                 "mlml_transfer_number": transfer.number,
             }
         )
-        if self.state == "draft":
+        if not posted:
             self.with_context(
                 mlml_sending=SENDING, mlml_ledger_decided=LEDGER_DECIDED
             ).action_post()
@@ -478,11 +524,24 @@ class AccountPayment(models.Model):
             return payment
         number = transfer.key[len(prefix) :]
         payment = Payment.browse(int(number)).exists() if number.isdigit() else Payment
+        if payment:
+            self.env.cr.execute(
+                "SELECT id FROM account_payment WHERE id = %s FOR UPDATE SKIP LOCKED", [payment.id]
+            )
+            if not self.env.cr.rowcount:
+                raise UserError(
+                    self.env._(
+                        "Payment %(payment)s is being sent to the clearing house right now: "
+                        "the synchronisation reads on from here at its next run.",
+                        payment=payment.display_name,
+                    )
+                )
+            payment.invalidate_recordset()
         if (
             payment
             and payment.company_id == company
-            and payment.state == "draft"
-            and not payment.mlml_transfer_ref
+            and payment.state != "canceled"
+            and not payment._mlml_posted()
             and payment.partner_id.commercial_partner_id.mlml_member_number == transfer.payee
             and not payment.currency_id.compare_amounts(payment.amount, float(transfer.amount))
         ):

@@ -176,7 +176,9 @@ class ResCompany(models.Model):
         copy=False,
         groups="mlml_barter.group_mlml_user",
     )
-    mlml_sync_failed = fields.Boolean(copy=False, groups="mlml_barter.group_mlml_user")
+    mlml_sync_failed = fields.Boolean(
+        string="Last Synchronisation Failed", copy=False, groups="mlml_barter.group_mlml_user"
+    )
     mlml_ledger_balance = fields.Monetary(
         string="Balance at the Clearing House",
         currency_field="mlml_currency_id",
@@ -650,3 +652,110 @@ class ResCompany(models.Model):
             self.mlml_journal_id.message_post(body=Markup("<p>%s</p>") % message)
         self._mlml_sync_done(False, message, difference, ledger)
         return False
+
+    def mlml_refresh_directory(self):
+        """Bring the member directory up to date with the clearing house's.
+
+        Members are matched by member number; a missing one is created as an
+        active member company; offers and needs follow the clearing house. A
+        change to what was typed here is logged on the member with the old
+        and new values. Return (created, updated) partners.
+        """
+        self.ensure_one()
+        backend = self._mlml_backend()
+        if backend is None:
+            raise UserError(
+                self.env._(
+                    "%(company)s is not connected to a clearing house: enter its URL and API "
+                    "key in the settings first.",
+                    company=self.name,
+                )
+            )
+        try:
+            members = backend.members()
+        except BackendError as error:
+            raise UserError(self._mlml_error_text(error)) from error
+        finally:
+            backend.close()
+        Partner = self.env["res.partner"]
+        numbers = [member.member_number for member in members]
+        known = {
+            partner.mlml_member_number: partner
+            for partner in Partner.search(
+                [("mlml_member_number", "in", numbers), ("is_company", "=", True)]
+            )
+        }
+        created = updated = Partner
+        today = fields.Date.context_today(self)
+        for member in members:
+            offers = self._mlml_activities(member.offers)
+            needs = self._mlml_activities(member.needs)
+            partner = known.get(member.member_number)
+            if not partner:
+                partner = Partner.create(
+                    {
+                        "name": member.name,
+                        "is_company": True,
+                        "city": member.city or False,
+                        "mlml_member_state": "candidate",
+                        "mlml_member_number": member.member_number,
+                        "mlml_charter_date": today,
+                        "mlml_offer_ids": [fields.Command.set(offers.ids)],
+                        "mlml_need_ids": [fields.Command.set(needs.ids)],
+                    }
+                )
+                partner.action_mlml_activate()
+                partner.message_post(
+                    body=self.env._(
+                        "Recorded from the directory of the clearing house as an active "
+                        "member; the charter date is the date of this refresh."
+                    )
+                )
+                created |= partner
+                continue
+            changes = []
+            values = {}
+            if offers != partner.mlml_offer_ids:
+                changes.append((self.env._("Offers"), partner.mlml_offer_ids, offers))
+                values["mlml_offer_ids"] = [fields.Command.set(offers.ids)]
+            if needs != partner.mlml_need_ids:
+                changes.append((self.env._("Needs"), partner.mlml_need_ids, needs))
+                values["mlml_need_ids"] = [fields.Command.set(needs.ids)]
+            if member.city and member.city != (partner.city or ""):
+                changes.append((self.env._("City"), partner.city or "", member.city))
+                values["city"] = member.city
+            if partner.mlml_member_state in ("candidate", "suspended") and (
+                partner.mlml_charter_date
+            ):
+                states = dict(Partner._fields["mlml_member_state"]._description_selection(self.env))
+                changes.append(
+                    (self.env._("Membership"), states[partner.mlml_member_state], states["active"])
+                )
+                partner.action_mlml_activate()
+            if not changes:
+                continue
+            partner.write(values)
+            lines = Markup("").join(
+                Markup("<li>%s: %s → %s</li>")
+                % (
+                    label,
+                    ", ".join(old.mapped("name")) if isinstance(old, models.BaseModel) else old,
+                    ", ".join(new.mapped("name")) if isinstance(new, models.BaseModel) else new,
+                )
+                for label, old, new in changes
+            )
+            partner.message_post(
+                body=Markup("<p>%s</p><ul>%s</ul>")
+                % (self.env._("Updated from the directory of the clearing house:"), lines)
+            )
+            updated |= partner
+        return created, updated
+
+    def _mlml_activities(self, names):
+        Activity = self.env["mlml.activity"]
+        names = [name.strip() for name in names if name and name.strip()]
+        found = Activity.with_context(active_test=False).search([("name", "in", names)])
+        missing = [name for name in dict.fromkeys(names) if name not in found.mapped("name")]
+        if missing:
+            found |= Activity.create([{"name": name} for name in missing])
+        return found

@@ -489,6 +489,27 @@ class ResPartner(models.Model):
             partner.write(values)
         return True
 
+    @api.model
+    def action_mlml_refresh_directory(self):
+        """Refresh the member directory from the company's clearing house."""
+        self._mlml_check_manager()
+        created, updated = self.env.company.mlml_refresh_directory()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("Member directory"),
+                "message": self.env._(
+                    "%(created)s member(s) added and %(updated)s updated from the clearing "
+                    "house; each change is in the member's chatter.",
+                    created=len(created),
+                    updated=len(updated),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
     def action_mlml_candidate(self):
         return self._mlml_set_member_state("candidate")
 

@@ -1,5 +1,6 @@
 import socket
 from decimal import Decimal
+from unittest.mock import patch
 
 import psycopg2
 
@@ -7,6 +8,10 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
+
+from odoo.addons.mlml_barter.mlml_barter.backend import Member
+from odoo.addons.mlml_barter.mlml_barter.clearing_client import ClearingHouseBackend
+from odoo.addons.mlml_barter.models.mlml_bounds_grant import LEDGER_DECIDED
 
 from .test_clearing_ledger import ClearingHouseCommon
 
@@ -163,6 +168,29 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertEqual(bill.mlml_residual, 0.0)
         self.assertEqual(bill.amount_residual, 600.0)
 
+    def test_bill_paid_while_the_clearing_house_is_down(self):
+        bill = self.invoice("in_invoice", self.alpha, 500.0, 50.0, ref="ALPHA-78")
+        self.member.mlml_clearing_house_url = self.closed_url()
+        wizard = (
+            self.env["account.payment.register"]
+            .with_company(self.member)
+            .with_context(active_model="account.move", active_ids=bill.ids)
+            .create({"journal_id": self.journal.id})
+        )
+        payment = wizard._create_payments()
+        self.assertEqual(payment.mlml_send_state, "to_send")
+        self.assertEqual(payment.move_id.state, "draft")
+        self.assertEqual(bill.mlml_residual, 250.0)
+        self.assertEqual(payment.invoice_ids, bill)
+        self.member.mlml_clearing_house_url = self.base_url()
+        self.env["account.payment"]._cron_mlml_send()
+        self.assertRecordValues(payment, [{"state": "paid", "mlml_send_state": "sent"}])
+        self.assertEqual(self.last_transfer().reference, "ALPHA-78")
+        self.assertEqual(bill.mlml_residual, 0.0)
+        self.assertEqual(bill.amount_residual, 250.0)
+        self.assertEqual(self.balances(self.delta), (-250.0,))
+        self.assertEqual(self.books_balance(), -250.0)
+
     def test_refused_payment_posts_nothing_and_shows_the_figures(self):
         # Paid elsewhere (the back office): the books do not know it yet.
         self.book(self.delta, self.gamma, 900)
@@ -242,6 +270,60 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertEqual(payment.state, "paid")
         self.assertEqual(self.balances(self.delta), (-120.0,))
 
+    def test_transfer_made_before_a_crash_is_recognised_by_its_key(self):
+        bill = self.invoice("in_invoice", self.alpha, 500.0, 40.0, ref="ALPHA-9")
+        payment = self.payment(200.0, memo="ALPHA-9")
+        payment.invoice_ids = bill  # as Register Payment leaves a payment it posts later
+        # Odoo stopped after the clearing house made the transfer, before saving its answer.
+        backend = self.member._mlml_backend()
+        made = backend.pay(payment._mlml_transfer_key(), "CH-A", Decimal("200.00"), "ALPHA-9")
+        lost = backend.pay(
+            f"{payment._mlml_key_prefix()}{payment.id + 1000}", "CH-B", Decimal("50.00"), "X-1"
+        )
+        backend.close()
+        self.assertEqual(payment.state, "draft")
+        self.assertTrue(self.member.mlml_synchronize(), self.member.mlml_sync_message)
+        self.assertRecordValues(
+            payment,
+            [
+                {
+                    "state": "paid",
+                    "mlml_send_state": "sent",
+                    "mlml_transfer_ref": made.id,
+                    "mlml_transfer_number": made.number,
+                }
+            ],
+        )
+        self.assertEqual(bill.mlml_residual, 0.0)
+        # The payment that was never saved: its transfer is booked, once, with a note.
+        line = self.statement_lines()
+        self.assertRecordValues(
+            line, [{"amount": -50.0, "mlml_transfer_ref": lost.id, "partner_id": self.beta.id}]
+        )
+        self.assertIn("Do not pay it again.", line.narration)
+        self.assertEqual(self.books_balance(), -250.0)
+        self.assertEqual(self.member.mlml_sync_difference, 0.0)
+        self.assertTrue(self.member.mlml_synchronize())
+        self.assertEqual(self.statement_lines(), line)
+
+    def test_no_transfer_is_recorded_by_hand(self):
+        payment = self.payment(60.0)
+        for values in ({"mlml_transfer_ref": "1"}, {"mlml_send_state": "sent"}):
+            with self.assert_refused(UserError, "written from the clearing house's answers only"):
+                payment.write(values)
+        with self.assert_refused(UserError, "written from the clearing house's answers only"):
+            self.env["account.payment"].with_company(self.member).create(
+                {
+                    "payment_type": "outbound",
+                    "partner_type": "supplier",
+                    "partner_id": self.alpha.id,
+                    "amount": 60.0,
+                    "journal_id": self.journal.id,
+                    "mlml_transfer_number": "VIR/0000001",
+                }
+            )
+        self.assertFalse(payment.mlml_transfer_ref)
+
     def test_hand_made_inbound_payment_is_refused_when_connected(self):
         payment = (
             self.env["account.payment"]
@@ -296,20 +378,21 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertTrue(self.member.mlml_synchronize())
         self.assertEqual(self.statement_lines(), line)
         self.assertIn("0 transfer(s) booked", self.member.mlml_sync_message)
-        # The database refuses a second line of the same transfer.
+        # No one books a transfer by hand, and the database refuses a second line of it.
+        values = {
+            "journal_id": self.journal.id,
+            "amount": 1.0,
+            "payment_ref": "x",
+            "mlml_transfer_ref": str(transfer.id),
+        }
+        with self.assert_refused(UserError, "by the synchronisation only"):
+            self.StLine.create(values)
         with (
             self.assertRaises(psycopg2.errors.UniqueViolation),
             self.cr.savepoint(),
             mute_logger("odoo.sql_db"),
         ):
-            self.StLine.create(
-                {
-                    "journal_id": self.journal.id,
-                    "amount": 1.0,
-                    "payment_ref": "x",
-                    "mlml_transfer_ref": str(transfer.id),
-                }
-            )
+            self.StLine.with_context(mlml_ledger_decided=LEDGER_DECIDED).create(values)
 
     def test_transfers_that_match_nothing_are_booked_with_a_note(self):
         invoice = self.invoice("out_invoice", self.alpha, 1000.0, 10.0)
@@ -415,3 +498,55 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         self.assertIsNone(self.member._mlml_backend())
         self.payment(10.0).action_post()
         self.assertEqual(self.books_balance(), -10.0)
+
+    # ------------------------------------------------------------------
+    # Directory
+    # ------------------------------------------------------------------
+
+    def test_directory_is_refreshed_from_the_clearing_house(self):
+        # Over HTTP: the members of this database are the clearing house's.
+        created, updated = self.member.mlml_refresh_directory()
+        self.assertFalse(created)
+        self.assertFalse(updated)
+        # What another clearing house would list: a new member, other offers.
+        self.alpha.mlml_offer_ids = self.activity_printing
+        self.beta.action_mlml_suspend()
+        directory = [
+            Member("CH-A", "Alpha Nettoyage", "Lille", offers=("Nettoyage test", "Vitrerie")),
+            Member("CH-B", "Beta Imprimerie", "Lille"),
+            Member(
+                "CH-Z", "Zeta Transports", "Tourcoing", offers=("Transport",), needs=("Vitrerie",)
+            ),
+        ]
+        with patch.object(ClearingHouseBackend, "members", return_value=directory):
+            action = (
+                self.env["res.partner"].with_company(self.member).action_mlml_refresh_directory()
+            )
+        self.assertIn("1 member(s) added and 2 updated", action["params"]["message"])
+        zeta = self.env["res.partner"].search([("mlml_member_number", "=", "CH-Z")])
+        self.assertRecordValues(
+            zeta,
+            [
+                {
+                    "name": "Zeta Transports",
+                    "is_company": True,
+                    "city": "Tourcoing",
+                    "mlml_member_state": "active",
+                }
+            ],
+        )
+        self.assertEqual(zeta.mlml_offer_ids.mapped("name"), ["Transport"])
+        self.assertEqual(zeta.mlml_need_ids.mapped("name"), ["Vitrerie"])
+        self.assertEqual(
+            sorted(self.alpha.mlml_offer_ids.mapped("name")), ["Nettoyage test", "Vitrerie"]
+        )
+        self.assertIn("Imprimerie test → Nettoyage test, Vitrerie", self.alpha.message_ids[0].body)
+        self.assertEqual(self.beta.mlml_member_state, "active")
+        self.assertIn("Suspended → Active", self.beta.message_ids[0].body)
+        # Again: nothing changes.
+        with patch.object(ClearingHouseBackend, "members", return_value=directory):
+            self.assertEqual(self.member.mlml_refresh_directory(), (self.env["res.partner"],) * 2)
+        # Only MLML managers refresh it.
+        user = self.create_user("con_dir", "account.group_account_invoice")
+        with self.assertRaises(AccessError):
+            self.env["res.partner"].with_user(user).action_mlml_refresh_directory()

@@ -118,7 +118,7 @@ class TestBarterJournalCard(MlmlPaymentCommon):
         )
         self.assertEqual(
             [button.get("name") for button in buttons[0].iter("button")],
-            ["action_mlml_statement", "open_payments_action"],
+            ["action_mlml_statement", "open_payments_action", "action_mlml_synchronize"],
         )
         self.assertTrue(arch.xpath("//a[@name='action_mlml_statement']"))
         action = self.journal.action_mlml_statement()
