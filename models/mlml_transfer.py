@@ -100,7 +100,10 @@ class MlmlTransfer(models.Model):
         help="An MLML manager booked this transfer past a bound.",
     )
     month = fields.Date(
-        compute="_compute_month", store=True, help="For the ledger's reports by month."
+        compute="_compute_month",
+        store=True,
+        precompute=True,
+        help="For the ledger's reports by month.",
     )
 
     _sql_constraints = [
@@ -268,10 +271,9 @@ class MlmlTransfer(models.Model):
             "reversal_of_id": reversal_of.id if reversal_of else False,
             "reversal_reason": force_reason if reversal_of else False,
         }
-        # The ledger is its own trace: no "created" message in each transfer's chatter.
-        booking = self.sudo().with_context(
-            mlml_ledger_booking=True, mail_create_nolog=True, mail_create_nosubscribe=True
-        )
+        # The ledger is its own trace: no "created" message, no followers, no
+        # tracking when a transfer is written (a reversal is tracked: not here).
+        booking = self.sudo().with_context(mlml_ledger_booking=True, tracking_disable=True)
         transfer = booking.create([{**values, "name": "/"}])
         transfer._number(company)
         if decision.commission:
