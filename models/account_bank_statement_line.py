@@ -95,6 +95,7 @@ class AccountBankStatementLine(models.Model):
         amount = float(transfer.amount) if incoming else -float(transfer.amount)
         notes = []
         document = self.env["account.move"]
+        clearing = self.env["account.account"]
         if transfer.currency and transfer.currency != currency.name:
             notes.append(
                 self.env._(
@@ -110,6 +111,17 @@ class AccountBankStatementLine(models.Model):
                     "No partner has the member number %(number)s: refresh the member "
                     "directory, then match this line.",
                     number=number,
+                )
+            )
+        elif transfer.channel == "compensation":
+            # The liquidity part of a compensation run: the set-off entry of the run
+            # balances the same amount on the clearing account.
+            clearing = company._mlml_ensure_compensation()[0]
+            notes.append(
+                self.env._(
+                    "Liquidity part of compensation %(run)s: booked on the clearing account, "
+                    "with the run's set-off entry.",
+                    run=transfer.reference,
                 )
             )
         else:
@@ -144,6 +156,8 @@ class AccountBankStatementLine(models.Model):
         }
         if terms:
             values["counterpart_account_id"] = terms.account_id.id
+        elif clearing:
+            values["counterpart_account_id"] = clearing.id
         line = self.with_context(mlml_ledger_decided=LEDGER_DECIDED).create(values)
         if terms:
             counterpart = line.move_id.line_ids.filtered(
