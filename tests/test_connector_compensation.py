@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import TransactionCase, tagged
+from odoo.tools.misc import formatLang
 
 from odoo.addons.mlml_barter.mlml_barter.backend import (
     Account,
@@ -220,10 +221,10 @@ class TestConnectorCompensation(MlmlBarterCommon, TransactionCase):
         )
         self.assertEqual((invoice.amount_residual, invoice.payment_state), (40.0, "partial"))
         self.assertEqual((bill.amount_residual, bill.payment_state), (50.0, "partial"))
-        self.assertIn(
-            f"Settled by multilateral compensation CMP/0001: 80.00\N{NO-BREAK SPACE}€ set "
-            f"off (entry {entry.name}).",
-            invoice.message_ids[0].body,
+        self.assertRegex(
+            str(invoice.message_ids[0].body),
+            rf"Settled by multilateral compensation CMP/0001: \S*80\.00\S* set off "
+            rf"\(entry {entry.name}\)\.",
         )
         self.assertEqual(self.company.mlml_compensation_cursor, "1")
         # The same run read again (a cursor lost, or the feed read twice): nothing more.
@@ -246,8 +247,9 @@ class TestConnectorCompensation(MlmlBarterCommon, TransactionCase):
         self.assertEqual(
             self.company.mlml_sync_message,
             "Compensation CMP/0002 could not be booked: No posted bill B-0404 of member MB-1 "
-            "is in the books: it was set off for 80.00\N{NO-BREAK SPACE}€. Post it (the same "
-            "number), then synchronise again.",
+            "is in the books: it was set off for "
+            + formatLang(self.env, 80.0, currency_obj=self.company.currency_id)
+            + ". Post it (the same number), then synchronise again.",
         )
         self.assertFalse(self.env["account.move"].search([("mlml_compensation_ref", "!=", False)]))
         self.assertEqual((invoice.amount_residual, invoice.payment_state), (120.0, "not_paid"))
