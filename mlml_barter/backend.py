@@ -9,7 +9,11 @@ values, so that the Odoo layer never knows which one it talks to:
 - ``members(q)``: the network's directory;
 - ``transfers(after)``: the member's transfers, in and out, after a position;
 - ``pay(key, payee, amount, reference, memo)``: make a transfer, once per key;
-- the payment requests, both ways.
+- the payment requests, both ways;
+- the multilateral compensation: ``declare_obligation`` (an open invoice or
+  bill), ``obligations(after)`` and ``compensations(after)`` (the confirmed
+  runs the member's books settle). A ledger without compensation refuses
+  them (``Refused("compensation_not_offered")``).
 
 Amounts are :class:`decimal.Decimal` with two decimals, never floats.
 
@@ -73,6 +77,9 @@ class Transfer:
     reversal_of: str | None = None
     #: The idempotency key it was made with, where the ledger tells it.
     key: str | None = None
+    #: How it was made: api, back_office, compensation (the liquidity part of
+    #: a compensation run), reversal, commission; "" when the ledger does not say.
+    channel: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +109,78 @@ class PaymentRequest:
 
 @dataclasses.dataclass(frozen=True)
 class PaymentRequestPage:
+    items: tuple
+    cursor: str
+    has_more: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Obligation:
+    """An open invoice between two members, as declared for the compensation."""
+
+    id: str
+    #: The creditor's invoice number.
+    invoice: str
+    creditor: str
+    debtor: str
+    #: The amount declared, what runs cleared included.
+    amount: Decimal
+    amount_cleared: Decimal
+    amount_open: Decimal
+    currency: str
+    due_date: datetime.date
+    #: declared, confirmed, partly_cleared, cleared, withdrawn
+    state: str
+    #: "creditor" or "debtor": the member's side.
+    role: str
+    declared_by_creditor: bool = False
+    confirmed_by_debtor: bool = False
+    withdrawal_reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ObligationPage:
+    items: tuple
+    cursor: str
+    has_more: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class CompensatedInvoice:
+    """One of the member's invoices or bills in a confirmed run."""
+
+    obligation: str | None
+    invoice: str
+    creditor: str
+    debtor: str
+    #: "creditor": the member's invoice; "debtor": its bill.
+    role: str
+    #: What was open on it in the run, and what the run set off.
+    amount: Decimal
+    amount_cleared: Decimal
+
+
+@dataclasses.dataclass(frozen=True)
+class Compensation:
+    """A confirmed compensation run, as the member's books settle it."""
+
+    id: str
+    number: str
+    cutoff_date: datetime.date
+    confirmed_at: str
+    with_liquidity: bool
+    currency: str
+    #: The sum set off on the member's invoices and bills.
+    amount_cleared: Decimal
+    #: The member's MLML movement of the liquidity part (positive: received).
+    mlml_amount: Decimal
+    invoices: tuple
+    #: The member's MLML transfers of the liquidity part (:class:`Transfer`).
+    transfers: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class CompensationPage:
     items: tuple
     cursor: str
     has_more: bool
@@ -174,6 +253,23 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def cancel_request(self, request_id):
         """Withdraw a request the member made."""
+
+    @abc.abstractmethod
+    def declare_obligation(self, key, invoice, creditor, debtor, amount, currency, due_date):
+        """Declare an open invoice (the creditor) or bill (the debtor) for the
+        multilateral compensation: ``amount`` is what is still open on it in
+        ``currency``. Declaring the same figures again changes nothing; other
+        figures (partly paid) replace the old ones. Return the :class:`Obligation`."""
+
+    @abc.abstractmethod
+    def obligations(self, after=None, limit=None):
+        """Return the :class:`ObligationPage` of the member's obligations after
+        ``after``: a change feed, each obligation again once it changes."""
+
+    @abc.abstractmethod
+    def compensations(self, after=None, limit=None):
+        """Return the :class:`CompensationPage` of the confirmed compensation runs
+        the member took part in, after ``after``, in the order they were confirmed."""
 
     def close(self):  # noqa: B027 - nothing to release unless a backend says so
         """Release the connection (sessions, sockets)."""

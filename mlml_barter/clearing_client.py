@@ -32,7 +32,12 @@ import datetime
 from . import wire
 from .backend import (
     Account,
+    CompensatedInvoice,
+    Compensation,
+    CompensationPage,
     Member,
+    Obligation,
+    ObligationPage,
     PaymentRequest,
     PaymentRequestPage,
     Refused,
@@ -167,6 +172,43 @@ class ClearingHouseBackend(HttpBackend):
         answer = self._post(f"payment-requests/{self._id(request_id)}/cancel", None, key=None)
         return self._read(self._request, answer.body)
 
+    def declare_obligation(self, key, invoice, creditor, debtor, amount, currency, due_date):
+        """Declare an open invoice or bill. The clearing house recognises the same
+        figures declared again, so the declaration is retried; ``key`` (optional)
+        makes a retry answer the same obligation."""
+        body = {
+            "invoice": invoice,
+            "creditor": creditor,
+            "debtor": debtor,
+            "amount": wire.format_amount(amount),
+            "currency": currency or None,
+            "due_date": due_date.isoformat(),
+        }
+        answer = self._post("obligations", body, key=key)
+        return self._read(self._obligation, answer.body)
+
+    def obligations(self, after=None, limit=None):
+        body = self._get("obligations", {"after": after, "limit": limit})
+        return self._read(
+            lambda b: ObligationPage(
+                items=tuple(self._obligation(item) for item in b["items"]),
+                cursor=self._text(b["next"]),
+                has_more=self._bool(b["has_more"]),
+            ),
+            body,
+        )
+
+    def compensations(self, after=None, limit=None):
+        body = self._get("compensations", {"after": after, "limit": limit})
+        return self._read(
+            lambda b: CompensationPage(
+                items=tuple(self._compensation(item) for item in b["items"]),
+                cursor=self._text(b["next"]),
+                has_more=self._bool(b["has_more"]),
+            ),
+            body,
+        )
+
     # ------------------------------------------------------------------
     # HTTP
     # ------------------------------------------------------------------
@@ -273,6 +315,7 @@ class ClearingHouseBackend(HttpBackend):
             state=self._text(item.get("state") or "posted"),
             reversal_of=item.get("reversal_of") or None,
             key=self._text(key) if key is not None else None,
+            channel=self._text(item.get("channel") or ""),
         )
 
     @staticmethod
@@ -295,4 +338,58 @@ class ClearingHouseBackend(HttpBackend):
             role=self._text(item["role"]),
             refusal_reason=item.get("refusal_reason") or None,
             transfer=self._transfer(transfer) if transfer else None,
+        )
+
+    def _obligation(self, item):
+        reason = item.get("withdrawal_reason")
+        return Obligation(
+            id=self._identifier(item["id"]),
+            invoice=self._text(item["invoice"]),
+            creditor=self._text(item["creditor"]),
+            debtor=self._text(item["debtor"]),
+            amount=self._amount(item["amount"]),
+            amount_cleared=self._amount(item["amount_cleared"], "amount_cleared"),
+            amount_open=self._amount(item["amount_open"], "amount_open"),
+            currency=self._text(item["currency"]),
+            due_date=datetime.date.fromisoformat(item["due_date"]),
+            state=self._text(item["state"]),
+            role=self._role(item["role"]),
+            declared_by_creditor=self._bool(item["declared_by_creditor"]),
+            confirmed_by_debtor=self._bool(item["confirmed_by_debtor"]),
+            withdrawal_reason=self._text(reason) if reason is not None else None,
+        )
+
+    @staticmethod
+    def _role(value):
+        if value not in ("creditor", "debtor"):
+            raise ValueError(f"role: {value!r} is neither 'creditor' nor 'debtor'")
+        return value
+
+    def _compensation(self, item):
+        return Compensation(
+            id=self._identifier(item["id"]),
+            number=self._text(item["number"]),
+            cutoff_date=datetime.date.fromisoformat(item["cutoff_date"]),
+            confirmed_at=self._text(item["confirmed_at"]),
+            with_liquidity=self._bool(item["with_liquidity"]),
+            currency=self._text(item["currency"]),
+            amount_cleared=self._amount(item["amount_cleared"], "amount_cleared"),
+            mlml_amount=self._amount(item["mlml_amount"], "mlml_amount"),
+            invoices=tuple(
+                CompensatedInvoice(
+                    obligation=(
+                        self._identifier(line["obligation"])
+                        if line.get("obligation") is not None
+                        else None
+                    ),
+                    invoice=self._text(line["invoice"]),
+                    creditor=self._text(line["creditor"]),
+                    debtor=self._text(line["debtor"]),
+                    role=self._role(line["role"]),
+                    amount=self._amount(line["amount"]),
+                    amount_cleared=self._amount(line["amount_cleared"], "amount_cleared"),
+                )
+                for line in item["invoices"]
+            ),
+            transfers=tuple(self._transfer(transfer) for transfer in item["transfers"]),
         )

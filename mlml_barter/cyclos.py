@@ -464,6 +464,26 @@ class CyclosBackend(HttpBackend):
     def cancel_request(self, request_id):
         return self._close_request(request_id, "cancel", "cancelled", None)
 
+    # ------------------------------------------------------------------
+    # Multilateral compensation: Cyclos runs none
+    # ------------------------------------------------------------------
+
+    def _no_compensation(self):
+        return Refused(
+            "compensation_not_offered",
+            "This network does not run multilateral compensation: its ledger is Cyclos, "
+            "which has none. Pay the invoices and bills between members as usual.",
+        )
+
+    def declare_obligation(self, key, invoice, creditor, debtor, amount, currency, due_date):
+        raise self._no_compensation()
+
+    def obligations(self, after=None, limit=None):
+        raise self._no_compensation()
+
+    def compensations(self, after=None, limit=None):
+        raise self._no_compensation()
+
     def _close_request(self, request_id, action, state, comment):
         """Reject or cancel (204, nothing returned): retried after reading the
         state (a request already so is the earlier attempt's success); the

@@ -130,6 +130,7 @@ class AccountBankStatementLine(models.Model):
             amount = float(transfer.amount) if incoming else -float(transfer.amount)
             notes = []
             document = self.env["account.move"]
+            clearing = self.env["account.account"]
             if transfer.currency and transfer.currency != currency.name:
                 notes.append(
                     self.env._(
@@ -145,6 +146,17 @@ class AccountBankStatementLine(models.Model):
                         "No partner has the member number %(number)s: refresh the member "
                         "directory, then match this line.",
                         number=number,
+                    )
+                )
+            elif transfer.channel == "compensation":
+                # The liquidity part of a compensation run: the set-off entry of the
+                # run balances the same amount on the clearing account.
+                clearing = company._mlml_ensure_compensation()[0]
+                notes.append(
+                    self.env._(
+                        "Liquidity part of compensation %(run)s: booked on the clearing "
+                        "account, with the run's set-off entry.",
+                        run=transfer.reference,
                     )
                 )
             else:
@@ -183,6 +195,8 @@ class AccountBankStatementLine(models.Model):
             if terms:
                 values["counterpart_account_id"] = terms.account_id.id
                 taken[document] = taken.get(document, 0.0) + float(transfer.amount)
+            elif clearing:
+                values["counterpart_account_id"] = clearing.id
             vals_list.append(values)
             documents.append(document if terms else self.env["account.move"])
         lines = self.with_context(mlml_ledger_decided=LEDGER_DECIDED).create(vals_list)

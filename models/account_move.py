@@ -109,6 +109,52 @@ class AccountMove(models.Model):
         store=True,
         help="What remains to pay in euros.",
     )
+    # The multilateral compensation (member side)
+    mlml_declared_amount = fields.Monetary(
+        string="Submitted to the Compensation",
+        currency_field="company_currency_id",
+        readonly=True,
+        copy=False,
+        help="What was open on the invoice when it was last submitted to the clearing "
+        "house's compensation (less what runs set off since).",
+    )
+    mlml_declared_due = fields.Date(string="Submitted Due Date", readonly=True, copy=False)
+    mlml_declared_date = fields.Datetime(string="Submitted On", readonly=True, copy=False)
+    mlml_obligation_ref = fields.Char(
+        string="Clearing House Obligation",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The clearing house's identifier of the invoice in the compensation.",
+    )
+    mlml_obligation_state = fields.Selection(
+        selection=[
+            ("declared", "Waiting for the other side"),
+            ("confirmed", "Confirmed by both sides"),
+            ("partly_cleared", "Partly cleared"),
+            ("cleared", "Cleared"),
+            ("withdrawn", "Withdrawn"),
+        ],
+        string="Compensation State",
+        readonly=True,
+        copy=False,
+    )
+    mlml_compensation_ref = fields.Char(
+        string="Compensation Run",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="On a set-off entry: the clearing house's identifier of the run it books.",
+    )
+    mlml_compensation_number = fields.Char(string="Compensation Number", readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "mlml_compensation_unique",
+            "unique(company_id, mlml_compensation_ref)",
+            "A compensation run is booked once in the company's books.",
+        ),
+    ]
 
     @api.depends("line_ids.account_id.currency_id.mlml_is_barter")
     def _compute_mlml_is_barter(self):

@@ -1,13 +1,15 @@
 import logging
+from decimal import Decimal
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import format_date, formatLang
 
 from ..mlml_barter.amounts import RuleError, check_amount, check_percent
 from ..mlml_barter.backend import BackendError, Refused
+from ..mlml_barter.compensation_run import cents
 from ..mlml_barter.connect import connect
 from ..mlml_barter.network import DEFAULT_NETWORK, check_name
 from .mlml_inputs import check_numbers
@@ -20,6 +22,10 @@ MLML_NUMBER_FIELDS = ("mlml_default_share", "mlml_invoice_cap", "mlml_commission
 MLML_SYNC_PAGE = 100
 
 _logger = logging.getLogger(__name__)
+
+
+class MlmlCompensationError(UserError):
+    """A compensation run the synchronisation could not book (nothing of it written)."""
 
 
 class ResCompany(models.Model):
@@ -256,6 +262,40 @@ class ResCompany(models.Model):
         groups="mlml_barter.group_mlml_user",
         help="The balance in the books minus the clearing house's, at the last "
         "synchronisation: 0 when they agree.",
+    )
+    # Member side: the multilateral compensation of invoices between members.
+    mlml_compensation_auto = fields.Boolean(
+        string="Submit Invoices to the Compensation",
+        help="The synchronisation submits the open invoices and bills with other members to "
+        "the clearing house's multilateral compensation. Otherwise, they are submitted with "
+        "the button Submit to the Compensation.",
+    )
+    mlml_compensation_account_id = fields.Many2one(
+        comodel_name="account.account",
+        string="Compensation Clearing Account",
+        check_company=True,
+        help="The account of the set-off entries: the receivables and payables a compensation "
+        "clears are balanced on it, and the MLML transfers of its liquidity part land on it, "
+        "so that it nets to zero for each run (467100 on the French chart).",
+    )
+    mlml_compensation_journal_id = fields.Many2one(
+        comodel_name="account.journal",
+        string="Compensation Journal",
+        check_company=True,
+        domain="[('type', '=', 'general')]",
+        help="The journal of the set-off entries of the compensation runs.",
+    )
+    mlml_compensation_cursor = fields.Char(
+        string="Compensations Synchronised Up To",
+        copy=False,
+        groups="mlml_barter.group_mlml_manager",
+        help="The clearing house's position after the last compensation run booked.",
+    )
+    mlml_obligation_cursor = fields.Char(
+        string="Obligations Synchronised Up To",
+        copy=False,
+        groups="mlml_barter.group_mlml_manager",
+        help="The clearing house's position after the last change of an obligation read.",
     )
 
     @api.model
@@ -771,9 +811,12 @@ class ResCompany(models.Model):
                 if not page.has_more:
                     break
             self.env["mlml.member.request"]._synchronize(company, backend)
+            company._mlml_compensation_step(backend)
             account = backend.account()
         except BackendError as error:
             return company._mlml_sync_done(False, company._mlml_error_text(error))
+        except MlmlCompensationError as error:
+            return company._mlml_sync_done(False, error.args[0])
         except (UserError, ValidationError) as error:
             return company._mlml_sync_done(
                 False,
@@ -937,3 +980,444 @@ class ResCompany(models.Model):
         if missing:
             found |= Activity.create([{"name": name} for name in missing])
         return found
+
+    # ------------------------------------------------------------------
+    # Member side: the multilateral compensation
+    # ------------------------------------------------------------------
+
+    def _mlml_ensure_compensation(self):
+        """The clearing account and the journal of the set-off entries, created
+        where missing: (account, journal)."""
+        self.ensure_one()
+        if not self.chart_template:
+            raise UserError(
+                self.env._(
+                    "%(company)s has no chart of accounts yet: choose its fiscal localization "
+                    "in the Invoicing settings before booking compensations.",
+                    company=self.name,
+                )
+            )
+        if not self.mlml_compensation_account_id:
+            self.mlml_compensation_account_id = self.env["account.account"].create(
+                self._mlml_prepare_compensation_account_vals()
+            )
+            account = self.mlml_compensation_account_id
+            for lang, _name in self.env["res.lang"].get_installed():
+                account.with_context(lang=lang).name = self.with_context(lang=lang).env._(
+                    "Multilateral Compensation"
+                )
+        if not self.mlml_compensation_journal_id:
+            self.mlml_compensation_journal_id = self.env["account.journal"].create(
+                {
+                    "name": self.env._("Compensation"),
+                    "code": self._mlml_free_journal_code("COMP"),
+                    "type": "general",
+                    "company_id": self.id,
+                }
+            )
+        return self.mlml_compensation_account_id, self.mlml_compensation_journal_id
+
+    def _mlml_prepare_compensation_account_vals(self):
+        """467100 on the French chart (other debtors and creditors), else a current
+        asset account next to the chart's own."""
+        self.ensure_one()
+        Account = self.env["account.account"].with_company(self)
+        charts = self.env["account.chart.template"]._get_parent_template(self.chart_template)
+        prefix = "4671" if "fr" in charts else ""
+        current = Account.search(
+            [*Account._check_company_domain(self), ("account_type", "=", "asset_current")],
+            order="code",
+            limit=1,
+        )
+        sample = current or Account.search(Account._check_company_domain(self), limit=1)
+        digits = len(sample.code) if sample else 6
+        if not prefix:
+            prefix = (current.code or "")[: max(digits - 2, 1)]
+        return {
+            "name": self.env._("Multilateral Compensation"),
+            "code": Account._search_new_account_code(prefix.ljust(digits, "0")),
+            "account_type": "asset_current",
+            "company_ids": [fields.Command.link(self.id)],
+        }
+
+    def _mlml_compensation_documents(self):
+        """The posted invoices and bills of the company with other members that are
+        still open, and the ones submitted before that no longer are."""
+        self.ensure_one()
+        Move = self.env["account.move"].sudo()
+        open_documents = Move.search(
+            [
+                ("company_id", "=", self.id),
+                ("state", "=", "posted"),
+                ("move_type", "in", ("out_invoice", "in_invoice")),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("commercial_partner_id.mlml_member_state", "in", ("active", "suspended")),
+                ("commercial_partner_id.mlml_member_number", "!=", False),
+                ("commercial_partner_id", "!=", self.partner_id.id),
+            ],
+            order="invoice_date_due, id",
+        )
+        closed = Move.search(
+            [
+                ("company_id", "=", self.id),
+                ("mlml_declared_amount", ">", 0),
+                ("id", "not in", open_documents.ids),
+            ]
+        )
+        return open_documents, closed
+
+    def action_mlml_submit_compensation(self):
+        """Book the confirmed runs, submit the company's open invoices and bills with
+        other members to the compensation, and say what was done."""
+        self.ensure_one()
+        declared, refused = self._mlml_submit_compensation()
+        lines = [
+            self.env._(
+                "%(count)s invoice(s) or bill(s) submitted to the compensation.",
+                count=len(declared),
+            )
+        ]
+        lines += [
+            self.env._("%(move)s not submitted: %(reason)s", move=move.name, reason=reason)
+            for move, reason in refused.items()
+        ]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if refused else "success",
+                "sticky": bool(refused),
+                "title": self.env._("Multilateral compensation"),
+                "message": "\n".join(lines),
+            },
+        }
+
+    def _mlml_submit_compensation(self):
+        """Submit the company's open invoices and bills with other members to the
+        compensation: (declared moves, {move: reason not submitted})."""
+        self.ensure_one()
+        backend = self._mlml_backend()
+        if backend is None:
+            raise UserError(
+                self.env._(
+                    "%(company)s is not connected to a clearing house: enter its URL and API "
+                    "key in the settings first.",
+                    company=self.name,
+                )
+            )
+        try:
+            self._mlml_book_compensations(backend)
+            declared, refused = self._mlml_declare_obligations(backend)
+            self._mlml_read_obligations(backend)
+        except BackendError as error:
+            raise UserError(self._mlml_error_text(error)) from error
+        finally:
+            backend.close()
+        return declared, refused
+
+    def _mlml_declare_obligations(self, backend):
+        """Declare each open invoice and bill whose figures the clearing house does
+        not have yet; return (declared moves, {move: reason refused})."""
+        self.ensure_one()
+        number = self.partner_id.mlml_member_number
+        if not number:
+            raise UserError(
+                self.env._(
+                    "%(company)s has no member number: enter it in the settings (block "
+                    "%(network)s) before submitting invoices to the compensation.",
+                    company=self.name,
+                    network=self.mlml_network_name,
+                )
+            )
+        currency = self.currency_id
+        open_documents, closed = self._mlml_compensation_documents()
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        declared = self.env["account.move"]
+        refused = {}
+        for move in open_documents:
+            amount = currency.round(abs(move.amount_residual_signed))
+            due = move.invoice_date_due or move.invoice_date or move.date
+            if (
+                not currency.compare_amounts(amount, move.mlml_declared_amount)
+                and due == move.mlml_declared_due
+            ):
+                continue
+            partner_number = move.commercial_partner_id.mlml_member_number
+            selling = move.move_type == "out_invoice"
+            invoice = move.name if selling else (move.ref or "").strip()
+            if not invoice:
+                refused[move] = self.env._(
+                    "Bill %(bill)s of %(partner)s has no supplier's invoice number: enter it "
+                    "in its field Bill Reference, then submit it again.",
+                    bill=move.name,
+                    partner=move.commercial_partner_id.display_name,
+                )
+                continue
+            try:
+                obligation = backend.declare_obligation(
+                    f"{uuid}:obligation:{move.id}:{cents(amount)}:{due.isoformat()}",
+                    invoice,
+                    number if selling else partner_number,
+                    partner_number if selling else number,
+                    Decimal(str(amount)),
+                    currency.name,
+                    due,
+                )
+            except Refused as refusal:
+                refused[move] = refusal.detail or refusal.code
+                continue
+            before = move.mlml_declared_amount
+            move.write(
+                {
+                    "mlml_declared_amount": amount,
+                    "mlml_declared_due": due,
+                    "mlml_declared_date": fields.Datetime.now(),
+                    "mlml_obligation_ref": obligation.id,
+                    "mlml_obligation_state": obligation.state,
+                }
+            )
+            if before:
+                text = self.env._(
+                    "Submitted again to the multilateral compensation with what is left to "
+                    "pay, %(amount)s due %(due)s (was %(before)s): the clearing house takes it "
+                    "out of the runs not confirmed yet, until %(partner)s declares the same "
+                    "figures.",
+                    amount=formatLang(self.env, amount, currency_obj=currency),
+                    due=format_date(self.env, due),
+                    before=formatLang(self.env, before, currency_obj=currency),
+                    partner=move.commercial_partner_id.display_name,
+                )
+            else:
+                text = self.env._(
+                    "Submitted to the multilateral compensation: %(amount)s due %(due)s.",
+                    amount=formatLang(self.env, amount, currency_obj=currency),
+                    due=format_date(self.env, due),
+                )
+            move.message_post(body=text)
+            declared |= move
+        for move in closed:
+            move.message_post(
+                body=self.env._(
+                    "%(move)s was submitted to the multilateral compensation (%(amount)s) and "
+                    "is no longer open: ask the clearing house to withdraw it from the "
+                    "compensation, or a run may still set it off.",
+                    move=move.name,
+                    amount=formatLang(self.env, move.mlml_declared_amount, currency_obj=currency),
+                )
+            )
+            move.mlml_declared_amount = 0.0
+        for move, reason in refused.items():
+            move.message_post(
+                body=self.env._(
+                    "Not submitted to the multilateral compensation: %(reason)s", reason=reason
+                )
+            )
+        return declared, refused
+
+    def _mlml_read_obligations(self, backend):
+        """Follow the clearing house's feed of the company's obligations: the
+        state of each invoice submitted, and why one was withdrawn."""
+        self.ensure_one()
+        company = self.sudo()
+        Move = self.env["account.move"].sudo()
+        while True:
+            page = backend.obligations(after=company.mlml_obligation_cursor or None)
+            for obligation in page.items:
+                moves = Move.search(
+                    [("company_id", "=", self.id), ("mlml_obligation_ref", "=", obligation.id)]
+                )
+                changed = moves.filtered(lambda m, o=obligation: m.mlml_obligation_state != o.state)
+                for move in changed:
+                    move.mlml_obligation_state = obligation.state
+                    if obligation.state == "withdrawn":
+                        move.message_post(
+                            body=self.env._(
+                                "Withdrawn from the multilateral compensation by the clearing "
+                                "house: %(reason)s",
+                                reason=obligation.withdrawal_reason or "",
+                            )
+                        )
+            company.mlml_obligation_cursor = page.cursor
+            if not page.has_more:
+                return
+
+    def _mlml_compensation_step(self, backend):
+        """What the synchronisation does of the compensation: book the confirmed
+        runs, submit the invoices when the setting says so, follow the obligations.
+        A ledger that runs no compensation (Cyclos) is left alone."""
+        self.ensure_one()
+        try:
+            booked = self._mlml_book_compensations(backend)
+            if self.mlml_compensation_auto:
+                self._mlml_declare_obligations(backend)
+            self._mlml_read_obligations(backend)
+        except Refused as refusal:
+            if refusal.code == "compensation_not_offered":
+                return 0
+            raise
+        return booked
+
+    def _mlml_book_compensations(self, backend):
+        """Book each confirmed run the company took part in, once: one set-off
+        entry per run, in its own savepoint; the cursor moves on after a page
+        booked whole. Return how many runs were booked."""
+        self.ensure_one()
+        company = self.sudo()
+        booked = 0
+        while True:
+            page = backend.compensations(after=company.mlml_compensation_cursor or None)
+            for run in page.items:
+                try:
+                    with self.env.cr.savepoint():
+                        booked += bool(company._mlml_book_compensation(run))
+                except (UserError, ValidationError) as error:
+                    raise MlmlCompensationError(
+                        self.env._(
+                            "Compensation %(run)s could not be booked: %(error)s",
+                            run=run.number,
+                            error=error.args[0],
+                        )
+                    ) from error
+            company.mlml_compensation_cursor = page.cursor
+            if not page.has_more:
+                return booked
+
+    def _mlml_compensation_document(self, item):
+        """The company's invoice or bill of a run's line (backend CompensatedInvoice)."""
+        Move = self.env["account.move"].sudo()
+        if item.obligation:
+            move = Move.search(
+                [("company_id", "=", self.id), ("mlml_obligation_ref", "=", item.obligation)],
+                limit=1,
+            )
+            if move:
+                return move
+        selling = item.role == "creditor"
+        return Move.search(
+            [
+                ("company_id", "=", self.id),
+                ("state", "=", "posted"),
+                ("move_type", "=", "out_invoice" if selling else "in_invoice"),
+                ("name" if selling else "ref", "=", item.invoice),
+                (
+                    "commercial_partner_id.mlml_member_number",
+                    "=",
+                    item.debtor if selling else item.creditor,
+                ),
+            ],
+            limit=1,
+        )
+
+    def _mlml_book_compensation(self, run):
+        """The set-off entry of a confirmed run (backend Compensation), or nothing
+        when it is booked already: per invoice and bill cleared, a line on its
+        receivable or payable reconciled with it (in part where the run cleared
+        part of it), the balance on the clearing account."""
+        self.ensure_one()
+        Move = self.env["account.move"].sudo()
+        if Move.search_count(
+            [("company_id", "=", self.id), ("mlml_compensation_ref", "=", run.id)], limit=1
+        ):
+            return Move
+        currency = self.currency_id
+        if run.currency != currency.name:
+            raise UserError(
+                self.env._(
+                    "The run sets off invoices in %(currency)s and the books of %(company)s are "
+                    "kept in %(own)s: tell the clearing house.",
+                    currency=run.currency,
+                    company=self.name,
+                    own=currency.name,
+                )
+            )
+        clearing, journal = self._mlml_ensure_compensation()
+        label = self.env._("Settled by multilateral compensation %(run)s", run=run.number)
+        lines, documents = [], []
+        for item in run.invoices:
+            amount = float(item.amount_cleared)
+            if currency.is_zero(amount):
+                continue
+            move = self._mlml_compensation_document(item)
+            if not move:
+                raise UserError(
+                    self.env._(
+                        "No posted %(kind)s %(invoice)s of member %(member)s is in the books: "
+                        "it was set off for %(amount)s. Post it (the same number), then "
+                        "synchronise again.",
+                        kind=self.env._("invoice")
+                        if item.role == "creditor"
+                        else self.env._("bill"),
+                        invoice=item.invoice,
+                        member=item.debtor if item.role == "creditor" else item.creditor,
+                        amount=formatLang(self.env, amount, currency_obj=currency),
+                    )
+                )
+            terms = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
+            selling = item.role == "creditor"
+            lines.append(
+                fields.Command.create(
+                    {
+                        "name": f"{label} — {move.name}",
+                        "account_id": terms[:1].account_id.id,
+                        "partner_id": move.commercial_partner_id.id,
+                        "debit": 0.0 if selling else amount,
+                        "credit": amount if selling else 0.0,
+                    }
+                )
+            )
+            documents.append((move, amount))
+        if not lines:
+            return Move
+        balance = currency.round(sum(cmd[2]["debit"] - cmd[2]["credit"] for cmd in lines))
+        if not currency.is_zero(balance):
+            lines.append(
+                fields.Command.create(
+                    {
+                        "name": label,
+                        "account_id": clearing.id,
+                        "debit": -balance if balance < 0 else 0.0,
+                        "credit": balance if balance > 0 else 0.0,
+                    }
+                )
+            )
+        confirmed = fields.Date.to_date((run.confirmed_at or "")[:10]) or run.cutoff_date
+        entry = Move.create(
+            {
+                "move_type": "entry",
+                "journal_id": journal.id,
+                "company_id": self.id,
+                "date": max(confirmed, run.cutoff_date),
+                "ref": label,
+                "narration": label,
+                "mlml_compensation_ref": run.id,
+                "mlml_compensation_number": run.number,
+                "line_ids": lines,
+            }
+        )
+        entry.action_post()
+        for index, (move, amount) in enumerate(documents):
+            line = entry.line_ids.filtered(lambda aml, i=index: aml.name == lines[i][2]["name"])
+            terms = move.line_ids.filtered(
+                lambda aml: aml.display_type == "payment_term" and not aml.reconciled
+            )
+            open_before = abs(move.amount_residual_signed)
+            if terms:
+                (line | terms).reconcile()
+            move.mlml_declared_amount = max(0.0, currency.round(move.mlml_declared_amount - amount))
+            text = self.env._(
+                "Settled by multilateral compensation %(run)s: %(amount)s set off (entry "
+                "%(entry)s).",
+                run=run.number,
+                amount=formatLang(self.env, amount, currency_obj=currency),
+                entry=entry.name,
+            )
+            if currency.compare_amounts(amount, open_before) > 0:
+                text += " " + self.env._(
+                    "Only %(open)s was still open: the rest, %(rest)s, is left with %(partner)s "
+                    "on its account, to be refunded or used.",
+                    open=formatLang(self.env, open_before, currency_obj=currency),
+                    rest=formatLang(self.env, amount - open_before, currency_obj=currency),
+                    partner=move.commercial_partner_id.display_name,
+                )
+            move.message_post(body=text)
+        return entry

@@ -98,6 +98,15 @@ class ResConfigSettings(models.TransientModel):
     mlml_sync_date = fields.Datetime(related="company_id.mlml_sync_date")
     mlml_sync_message = fields.Char(related="company_id.mlml_sync_message")
     mlml_sync_failed = fields.Boolean(related="company_id.mlml_sync_failed")
+    mlml_compensation_auto = fields.Boolean(
+        related="company_id.mlml_compensation_auto", readonly=False
+    )
+    mlml_compensation_account_id = fields.Many2one(
+        related="company_id.mlml_compensation_account_id", readonly=False
+    )
+    mlml_compensation_journal_id = fields.Many2one(
+        related="company_id.mlml_compensation_journal_id", readonly=False
+    )
 
     @api.depends("company_id")
     def _compute_mlml_clearing_house_key_set(self):
@@ -167,3 +176,10 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.company_id._mlml_ensure_journal()
         return {"type": "ir.actions.client", "tag": "reload"}
+
+    def action_mlml_submit_compensation(self):
+        """Save the settings, then submit the open invoices and bills with other
+        members to the compensation and say what was done."""
+        self.ensure_one()
+        self.execute()
+        return self.company_id.action_mlml_submit_compensation()

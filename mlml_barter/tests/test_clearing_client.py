@@ -225,6 +225,160 @@ def test_accept_refuse_and_cancel_a_request(server):
     assert cancel.path == f"{BASE}/payment-requests/7/cancel" and cancel.body is None
 
 
+OBLIGATION = {
+    "id": 12,
+    "invoice": "FAC/2026/0007",
+    "creditor": "M-002",
+    "debtor": "M-001",
+    "amount": "100.00",
+    "amount_cleared": "80.00",
+    "amount_open": "20.00",
+    "currency": "EUR",
+    "due_date": "2026-06-30",
+    "state": "partly_cleared",
+    "role": "debtor",
+    "declared_by_creditor": True,
+    "confirmed_by_debtor": True,
+    "withdrawal_reason": None,
+}
+
+COMPENSATION = {
+    "id": 3,
+    "number": "CMP/0003",
+    "cutoff_date": "2026-06-30",
+    "confirmed_at": "2026-07-01T08:00:00Z",
+    "with_liquidity": True,
+    "currency": "EUR",
+    "amount_cleared": "180.10",
+    "mlml_amount": "-20.00",
+    "invoices": [
+        {
+            "obligation": 12,
+            "invoice": "FAC/2026/0007",
+            "creditor": "M-002",
+            "debtor": "M-001",
+            "role": "debtor",
+            "amount": "100.00",
+            "amount_cleared": "100.00",
+        },
+        {
+            "obligation": 13,
+            "invoice": "F-0042",
+            "creditor": "M-001",
+            "debtor": "M-003",
+            "role": "creditor",
+            "amount": "120.00",
+            "amount_cleared": "80.10",
+        },
+    ],
+    "transfers": [
+        {
+            **TRANSFER,
+            "id": 50,
+            "number": "VIR/0000050",
+            "channel": "compensation",
+            "reference": "CMP/0003",
+            "amount": "20.00",
+            "idempotency_key": None,
+        }
+    ],
+}
+
+
+def test_an_obligation_is_declared_with_its_figures_as_strings(server):
+    server.then(Reply(201, {**OBLIGATION, "amount_cleared": "0.00", "amount_open": "100.00"}))
+    obligation = client(server).declare_obligation(
+        "obl-7-10000",
+        "FAC/2026/0007",
+        "M-002",
+        "M-001",
+        Decimal(100),
+        "EUR",
+        datetime.date(2026, 6, 30),
+    )
+    assert (obligation.id, obligation.role, obligation.amount_open) == (
+        "12",
+        "debtor",
+        Decimal("100.00"),
+    )
+    (seen,) = server.log
+    assert (seen.method, seen.path) == ("POST", f"{BASE}/obligations")
+    assert seen.header("Idempotency-Key") == "obl-7-10000"
+    assert seen.body == {
+        "invoice": "FAC/2026/0007",
+        "creditor": "M-002",
+        "debtor": "M-001",
+        "amount": "100.00",
+        "currency": "EUR",
+        "due_date": "2026-06-30",
+    }
+
+
+def test_a_declaration_without_key_is_retried_unchanged(server):
+    server.then(Drop(), Reply(200, OBLIGATION))
+    declared = client(server).declare_obligation(
+        None, "FAC/2026/0007", "M-002", "M-001", Decimal(20), "EUR", datetime.date(2026, 6, 30)
+    )
+    assert declared.amount_cleared == Decimal("80.00")
+    first, second = server.log
+    assert first.body == second.body and first.header("Idempotency-Key") is None
+
+
+def test_a_refused_declaration_carries_the_clearing_house_s_reason(server):
+    server.then(problem(409, "obligation_cleared", "Invoice FAC/2026/0007 was cleared entirely."))
+    with pytest.raises(Refused) as caught:
+        client(server).declare_obligation(
+            None, "FAC/2026/0007", "M-002", "M-001", Decimal(5), "EUR", datetime.date(2026, 6, 30)
+        )
+    assert (caught.value.code, caught.value.status) == ("obligation_cleared", 409)
+    assert "cleared entirely" in caught.value.detail
+    assert len(server.log) == 1
+
+
+def test_obligations_are_a_change_feed_with_the_withdrawal_reason(server):
+    withdrawn = {**OBLIGATION, "state": "withdrawn", "withdrawal_reason": "Payée en euros"}
+    server.then(Reply(200, {"items": [OBLIGATION, withdrawn], "next": "8", "has_more": False}))
+    page = client(server).obligations(after="5", limit=10)
+    first, latest = page.items
+    assert first.amount_open == Decimal("20.00") and first.withdrawal_reason is None
+    assert (latest.state, latest.withdrawal_reason) == ("withdrawn", "Payée en euros")
+    assert first.due_date == datetime.date(2026, 6, 30)
+    assert (page.cursor, page.has_more) == ("8", False)
+    assert server.log[0].query == {"after": "5", "limit": "10"}
+    assert server.log[0].path == f"{BASE}/obligations"
+
+
+def test_compensations_give_each_invoice_cleared_and_the_liquidity_transfers(server):
+    server.then(Reply(200, {"items": [COMPENSATION], "next": "3", "has_more": False}))
+    page = client(server).compensations(after="2")
+    (run,) = page.items
+    assert (run.id, run.number, run.with_liquidity) == ("3", "CMP/0003", True)
+    assert run.amount_cleared == Decimal("180.10") and run.mlml_amount == Decimal("-20.00")
+    bill, invoice = run.invoices
+    assert (bill.obligation, bill.role, bill.amount_cleared) == ("12", "debtor", Decimal("100.00"))
+    assert (invoice.invoice, invoice.amount, invoice.amount_cleared) == (
+        "F-0042",
+        Decimal("120.00"),
+        Decimal("80.10"),
+    )
+    (transfer,) = run.transfers
+    assert (transfer.channel, transfer.amount, transfer.reference) == (
+        "compensation",
+        Decimal("20.00"),
+        "CMP/0003",
+    )
+    assert run.cutoff_date == datetime.date(2026, 6, 30)
+    assert server.log[0].path == f"{BASE}/compensations" and server.log[0].query == {"after": "2"}
+
+
+def test_a_compensation_with_a_float_amount_is_a_bad_answer(server):
+    bad = {**COMPENSATION, "mlml_amount": -20.0}
+    server.then(Reply(200, {"items": [bad], "next": "3", "has_more": False}))
+    with pytest.raises(Unanswered) as caught:
+        client(server).compensations()
+    assert caught.value.code == "bad_answer"
+
+
 # ----------------------------------------------------------------------
 # Retries: the same request, the same key, made once
 # ----------------------------------------------------------------------

@@ -391,3 +391,19 @@ def test_the_mock_catches_a_request_cyclos_would_not_understand(cyclos):
     assert len(cyclos.errors) == 2
     assert "orderBy" in cyclos.errors[0] and "cursor" in cyclos.errors[1]
     cyclos.errors.clear()
+
+
+def test_cyclos_runs_no_multilateral_compensation_and_says_so(cyclos):
+    client = backend(cyclos)
+    for ask in (
+        lambda: client.declare_obligation(
+            None, "FAC/1", MY_ACCOUNT, "M-2", Decimal(10), "EUR", datetime.date(2026, 5, 1)
+        ),
+        lambda: client.obligations(),
+        lambda: client.compensations(after="3"),
+    ):
+        with pytest.raises(Refused) as caught:
+            ask()
+        assert caught.value.code == "compensation_not_offered"
+        assert "does not run multilateral compensation" in caught.value.detail
+    assert cyclos.log == []

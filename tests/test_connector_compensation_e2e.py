@@ -1,0 +1,386 @@
+import tempfile
+import uuid
+
+from odoo import Command, fields
+from odoo.tests import TransactionCase, tagged
+
+from .common import MlmlBarterCommon
+from .servers import OdooDatabase
+
+
+@tagged("post_install", "-at_install")
+class TestConnectorCompensationEndToEnd(MlmlBarterCommon, TransactionCase):
+    """The multilateral compensation between four databases and their servers.
+
+    The clearing house (CH) and the members B and C are databases of their own
+    (one install, two copies), each served by an Odoo server process on
+    127.0.0.1; the member A is the database of these tests. A owes B 100, B
+    owes C 80, C owes A 120: every member submits its invoices and bills, the
+    clearing house runs the compensation, and each member's synchronisation
+    books the set-off in its books.
+
+    The databases outside this one keep what the test did: it is one test, in
+    phases, so that nothing depends on the order of several.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.logs = tempfile.mkdtemp(prefix="mlml-comp-e2e-")
+        suffix = uuid.uuid4().hex[:8]
+        cls.ch = OdooDatabase(f"mlml_comp_ch_{suffix}", cls.logs)
+        cls.b = OdooDatabase(f"mlml_comp_b_{suffix}", cls.logs)
+        cls.c = OdooDatabase(f"mlml_comp_c_{suffix}", cls.logs)
+        cls.addClassCleanup(cls.c.drop)
+        cls.addClassCleanup(cls.b.drop)
+        cls.addClassCleanup(cls.ch.drop)
+        cls.ch.install("mlml_barter")
+        cls.b.copy_from(cls.ch)
+        cls.c.copy_from(cls.ch)
+        for db in (cls.ch, cls.b, cls.c):
+            db.start()
+        cls.today = fields.Date.today()
+        cls._setup_clearing_house()
+        cls.b_company, cls.b_partners = cls._setup_member(cls.b, "MB-1", cls.key_b)
+        cls.c_company, cls.c_partners = cls._setup_member(cls.c, "MC-1", cls.key_c)
+        cls._setup_member_a()
+
+    @classmethod
+    def _member(cls, db, name, number, company_partner=None):
+        values = {
+            "mlml_member_state": "candidate",
+            "mlml_member_number": number,
+            "mlml_charter_date": "2026-01-15",
+        }
+        if company_partner:
+            db.rpc("res.partner", "write", [company_partner], values)
+            partner = company_partner
+        else:
+            partner = db.rpc("res.partner", "create", {"name": name, "is_company": True, **values})
+        db.rpc("res.partner", "action_mlml_activate", [partner])
+        return partner
+
+    @classmethod
+    def _line(cls, db, partner, limit, ceiling):
+        line = db.rpc(
+            "mlml.credit.line",
+            "create",
+            {"partner_id": partner, "credit_limit": limit, "balance_ceiling": ceiling},
+        )
+        db.rpc("mlml.credit.line", "action_submit", [line])
+        db.rpc("mlml.credit.line", "action_approve", [line])
+
+    @classmethod
+    def _setup_clearing_house(cls):
+        ch = cls.ch
+        company = ch.rpc("res.company", "search", [])[0]
+        ch.rpc("res.company", "write", [company], {"mlml_is_clearing_house": True})
+        cls.ch_members = {}
+        keys = {}
+        for name, number in (("Atelier A", "MA-1"), ("Boulangerie B", "MB-1"), ("Cave C", "MC-1")):
+            partner = cls._member(ch, name, number)
+            cls._line(ch, partner, 2000.0, 5000.0)
+            cls.ch_members[number] = partner
+            keys[number] = ch.rpc("res.partner", "mlml_generate_api_key", [partner])
+        cls.key_a, cls.key_b, cls.key_c = keys["MA-1"], keys["MB-1"], keys["MC-1"]
+
+    @classmethod
+    def _setup_member(cls, db, number, key):
+        """A member's database: its company a member, the two others its partners."""
+        # A copy of a database keeps its uuid: each member gets one of its own.
+        db.rpc("ir.config_parameter", "set_param", "database.uuid", str(uuid.uuid4()))
+        company = db.rpc("res.company", "search_read", [], ["partner_id"])[0]
+        cls._member(db, "", number, company_partner=company["partner_id"][0])
+        cls._line(db, company["partner_id"][0], 2000.0, 5000.0)
+        partners = {
+            other: cls._member(db, name, other)
+            for name, other in (
+                ("Atelier A", "MA-1"),
+                ("Boulangerie B", "MB-1"),
+                ("Cave C", "MC-1"),
+            )
+            if other != number
+        }
+        db.rpc(
+            "res.company",
+            "write",
+            [company["id"]],
+            {"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": key},
+        )
+        return company["id"], partners
+
+    @classmethod
+    def _setup_member_a(cls):
+        cls.company = cls.env.company
+        cls.company.partner_id.write(
+            {
+                "mlml_member_state": "candidate",
+                "mlml_member_number": "MA-1",
+                "mlml_charter_date": "2026-01-15",
+            }
+        )
+        cls.company.partner_id.action_mlml_activate()
+        cls.create_line(cls.company.partner_id, "approved", limit=2000.0, ceiling=5000.0)
+        cls.a_b = cls.create_member("Boulangerie B", number="MB-1")
+        cls.a_c = cls.create_member("Cave C", number="MC-1")
+        cls.company.write(
+            {"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": cls.key_a}
+        )
+
+    # ------------------------------------------------------------------
+    # Documents
+    # ------------------------------------------------------------------
+
+    @staticmethod
+    def _values(move_type, partner, amount, ref=False, date=None):
+        return {
+            "move_type": move_type,
+            "partner_id": partner,
+            "ref": ref,
+            "invoice_date": str(date),
+            "invoice_line_ids": [
+                Command.create(
+                    {"name": "Marchandises", "price_unit": amount, "tax_ids": [Command.set([])]}
+                )
+            ],
+        }
+
+    def a_document(self, move_type, partner, amount, ref=False):
+        move = self.env["account.move"].create(
+            self._values(move_type, partner.id, amount, ref, self.today)
+        )
+        move.action_post()
+        return move
+
+    def remote_document(self, db, move_type, partner, amount, ref=False):
+        move = db.rpc(
+            "account.move", "create", self._values(move_type, partner, amount, ref, self.today)
+        )
+        db.rpc("account.move", "action_post", [move])
+        return db.rpc("account.move", "read", [move], ["name"])[0]
+
+    def remote_residual(self, db, move_id):
+        fields_read = ["amount_residual", "payment_state"]
+        return db.rpc("account.move", "read", [move_id], fields_read)[0]
+
+    def synchronise(self, db, company):
+        ok = db.rpc("res.company", "mlml_synchronize", [company])
+        self.assertTrue(ok, db.rpc("res.company", "read", [company], ["mlml_sync_message"]))
+
+    def set_off_entries(self, db=None):
+        domain = [("mlml_compensation_ref", "!=", False)]
+        if db is None:
+            return self.env["account.move"].search(domain, order="id")
+        return db.rpc("account.move", "search_read", domain, ["name", "ref", "state"], order="id")
+
+    def clearing_balance(self, db, company):
+        account = db.rpc("res.company", "read", [company], ["mlml_compensation_account_id"])[0][
+            "mlml_compensation_account_id"
+        ][0]
+        lines = db.rpc(
+            "account.move.line",
+            "search_read",
+            [("account_id", "=", account), ("parent_state", "=", "posted")],
+            ["balance"],
+        )
+        return round(sum(line["balance"] for line in lines), 2)
+
+    def mlml_balance(self, db, company):
+        return db.rpc("res.company", "read", [company], ["mlml_balance"])[0]["mlml_balance"]
+
+    def compensate(self, liquidity):
+        ch = self.ch
+        run = ch.rpc("mlml.compensation", "create", {"cutoff_date": str(self.today)})
+        ch.rpc("mlml.compensation", "action_simulate", [run])
+        ch.rpc(
+            "mlml.compensation",
+            "action_confirm_with" if liquidity else "action_confirm_without",
+            [run],
+        )
+        return ch.rpc(
+            "mlml.compensation",
+            "read",
+            [run],
+            ["name", "state", "cleared_without", "cleared_with", "with_liquidity"],
+        )[0]
+
+    # ------------------------------------------------------------------
+
+    def test_a_loop_of_three_members_is_set_off_in_every_member_s_books(self):
+        b, c = self.b, self.c
+        # A owes B 100, B owes C 80, C owes A 120: each side has its document.
+        b_invoice = self.remote_document(b, "out_invoice", self.b_partners["MA-1"], 100.0)
+        a_bill = self.a_document("in_invoice", self.a_b, 100.0, ref=b_invoice["name"])
+        c_invoice = self.remote_document(c, "out_invoice", self.c_partners["MB-1"], 80.0)
+        b_bill = self.remote_document(
+            b, "in_invoice", self.b_partners["MC-1"], 80.0, ref=c_invoice["name"]
+        )
+        a_invoice = self.a_document("out_invoice", self.a_c, 120.0)
+        c_bill = self.remote_document(
+            c, "in_invoice", self.c_partners["MA-1"], 120.0, ref=a_invoice.name
+        )
+        # A bill without the supplier's number is not submitted, and says why.
+        no_ref = self.a_document("in_invoice", self.a_b, 10.0)
+
+        # Submitted: A with the settings' button, B and C over RPC.
+        settings = self.env["res.config.settings"].create({})
+        notification = settings.action_mlml_submit_compensation()
+        self.assertIn("2 invoice(s) or bill(s) submitted", notification["params"]["message"])
+        self.assertIn(
+            f"{no_ref.name} not submitted: Bill {no_ref.name} of Boulangerie B has no "
+            "supplier's invoice number",
+            notification["params"]["message"],
+        )
+        self.assertFalse(no_ref.mlml_declared_amount)
+        self.assertEqual(a_bill.mlml_declared_amount, 100.0)
+        self.assertEqual(a_invoice.mlml_declared_amount, 120.0)
+        for db, company in ((b, self.b_company), (c, self.c_company)):
+            db.rpc("res.company", "action_mlml_submit_compensation", [company])
+        obligations = self.ch.rpc(
+            "mlml.obligation", "search_read", [], ["name", "state", "amount"], order="name"
+        )
+        self.assertEqual(
+            sorted((o["name"], o["state"], o["amount"]) for o in obligations),
+            sorted(
+                [
+                    (b_invoice["name"], "confirmed", 100.0),
+                    (c_invoice["name"], "confirmed", 80.0),
+                    (a_invoice.name, "confirmed", 120.0),
+                ]
+            ),
+        )
+
+        # The clearing house's run, without liquidity: 80 each way round the loop.
+        first = self.compensate(liquidity=False)
+        self.assertEqual((first["state"], first["cleared_without"]), ("confirmed", 240.0))
+
+        self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
+        self.synchronise(b, self.b_company)
+        self.synchronise(c, self.c_company)
+
+        # A's books: one set-off entry, the residuals 20 (owes B) and 40 (C owes).
+        entry = self.set_off_entries()
+        self.assertEqual(len(entry), 1)
+        self.assertEqual(entry.state, "posted")
+        self.assertEqual(entry.journal_id, self.company.mlml_compensation_journal_id)
+        self.assertEqual(entry.ref, f"Settled by multilateral compensation {first['name']}")
+        self.assertEqual(
+            sorted((line.partner_id.name, line.debit, line.credit) for line in entry.line_ids),
+            [("Boulangerie B", 80.0, 0.0), ("Cave C", 0.0, 80.0)],
+        )
+        self.assertEqual((a_bill.amount_residual, a_bill.payment_state), (20.0, "partial"))
+        self.assertEqual((a_invoice.amount_residual, a_invoice.payment_state), (40.0, "partial"))
+        self.assertRegex(
+            str(a_invoice.message_ids[0].body),
+            rf"Settled by multilateral compensation {first['name']}: \S*80\.00\S* set off",
+        )
+        # B's and C's books: the same run, residuals 20 / 0 and 0 / 40.
+        for db in (b, c):
+            entries = self.set_off_entries(db)
+            self.assertEqual(len(entries), 1)
+            self.assertEqual(entries[0]["state"], "posted")
+            self.assertIn(first["name"], entries[0]["ref"])
+        self.assertEqual(self.remote_residual(b, b_invoice["id"])["amount_residual"], 20.0)
+        self.assertEqual(
+            self.remote_residual(b, b_bill["id"]),
+            {"id": b_bill["id"], "amount_residual": 0.0, "payment_state": "paid"},
+        )
+        self.assertEqual(self.remote_residual(c, c_invoice["id"])["payment_state"], "paid")
+        self.assertEqual(self.remote_residual(c, c_bill["id"])["amount_residual"], 40.0)
+
+        # Synchronising again books nothing more.
+        self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
+        self.synchronise(b, self.b_company)
+        self.assertEqual(len(self.set_off_entries()), 1)
+        self.assertEqual(len(self.set_off_entries(b)), 1)
+
+        # With liquidity from the credit lines: A pays B its 20 and C pays A its
+        # 40 in MLML; the MLML balances move by exactly what the run says.
+        before = {
+            "MA-1": self.company.mlml_balance,
+            "MB-1": self.mlml_balance(b, self.b_company),
+            "MC-1": self.mlml_balance(c, self.c_company),
+        }
+        second = self.compensate(liquidity=True)
+        self.assertEqual((second["with_liquidity"], second["cleared_with"]), (True, 60.0))
+        moves = {
+            row["member_number"]: row["mlml_transfer"]
+            for row in self.ch.rpc(
+                "mlml.compensation.member",
+                "search_read",
+                [("compensation_id.name", "=", second["name"])],
+                ["member_number", "mlml_transfer"],
+            )
+        }
+        self.assertEqual(moves, {"MA-1": 20.0, "MB-1": 20.0, "MC-1": -40.0})
+
+        self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
+        self.synchronise(b, self.b_company)
+        self.synchronise(c, self.c_company)
+        self.company.invalidate_recordset()
+        self.assertEqual(self.company.mlml_balance - before["MA-1"], moves["MA-1"])
+        self.assertEqual(self.mlml_balance(b, self.b_company) - before["MB-1"], moves["MB-1"])
+        self.assertEqual(self.mlml_balance(c, self.c_company) - before["MC-1"], moves["MC-1"])
+        self.assertEqual((a_bill.payment_state, a_invoice.payment_state), ("paid", "paid"))
+        self.assertEqual(self.remote_residual(b, b_invoice["id"])["payment_state"], "paid")
+        self.assertEqual(self.remote_residual(c, c_bill["id"])["payment_state"], "paid")
+        # The clearing account nets to zero once the run and its transfers are booked.
+        self.assertEqual(self.clearing_balance(b, self.b_company), 0.0)
+        self.assertEqual(self.clearing_balance(c, self.c_company), 0.0)
+        clearing = self.company.mlml_compensation_account_id
+        self.assertAlmostEqual(
+            sum(
+                self.env["account.move.line"]
+                .search([("account_id", "=", clearing.id), ("parent_state", "=", "posted")])
+                .mapped("balance")
+            ),
+            0.0,
+        )
+        statement_line = self.env["account.bank.statement.line"].search(
+            [("mlml_transfer_ref", "!=", False)]
+        )
+        self.assertEqual(statement_line.amount, 20.0)
+        self.assertIn(clearing, statement_line.move_id.line_ids.account_id)
+
+        # An invoice paid after it was submitted leaves the run not confirmed yet,
+        # with the reason: A invoices B 50, B invoices A 50 (a loop of two).
+        b_second = self.remote_document(b, "out_invoice", self.b_partners["MA-1"], 50.0)
+        self.a_document("in_invoice", self.a_b, 50.0, ref=b_second["name"])
+        a_second = self.a_document("out_invoice", self.a_b, 50.0)
+        self.remote_document(b, "in_invoice", self.b_partners["MA-1"], 50.0, ref=a_second.name)
+        self.company.mlml_compensation_auto = True
+        self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
+        b.rpc("res.company", "write", [self.b_company], {"mlml_compensation_auto": True})
+        self.synchronise(b, self.b_company)
+        pending = self.ch.rpc("mlml.compensation", "create", {"cutoff_date": str(self.today)})
+        self.ch.rpc("mlml.compensation", "action_simulate", [pending])
+        simulated = self.ch.rpc(
+            "mlml.compensation", "read", [pending], ["state", "cleared_without"]
+        )
+        self.assertEqual(simulated[0]["state"], "simulated")
+        self.assertEqual(simulated[0]["cleared_without"], 100.0)
+
+        bank = self.company_data["default_journal_bank"]
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=a_second.ids
+        ).create({"journal_id": bank.id, "amount": 30.0}).action_create_payments()
+        self.assertEqual(a_second.amount_residual, 20.0)
+        self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
+        self.assertEqual(a_second.mlml_declared_amount, 20.0)
+        self.assertEqual(a_second.mlml_obligation_state, "declared")
+        self.assertIn(
+            "Submitted again to the multilateral compensation", a_second.message_ids[0].body
+        )
+        run = self.ch.rpc("mlml.compensation", "read", [pending], ["state"])[0]
+        self.assertEqual(run["state"], "draft")
+        withdrawn = self.ch.rpc(
+            "mlml.compensation.line",
+            "search_read",
+            [("compensation_id", "=", pending), ("status", "=", "withdrawn")],
+            ["invoice", "reason"],
+        )
+        self.assertEqual([line["invoice"] for line in withdrawn], [a_second.name])
+        self.assertIn(f"declared other figures for invoice {a_second.name}", withdrawn[0]["reason"])
+        self.assertIn("20", withdrawn[0]["reason"])
+        # Nothing more was booked in A's books.
+        self.assertEqual(len(self.set_off_entries()), 2)
