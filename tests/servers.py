@@ -157,8 +157,16 @@ class OdooDatabase:
             process.wait(30)
 
     def drop(self):
+        """Kill the server, drop the database and its filestore."""
         self.kill()
-        odoo.service.db.exp_drop(self.name)
+        with odoo.sql_db.db_connect("postgres").cursor() as cr:
+            cr._cnx.autocommit = True
+            cr.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [self.name],
+            )
+            cr.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+        shutil.rmtree(os.path.join(config["data_dir"], "filestore", self.name), ignore_errors=True)
 
     def rpc(self, model, method, *args, **kwargs):
         """Call ``model.method(*args, **kwargs)`` as the admin, over JSON-RPC."""
