@@ -16,6 +16,12 @@ import time
 import urllib.parse
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The machines the tests run on are shared and their speed varies: an
+# example's duration is not what these tests check.
+settings.register_profile("mlml", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("mlml")
 
 
 @dataclasses.dataclass
