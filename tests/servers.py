@@ -14,6 +14,7 @@ Everything listens on 127.0.0.1 only, and is stopped by the test that started
 it (``addCleanup``), also when the test fails.
 """
 
+import contextlib
 import http.client
 import http.server
 import itertools
@@ -29,7 +30,7 @@ import time
 import requests
 
 import odoo
-from odoo.tools import config
+from odoo.tools import SQL, config
 
 
 def free_port():
@@ -102,7 +103,13 @@ class OdooDatabase:
         """Make the database as a copy of ``template`` (no server may use it)."""
         with odoo.sql_db.db_connect("postgres").cursor() as cr:
             cr._cnx.autocommit = True
-            cr.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{template.name}"')
+            cr.execute(
+                SQL(
+                    "CREATE DATABASE %s TEMPLATE %s",
+                    SQL.identifier(self.name),
+                    SQL.identifier(template.name),
+                )
+            )
         source = os.path.join(config["data_dir"], "filestore", template.name)
         if os.path.isdir(source):
             shutil.copytree(source, os.path.join(config["data_dir"], "filestore", self.name))
@@ -141,11 +148,9 @@ class OdooDatabase:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server of {self.name} stopped: see {self.log_path}")
-            try:
+            with contextlib.suppress(requests.RequestException):
                 if requests.get(f"{self.url}/web/health", timeout=2).status_code == 200:
                     return self
-            except requests.RequestException:
-                pass
             time.sleep(0.3)
         raise RuntimeError(f"the server of {self.name} did not answer: see {self.log_path}")
 
@@ -165,7 +170,7 @@ class OdooDatabase:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
                 [self.name],
             )
-            cr.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+            cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(self.name)))
         shutil.rmtree(os.path.join(config["data_dir"], "filestore", self.name), ignore_errors=True)
 
     def rpc(self, model, method, *args, **kwargs):

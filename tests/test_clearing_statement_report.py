@@ -118,7 +118,7 @@ class TestClearingStatementReport(ClearingHouseCommon):
         opened = account.action_statement_wizard()
         wizard = (
             self.env[opened["res_model"]]
-            .with_context(opened["context"], discard_logo_check=True)
+            .with_context(**opened["context"], discard_logo_check=True)
             .create({"date_from": date(2026, 2, 1), "date_to": date(2026, 2, 28)})
         )
         self.assertEqual(wizard.account_id, self.account)
@@ -135,7 +135,7 @@ class TestClearingStatementReport(ClearingHouseCommon):
         self.assertIn("110.50", lines[-1])
         today = date.today()
         self.assertEqual(
-            self.env[opened["res_model"]].with_context(opened["context"]).new({}).date_from,
+            self.env[opened["res_model"]].with_context(**opened["context"]).new({}).date_from,
             date(today.year, 1, 1),
         )
         with self.assertRaises(ValidationError):

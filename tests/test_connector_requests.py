@@ -178,7 +178,7 @@ class TestConnectorRequests(ClearingHouseCommon, HttpCase):
         action = bill.action_mlml_refuse_request()
         wizard = (
             self.env[action["res_model"]]
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"reason": "Prestation non livrée"})
         )
         wizard.action_confirm()
