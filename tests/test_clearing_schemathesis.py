@@ -8,6 +8,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mlml_barter.mlml_barter import api_spec
 
+from .common import solver_missing
 from .test_clearing_ledger import ClearingHouseCommon
 
 # The test command (tools/test.py) installs schemathesis into its own virtualenv
@@ -50,7 +51,8 @@ class TestClearingSchemathesis(ClearingHouseCommon, HttpCase):
                 "executable (python3 tools/test.py does)"
             )
         key = self.alpha.mlml_generate_api_key()
-        self._confirm_a_compensation()
+        if not solver_missing():
+            self._confirm_a_compensation()
         command = [
             SCHEMATHESIS,
             "run",

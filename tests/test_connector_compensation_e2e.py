@@ -1,10 +1,11 @@
 import tempfile
+import unittest
 import uuid
 
 from odoo import Command, fields
 from odoo.tests import TransactionCase, tagged
 
-from .common import MlmlBarterCommon
+from .common import MlmlBarterCommon, solver_missing
 from .servers import OdooDatabase
 
 
@@ -25,6 +26,8 @@ class TestConnectorCompensationEndToEnd(MlmlBarterCommon, TransactionCase):
 
     @classmethod
     def setUpClass(cls):
+        if solver_missing():
+            raise unittest.SkipTest(solver_missing())
         super().setUpClass()
         cls.logs = tempfile.mkdtemp(prefix="mlml-comp-e2e-")
         suffix = uuid.uuid4().hex[:8]
