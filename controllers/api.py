@@ -57,7 +57,7 @@ class MlmlApiController(http.Controller):
         try:
             with request.env.cr.savepoint():
                 token = self._bearer()
-                user = Api._authenticate(token)
+                user, company, member, tz = Api._authenticate(token)
                 if not user:
                     raise MlmlRefusal(
                         request.env._(
@@ -68,9 +68,13 @@ class MlmlApiController(http.Controller):
                         "unauthorized",
                         401,
                     )
-                request.update_env(user=user.id)
+                # The user's time zone (its dates) and company, without reading the user.
+                request.update_env(
+                    user=user.id,
+                    context=dict(request.env.context, tz=tz, allowed_company_ids=company.ids),
+                )
                 Api = request.env["mlml.api"].sudo()
-                company, member = Api._caller(user)
+                Api._caller(company, member)
                 read = {}
                 if key:
                     read["key"] = wire.check_idempotency_key(

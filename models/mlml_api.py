@@ -20,6 +20,19 @@ _VERIFIED = {}
 _VERIFIED_MAX = 10000
 
 
+# What a request of the API reads of the clearing house's company and of members.
+CALLER_COMPANY_FIELDS = [
+    "name",
+    "partner_id",
+    "mlml_is_clearing_house",
+    "mlml_currency_id",
+    "mlml_limit_mode",
+    "mlml_commission_percent",
+    "mlml_repay_suspended",
+]
+MEMBER_FIELDS = ["name", "mlml_member_number", "mlml_member_state", "commercial_partner_id"]
+
+
 class MlmlApi(models.AbstractModel):
     """What the clearing house's HTTP API does, for one member.
 
@@ -140,20 +153,24 @@ class MlmlApi(models.AbstractModel):
     @api.model
     def _authenticate(self, key):
         """The user of an API key of scope ``mlml_api`` (not a global key: a key
-        opens one thing), or an empty recordset."""
+        opens one thing), with its company, the member it acts for (its
+        partner's company) and its time zone; empty recordsets for no such key."""
+        none = (self.env["res.users"], self.env["res.company"], self.env["res.partner"], "UTC")
         if not key:
-            return self.env["res.users"]
+            return none
         self.env.cr.execute(
             """
-            SELECT k.user_id, k.key
-              FROM res_users_apikeys k JOIN res_users u ON u.id = k.user_id
+            SELECT k.user_id, k.key, u.company_id, p.commercial_partner_id, p.tz
+              FROM res_users_apikeys k
+              JOIN res_users u ON u.id = k.user_id
+              JOIN res_partner p ON p.id = u.partner_id
              WHERE u.active AND k.index = %s AND k.scope = %s
                AND (k.expiration_date IS NULL OR k.expiration_date >= now() at time zone 'utc')
             """,
             [key[:INDEX_SIZE], API_SCOPE],
         )
         digest = hashlib.sha256(key.encode()).hexdigest()
-        for user_id, hashed in self.env.cr.fetchall():
+        for user_id, hashed, company_id, member_id, tz in self.env.cr.fetchall():
             # A key verified before against this very hash is not hashed again
             # (PBKDF2 costs milliseconds a request): the row was read above, so a
             # revoked, expired or replaced key is refused all the same.
@@ -161,14 +178,21 @@ class MlmlApi(models.AbstractModel):
                 if len(_VERIFIED) >= _VERIFIED_MAX:
                     _VERIFIED.clear()
                 _VERIFIED[digest] = hashed
-                return self.env["res.users"].browse(user_id)
-        return self.env["res.users"]
+                return (
+                    self.env["res.users"].browse(user_id),
+                    self.env["res.company"].browse(company_id),
+                    self.env["res.partner"].browse(member_id),
+                    tz or "UTC",
+                )
+        return none
 
     @api.model
-    def _caller(self, user):
-        """The clearing house and the member a key's user acts for."""
-        company = user.company_id
-        member = user.partner_id.commercial_partner_id
+    def _caller(self, company, member):
+        """Check that a key's user acts for a member of a clearing house.
+
+        Reads only what the API works with, not the whole of both records."""
+        company.fetch(CALLER_COMPANY_FIELDS)
+        member.fetch(MEMBER_FIELDS)
         if (
             not company.mlml_is_clearing_house
             or member.mlml_member_state == "none"
@@ -179,7 +203,6 @@ class MlmlApi(models.AbstractModel):
                 "not_a_member",
                 403,
             )
-        return company, member
 
     # ------------------------------------------------------------------
     # JSON
@@ -279,11 +302,12 @@ class MlmlApi(models.AbstractModel):
         member = (
             self.env["res.partner"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("mlml_member_number", "=", number),
                     ("is_company", "=", True),
                 ],
+                MEMBER_FIELDS,
                 limit=1,
             )
             if number
@@ -313,11 +337,17 @@ class MlmlApi(models.AbstractModel):
             {"payee": payee_number, "amount": amount, "reference": reference, "memo": memo}
         )
         Transfer = self.env["mlml.transfer"].sudo()
-        done = Transfer._find_by_key(company, member, key)
-        if done:
-            return self._replay(done, fingerprint, member), False
-        payee = self._find_member(payee_number, "payee")
-        transfer = Transfer._book(
+        try:
+            payee = self._find_member(payee_number, "payee")
+        except MlmlRefusal:
+            # A transfer made with this key before is answered again, even to a
+            # member that has left since; the ledger looks the key up itself
+            # (after locking the accounts) for the others.
+            done = Transfer._find_by_key(company, member, key)
+            if done:
+                return self._replay(done, fingerprint, member), False
+            raise
+        transfer, booked = Transfer._book_once(
             member,
             payee,
             amount,
@@ -328,8 +358,8 @@ class MlmlApi(models.AbstractModel):
             fingerprint=fingerprint,
             company=company,
         )
-        if transfer.request_fingerprint != fingerprint:
-            # Booked by a concurrent request with the same key meanwhile.
+        if not booked:
+            # Made with this key before, or by a concurrent request meanwhile.
             return self._replay(transfer, fingerprint, member), False
         return self._transfer_json(transfer, member), True
 

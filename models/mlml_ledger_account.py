@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter.ledger import Account, lock_order
@@ -173,60 +174,77 @@ class MlmlLedgerAccount(models.Model):
 
     @api.model
     def _lock(self, company, partners):
-        """Lock the accounts of ``partners`` in one fixed order; return their balances.
+        """Lock the accounts of ``partners`` in one fixed order; return them as
+        the pure rules see them (``ledger.Account`` by partner id: balance,
+        membership, credit line in force).
 
-        The locks are held until the transaction ends. Two transactions that
-        lock the same accounts take them in the same order, so neither waits
-        for the other while holding what the other waits for.
+        One query for all of them. The locks are held until the transaction
+        ends. Two transactions that lock the same accounts take them in the
+        same order (rows are sorted before they are locked), so neither waits
+        for the other while holding what the other waits for. A member's first
+        transfer opens its account: by then the transaction holds only the
+        locks of accounts that exist, which no transaction opening an account
+        waits for, so that cannot deadlock either.
         """
-        balances = {}
-        for partner_id in lock_order(*partners.ids):
-            for _attempt in range(2):
-                self.env.cr.execute(
-                    """
-                    SELECT balance FROM mlml_ledger_account
-                     WHERE company_id = %s AND partner_id = %s
-                       FOR UPDATE
-                    """,
-                    [company.id, partner_id],
-                )
-                row = self.env.cr.fetchone()
-                if row:
-                    break
-                # A member's first transfer: its account is opened, then locked.
-                self._ensure(company, self.env["res.partner"].browse(partner_id))
-            balances[partner_id] = self.env["mlml.transfer"]._to_decimal(row[0])
-        return balances
-
-    @api.model
-    def _as_accounts(self, company, partners, balances, states=None):
-        """The accounts as the pure rules see them (ledger.Account), by partner id."""
-        lines = self.env["res.partner"]._mlml_lines_in_force(partners.ids, company=company)
-        accounts = {}
-        for partner in partners:
-            limit, ceiling = lines.get(partner.id, (0.0, 0.0))
-            accounts[partner.id] = Account(
-                key=partner.id,
-                state=(states or {}).get(partner.id, partner.mlml_member_state),
-                balance=balances[partner.id],
-                credit_limit=limit,
-                balance_ceiling=ceiling,
+        ids = lock_order(*partners.ids)
+        today = fields.Date.context_today(self)
+        for _attempt in range(2):
+            self.env.cr.execute(
+                """
+                SELECT a.partner_id, a.balance, p.mlml_member_state,
+                       line.credit_limit, line.balance_ceiling
+                  FROM mlml_ledger_account a
+                  JOIN res_partner p ON p.id = a.partner_id
+                  LEFT JOIN LATERAL (
+                        SELECT max(l.credit_limit) AS credit_limit,
+                               max(l.balance_ceiling) AS balance_ceiling
+                          FROM mlml_credit_line l
+                         WHERE l.partner_id = a.partner_id AND l.company_id = a.company_id
+                           AND l.state = 'approved' AND l.date_start <= %s
+                       ) line ON true
+                 WHERE a.company_id = %s AND a.partner_id = ANY(%s)
+                 ORDER BY a.partner_id
+                   FOR UPDATE OF a
+                """,
+                [today, company.id, ids],
             )
-        return accounts
+            rows = self.env.cr.fetchall()
+            if len(rows) == len(ids):
+                break
+            self._ensure(company, self.env["res.partner"].browse(ids))
+        to_decimal = self.env["mlml.transfer"]._to_decimal
+        return {
+            partner_id: Account(
+                key=partner_id,
+                state=state or "none",
+                balance=to_decimal(balance),
+                credit_limit=limit or 0.0,
+                balance_ceiling=ceiling or 0.0,
+            )
+            for partner_id, balance, state, limit, ceiling in rows
+        }
 
     @api.model
-    def _move(self, company, partner_id, amount):
-        """Add ``amount`` to a locked account; return its new balance."""
+    def _move(self, company, amounts):
+        """Add to each locked account its amount (``{partner id: amount}``), in
+        one query."""
+        moves = [(partner_id, amount) for partner_id, amount in amounts.items() if amount]
+        if not moves:
+            return
         self.env.cr.execute(
-            """
-            UPDATE mlml_ledger_account
-               SET balance = balance + %s, last_transfer_at = now() at time zone 'utc'
-             WHERE company_id = %s AND partner_id = %s
-         RETURNING balance
-            """,
-            [amount, company.id, partner_id],
+            SQL(
+                """
+                UPDATE mlml_ledger_account a
+                   SET balance = a.balance + m.amount,
+                       last_transfer_at = now() at time zone 'utc'
+                  FROM (VALUES %s) AS m(partner_id, amount)
+                 WHERE a.company_id = %s AND a.partner_id = m.partner_id
+                """,
+                SQL(", ").join(SQL("(%s, %s::numeric)", *move) for move in moves),
+                company.id,
+            )
         )
-        return self.env.cr.fetchone()[0]
+        self.invalidate_model(["balance", "last_transfer_at"])
 
     @api.model
     def _ledger_balances(self, company):

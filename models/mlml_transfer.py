@@ -1,7 +1,12 @@
+import dataclasses
+from collections import defaultdict
+from decimal import Decimal
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter.amounts import RuleError, to_decimal
@@ -187,7 +192,21 @@ class MlmlTransfer(models.Model):
         return formatLang(self.env, float(amount), currency_obj=company.mlml_currency_id)
 
     @api.model
-    def _book(
+    def _book(self, payer, payee, amount, **options):
+        """Book a transfer of ``amount`` from ``payer`` to ``payee``; return it.
+
+        The accounts are locked (one fixed order), the pure rules decide
+        (membership, both bounds in the company's block/warn mode or forced
+        by a manager, the commission), the balances move by SQL and the
+        transfer takes the next number of the gapless sequence. A refusal
+        raises MlmlRefusal and leaves nothing written. With an
+        ``idempotency_key`` already used by this payer, the transfer it made
+        is returned and nothing is booked. ``options``: those of ``_book_once``.
+        """
+        return self._book_once(payer, payee, amount, **options)[0]
+
+    @api.model
+    def _book_once(
         self,
         payer,
         payee,
@@ -203,16 +222,8 @@ class MlmlTransfer(models.Model):
         reversal_of=None,
         company=None,
     ):
-        """Book a transfer of ``amount`` from ``payer`` to ``payee``; return it.
-
-        The accounts are locked (one fixed order), the pure rules decide
-        (membership, both bounds in the company's block/warn mode or forced
-        by a manager, the commission), the balances move by SQL and the
-        transfer takes the next number of the gapless sequence. A refusal
-        raises MlmlRefusal and leaves nothing written. With an
-        ``idempotency_key`` already used by this payer, the transfer it made
-        is returned and nothing is booked.
-        """
+        """``_book``, saying also whether it booked: (transfer, True), or the
+        transfer booked before with ``idempotency_key`` and False."""
         Account = self.env["mlml.ledger.account"].sudo()
         company = Account._clearing_house(company)
         payer = payer.commercial_partner_id
@@ -225,43 +236,46 @@ class MlmlTransfer(models.Model):
                     self.env._("Only MLML managers book a transfer past a member's bounds.")
                 )
             )
-        house = company.partner_id
-        partners = payer | payee | house
-        balances = Account._lock(company, partners)
+        # A compensation moves only what the run found room for: no commission on it.
+        no_commission = ("reversal", "commission", "compensation")
+        percent = 0 if channel in no_commission else company.mlml_commission_percent
+        # The clearing house's own account is locked only when it is paid: every
+        # transfer would otherwise wait for every other one.
+        house = company.partner_id if percent else self.env["res.partner"]
+        accounts = Account._lock(company, payer | payee | house)
         if idempotency_key:
             # Booked before, or by another transaction while this one waited for the locks.
             done = self._find_by_key(company, payer, idempotency_key)
             if done:
-                return self.browse(done.ids)
-        # A reversal corrects the ledger: memberships do not stop it, the bounds do.
-        states = {payer.id: ACTIVE, payee.id: ACTIVE} if reversal_of else None
-        accounts = Account._as_accounts(company, partners, balances, states)
-        # A compensation moves only what the run found room for: no commission on it.
-        no_commission = ("reversal", "commission", "compensation")
-        percent = 0 if channel in no_commission else company.mlml_commission_percent
+                return self.browse(done.ids), False
+        if reversal_of:
+            # A reversal corrects the ledger: memberships do not stop it, the bounds do.
+            for partner in (payer, payee):
+                accounts[partner.id] = dataclasses.replace(accounts[partner.id], state=ACTIVE)
         try:
             decision = decide_transfer(
                 accounts[payer.id],
                 accounts[payee.id],
                 to_decimal(amount),
                 commission_percent=percent,
-                house=accounts[house.id],
+                house=accounts.get(house.id),
                 mode=company.mlml_limit_mode,
                 forced=forced,
                 repay_suspended=company.mlml_repay_suspended,
             )
         except RuleError as error:
             raise self._refusal(error, company, payer, payee) from error
-        Account._move(company, payer.id, -(decision.amount + decision.commission))
-        Account._move(company, payee.id, decision.amount)
+        moves = defaultdict(Decimal)
+        moves[payer.id] -= decision.amount + decision.commission
+        moves[payee.id] += decision.amount
         if decision.commission:
-            Account._move(company, house.id, decision.commission)
-        Account.invalidate_model(["balance", "last_transfer_at"])
+            moves[house.id] += decision.commission
+        Account._move(company, moves)
         values = {
             "company_id": company.id,
             "payer_id": payer.id,
             "payee_id": payee.id,
-            "amount": float(decision.amount),
+            "amount": decision.amount,
             "reference": reference or "",
             "memo": memo or "",
             "channel": channel,
@@ -271,55 +285,93 @@ class MlmlTransfer(models.Model):
             "reversal_of_id": reversal_of.id if reversal_of else False,
             "reversal_reason": force_reason if reversal_of else False,
         }
-        # The ledger is its own trace: no "created" message, no followers, no
-        # tracking when a transfer is written (a reversal is tracked: not here).
-        booking = self.sudo().with_context(mlml_ledger_booking=True, tracking_disable=True)
-        transfer = booking.create([{**values, "name": "/"}])
-        transfer._number(company)
+        transfer = self._write_booked(company, values)
         if decision.commission:
-            commission = booking.create(
-                [
-                    {
-                        "name": "/",
-                        "company_id": company.id,
-                        "payer_id": payer.id,
-                        "payee_id": house.id,
-                        "amount": float(decision.commission),
-                        "reference": transfer.name,
-                        "memo": self.env._(
-                            "Commission of %(percent)s %% on %(number)s",
-                            percent=formatLang(self.env, company.mlml_commission_percent),
-                            number=transfer.name,
-                        ),
-                        "channel": "commission",
-                        "commission_of_id": transfer.id,
-                    }
-                ]
+            commission = self._write_booked(
+                company,
+                {
+                    "company_id": company.id,
+                    "payer_id": payer.id,
+                    "payee_id": house.id,
+                    "amount": decision.commission,
+                    "reference": transfer.name,
+                    "memo": self.env._(
+                        "Commission of %(percent)s %% on %(number)s",
+                        percent=formatLang(self.env, company.mlml_commission_percent),
+                        number=transfer.name,
+                    ),
+                    "channel": "commission",
+                    "commission_of_id": transfer.id,
+                },
             )
-            commission._number(company)
             transfer.commission_id = commission
         if decision.warnings:
             transfer._note_breaches(decision.warnings, company, forced, force_reason)
-        return self.browse(transfer.ids)
+        return self.browse(transfer.ids), True
 
-    def _number(self, company):
-        """Give the transfers just written the next numbers of the company's
-        gapless ledger sequence, in this order.
+    @api.model
+    def _write_booked(self, company, values):
+        """Write a transfer the rules accepted, at the next place of the
+        company's gapless ledger (``ledger_position`` and ``name``); return it.
 
-        Taken last, when all else is written: the sequence row stays locked
-        until the transaction ends, so numbers follow the order in which
-        transfers are accepted and a transaction that fails gives its numbers
-        back, and concurrent bookings wait for each other only that long.
+        One statement takes the number and writes the row, when all else is
+        decided: the counter's row stays locked until the transaction ends, so
+        numbers follow the order in which transfers are accepted, a transaction
+        that fails gives its number back, and concurrent bookings wait for each
+        other only from there to the commit. The ledger writes its rows itself
+        (no chatter, followers nor tracking on a transfer: the ledger is its
+        own trace); ``create`` refuses anyone else.
         """
-        self.flush_recordset()
         sequence = self._ledger_sequence(company)
-        for transfer in self:
-            position = self._take_number(sequence)
-            self.env.cr.execute(
-                "UPDATE mlml_transfer SET ledger_position = %s, name = %s WHERE id = %s",
-                [position, sequence.get_next_char(position), transfer.id],
+        sequence.fetch(["prefix", "suffix", "padding"])
+        prefix, suffix = sequence._get_prefix_suffix()
+        day = fields.Date.context_today(self)
+        now = self.env.cr.now()
+        row = {
+            "reference": "",
+            "memo": "",
+            "idempotency_key": None,
+            "request_fingerprint": None,
+            "forced": False,
+            "reversal_of_id": None,
+            "reversal_reason": None,
+            "commission_of_id": None,
+            **{name: value if value is not False else None for name, value in values.items()},
+            "date": day,
+            "month": day.replace(day=1),
+            "state": "posted",
+            "create_uid": self.env.uid,
+            "create_date": now,
+            "write_uid": self.env.uid,
+            "write_date": now,
+        }
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH counter AS (
+                    UPDATE ir_sequence SET number_next = number_next + 1
+                     WHERE id = %(sequence)s
+                 RETURNING number_next - 1 AS position
+                )
+                INSERT INTO mlml_transfer (%(columns)s, ledger_position, name)
+                SELECT %(values)s, counter.position,
+                       %(prefix)s
+                       || lpad(counter.position::text,
+                               greatest(%(padding)s, length(counter.position::text)), '0')
+                       || %(suffix)s
+                  FROM counter
+             RETURNING id
+                """,
+                sequence=sequence.id,
+                columns=SQL(", ").join(SQL.identifier(name) for name in row),
+                values=SQL(", ").join(SQL("%s", value) for value in row.values()),
+                prefix=prefix,
+                suffix=suffix,
+                padding=sequence.padding,
             )
-        self.invalidate_recordset(["ledger_position", "name"])
+        )
+        sequence.invalidate_recordset(["number_next"])
+        return self.sudo().with_context(mlml_ledger_booking=True).browse(self.env.cr.fetchone())
 
     @api.model
     def _ledger_sequence(self, company):
