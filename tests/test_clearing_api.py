@@ -145,6 +145,21 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
             self.balances(self.alpha, self.beta, self.gamma), (-123.45, 246.9, -123.45)
         )
 
+    def test_transfer_made_is_answered_again_when_its_payee_is_not_found(self):
+        body = {"payee": "CH-B", "amount": "10.00"}
+        first = self.pay(self.key_alpha, body, idem="order-9")
+        self.assertEqual(first.status_code, 201, first.text)
+        self.beta.mlml_member_number = "CH-B-2"
+        again = self.pay(self.key_alpha, body, idem="order-9")
+        self.assertEqual(again.status_code, 200, again.text)
+        self.assertEqual(again.json()["id"], first.json()["id"])
+        self.assertEqual(again.json()["number"], first.json()["number"])
+        # A new request to that number is refused.
+        self.assert_problem(
+            self.pay(self.key_alpha, body, idem="order-10"), 404, "member_unknown", "CH-B"
+        )
+        self.assertEqual(self.balances(self.alpha, self.beta), (-10.0, 10.0))
+
     def test_bad_input_is_refused_and_nothing_written(self):
         count = self.ledger_count()
         ok = {"payee": "CH-B", "amount": "10.00"}
