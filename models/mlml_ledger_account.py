@@ -187,31 +187,31 @@ class MlmlLedgerAccount(models.Model):
         waits for, so that cannot deadlock either.
         """
         ids = lock_order(*partners.ids)
-        today = fields.Date.context_today(self)
+        Partner = self.env["res.partner"]
+        Partner.flush_model(["mlml_member_state"])
+        lines = Partner._mlml_lines_in_force_query(ids, company)
         for _attempt in range(2):
             self.env.cr.execute(
-                """
-                SELECT a.partner_id, a.balance, p.mlml_member_state,
-                       line.credit_limit, line.balance_ceiling
-                  FROM mlml_ledger_account a
-                  JOIN res_partner p ON p.id = a.partner_id
-                  LEFT JOIN LATERAL (
-                        SELECT max(l.credit_limit) AS credit_limit,
-                               max(l.balance_ceiling) AS balance_ceiling
-                          FROM mlml_credit_line l
-                         WHERE l.partner_id = a.partner_id AND l.company_id = a.company_id
-                           AND l.state = 'approved' AND l.date_start <= %s
-                       ) line ON true
-                 WHERE a.company_id = %s AND a.partner_id = ANY(%s)
-                 ORDER BY a.partner_id
-                   FOR UPDATE OF a
-                """,
-                [today, company.id, ids],
+                SQL(
+                    """
+                    SELECT a.partner_id, a.balance, p.mlml_member_state,
+                           line.credit_limit, line.balance_ceiling
+                      FROM mlml_ledger_account a
+                      JOIN res_partner p ON p.id = a.partner_id
+                      LEFT JOIN (%s) line ON line.partner_id = a.partner_id
+                     WHERE a.company_id = %s AND a.partner_id = ANY(%s)
+                     ORDER BY a.partner_id
+                       FOR UPDATE OF a
+                    """,
+                    lines,
+                    company.id,
+                    ids,
+                )
             )
             rows = self.env.cr.fetchall()
             if len(rows) == len(ids):
                 break
-            self._ensure(company, self.env["res.partner"].browse(ids))
+            self._ensure(company, Partner.browse(ids))
         to_decimal = self.env["mlml.transfer"]._to_decimal
         return {
             partner_id: Account(

@@ -2,6 +2,7 @@ from lxml import etree
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from ..mlml_barter import membership
@@ -216,23 +217,35 @@ class ResPartner(models.Model):
         One query for any number of partners: the member list shows these
         columns for thousands of members.
         """
-        domain = [
-            ("state", "=", "approved"),
-            ("company_id", "=", (company or self.env.company).id),
-            ("date_start", "<=", fields.Date.context_today(self)),
-        ]
-        if partner_ids is not None:
-            domain.append(("partner_id", "in", partner_ids))
-        rows = (
-            self.env["mlml.credit.line"]
-            .sudo()
-            ._read_group(
-                domain,
-                groupby=["partner_id"],
-                aggregates=["credit_limit:max", "balance_ceiling:max"],
-            )
+        self.env.cr.execute(self._mlml_lines_in_force_query(partner_ids, company))
+        return {
+            partner_id: (float(limit or 0), float(ceiling or 0))
+            for partner_id, limit, ceiling in self.env.cr.fetchall()
+        }
+
+    def _mlml_lines_in_force_query(self, partner_ids=None, company=None):
+        """The credit lines in force today in ``company`` (the current one by
+        default), as SQL: a row ``(partner_id, credit_limit, balance_ceiling)``
+        per member that has one, the largest figures of its approved lines
+        started by today. The ledger joins it to the accounts it locks."""
+        Line = self.env["mlml.credit.line"]
+        Line.flush_model(
+            ["partner_id", "company_id", "state", "date_start", "credit_limit", "balance_ceiling"]
         )
-        return {partner.id: (limit, ceiling) for partner, limit, ceiling in rows}
+        return SQL(
+            """
+            SELECT partner_id, max(credit_limit) AS credit_limit,
+                   max(balance_ceiling) AS balance_ceiling
+              FROM mlml_credit_line
+             WHERE state = 'approved' AND company_id = %s AND date_start <= %s %s
+             GROUP BY partner_id
+            """,
+            (company or self.env.company).id,
+            fields.Date.context_today(self),
+            SQL("AND partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL(),
+        )
 
     def _search_mlml_credit(self, index, operator, value):
         if operator not in ("=", "!=", "<", "<=", ">", ">="):
