@@ -9,9 +9,9 @@
     "depends": ["account"],
     "data": [
         "security/mlml_barter_security.xml",
-        "security/ir.model.access.csv",
         "security/mlml_clearing_house_security.xml",
         "security/mlml_compensation_security.xml",
+        "security/ir.model.access.csv",
         "data/res_currency_data.xml",
         "data/account_payment_method_data.xml",
         "data/mail_activity_type_data.xml",

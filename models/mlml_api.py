@@ -9,6 +9,7 @@ from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 from ..mlml_barter import wire
 from ..mlml_barter.amounts import RuleError
 from ..mlml_barter.api_spec import MAX_TEXT, PROBLEMS
+from .mlml_guards import booking
 from .mlml_transfer import MlmlRefusal
 
 API_SCOPE = "mlml_api"
@@ -416,7 +417,7 @@ class MlmlApi(models.AbstractModel):
         amount = wire.amount_field(body)
         reference = wire.text_field(body, "reference", max_length=MAX_TEXT["reference"])
         due_date = wire.date_field(body, "due_date")
-        Request = self.env["mlml.payment.request"].sudo()
+        Request = booking(self.env["mlml.payment.request"])
         fingerprint = key and wire.fingerprint(
             {
                 "payer": payer_number,

@@ -20,8 +20,17 @@ from ..mlml_barter.compensation_run import (
     member_liquidity,
     settlement_transfers,
 )
-from .mlml_obligation import BOOKING, MAIL_PREFIXES
+from .mlml_guards import (
+    booking,
+    check_ledger_manager,
+    check_staff,
+    data_fields,
+    is_booking,
+)
 from .mlml_transfer import MlmlRefusal
+
+#: What the staff write on a run: the rest comes from its simulation and confirmation.
+STAFF_FIELDS = {"cutoff_date"}
 
 
 class MlmlCompensation(models.Model):
@@ -146,6 +155,10 @@ class MlmlCompensation(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         Transfer = self.env["mlml.transfer"]
+        if not is_booking(self.env):
+            self._check_staff()
+            for vals in vals_list:
+                self._check_staff_fields(data_fields(vals) - {"company_id", "name"})
         for vals in vals_list:
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
             company = self.env["mlml.ledger.account"]._clearing_house(company)
@@ -159,27 +172,41 @@ class MlmlCompensation(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if not self.env.context.get(BOOKING):
-            changed = {name for name in vals if not name.startswith(MAIL_PREFIXES)}
+        if not is_booking(self.env):
+            changed = data_fields(vals)
+            if changed:
+                self._check_staff()
             confirmed = self.filtered(lambda run: run.state == "confirmed")
             if changed and confirmed:
                 raise UserError(confirmed[0]._confirmed_message())
-            if changed - {"cutoff_date"}:
-                raise UserError(
-                    self.env._(
-                        "The figures of compensation %(run)s come from its simulation: change "
-                        "its cut-off date and simulate it again.",
-                        run=", ".join(self.mapped("name")),
-                    )
-                )
+            self._check_staff_fields(changed)
             if "cutoff_date" in vals:
                 vals = {**vals, "state": "draft"}
         return super().write(vals)
+
+    def _check_staff_fields(self, changed):
+        if changed - STAFF_FIELDS:
+            raise UserError(
+                self.env._(
+                    "The figures of compensation %(run)s come from its simulation and its "
+                    "confirmation (%(fields)s cannot be written): change its cut-off date and "
+                    "simulate it again.",
+                    run=", ".join(self.mapped("name")) or self.env._("a new run"),
+                    fields=", ".join(sorted(changed - STAFF_FIELDS)),
+                )
+            )
+
+    def _check_staff(self):
+        check_staff(
+            self.env,
+            self.env._("Only the clearing house's staff make and simulate compensation runs."),
+        )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never_confirmed(self):
         for run in self.filtered(lambda r: r.state == "confirmed"):
             raise UserError(run._confirmed_message())
+        self._check_staff()
 
     def _confirmed_message(self):
         return self.env._(
@@ -225,6 +252,7 @@ class MlmlCompensation(models.Model):
 
     def action_simulate(self):
         """Find the largest set-off, without and with liquidity, and show it."""
+        self._check_staff()
         for run in self:
             if run.state == "confirmed":
                 raise UserError(run._confirmed_message())
@@ -249,9 +277,9 @@ class MlmlCompensation(models.Model):
             )
         except SolverMissing as error:
             raise UserError(str(error)) from error
-        self.line_ids.sudo().with_context(mlml_compensation_booking=True).unlink()
-        self.excluded_line_ids.sudo().with_context(mlml_compensation_booking=True).unlink()
-        self.member_ids.sudo().with_context(mlml_compensation_booking=True).unlink()
+        run = booking(self)
+        (run.line_ids | run.excluded_line_ids).unlink()
+        run.member_ids.unlink()
         Line = self.env["mlml.compensation.line"].sudo()
         Line.create(
             [
@@ -314,7 +342,7 @@ class MlmlCompensation(models.Model):
         ]
         nid = with_liquidity.net_internal_debt_cents
         remaining = with_liquidity.remaining_net_internal_debt_cents
-        self.with_context(**{BOOKING: True}).write(
+        run.write(
             {
                 "state": "simulated",
                 "simulated_at": fields.Datetime.now(),
@@ -350,8 +378,10 @@ class MlmlCompensation(models.Model):
     def _confirm(self, with_liquidity):
         """Record what the run clears and book its MLML transfers, all or nothing."""
         self.ensure_one()
-        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
-            raise AccessError(self.env._("Only MLML managers confirm a compensation run."))
+        check_ledger_manager(
+            self.env,
+            self.env._("Only the clearing house's MLML managers confirm a compensation run."),
+        )
         with self.env.cr.savepoint():
             self.env.cr.execute(
                 "SELECT state FROM mlml_compensation WHERE id = %s FOR UPDATE", [self.id]
@@ -371,7 +401,7 @@ class MlmlCompensation(models.Model):
                         run=self.name,
                     )
                 )
-            run = self.sudo().with_context(**{BOOKING: True})
+            run = booking(self)
             lines = run.line_ids
             self._check_unchanged(lines)
             booked = self.env["mlml.transfer"]
@@ -598,7 +628,7 @@ class MlmlCompensationMember(models.Model):
     )
 
     def write(self, vals):
-        if not self.env.context.get(BOOKING) and self.filtered(
+        if not is_booking(self.env) and self.filtered(
             lambda m: m.compensation_id.state == "confirmed"
         ):
             raise UserError(self.compensation_id[:1]._confirmed_message())
@@ -645,7 +675,7 @@ class MlmlCompensationLine(models.Model):
     reason = fields.Char(readonly=True, help="Why the obligation is not counted.")
 
     def write(self, vals):
-        if not self.env.context.get(BOOKING) and self.filtered(
+        if not is_booking(self.env) and self.filtered(
             lambda line: line.compensation_id.state == "confirmed"
         ):
             raise UserError(self.compensation_id[:1]._confirmed_message())

@@ -16,14 +16,11 @@ from ..mlml_barter.compensation_run import (
     from_cents,
 )
 from ..mlml_barter.membership import ACTIVE, SUSPENDED
+from .mlml_guards import booking, check_ledger_manager, data_fields, is_booking
 from .mlml_transfer import MlmlRefusal
 
 #: Memberships whose invoices a compensation sets off (a suspended member still owes).
 IN_NETWORK = (ACTIVE, SUSPENDED)
-#: The context key of the writes the clearing house's own rules make.
-BOOKING = "mlml_compensation_booking"
-#: Fields of the mail thread, which anyone who may write a record still writes.
-MAIL_PREFIXES = ("message_", "activity_")
 
 
 class MlmlObligation(models.Model):
@@ -123,9 +120,22 @@ class MlmlObligation(models.Model):
         for obligation in self:
             obligation.waiting_for = obligation._why_not_counted() or False
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not is_booking(self.env):
+            raise UserError(
+                self.env._(
+                    "An obligation is made by the declaration of its creditor or its debtor, "
+                    "through the clearing house's API."
+                )
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
-        if not self.env.context.get(BOOKING):
-            changed = {name for name in vals if not name.startswith(MAIL_PREFIXES)}
+        if not is_booking(self.env):
+            changed = data_fields(vals)
+            if "withdrawal_reason" in changed:
+                self._check_withdrawer()
             if changed - {"withdrawal_reason"}:
                 raise UserError(
                     self.env._(
@@ -186,7 +196,7 @@ class MlmlObligation(models.Model):
         # after the other, so two first declarations of an invoice make one obligation.
         self.env["mlml.ledger.account"]._lock(company, creditor | debtor)
         Declaration = self.env["mlml.obligation.declaration"].sudo()
-        Obligation = self.sudo().with_context(**{BOOKING: True})
+        Obligation = booking(self)
         if key:
             done = Declaration.search(
                 [
@@ -400,17 +410,12 @@ class MlmlObligation(models.Model):
     def _withdraw_from_runs(self, reason):
         """Take these obligations out of the runs not confirmed yet, with ``reason``:
         those runs go back to draft and must be simulated again."""
-        lines = (
-            self.env["mlml.compensation.line"]
-            .sudo()
-            .with_context(**{BOOKING: True})
-            .search(
-                [
-                    ("obligation_id", "in", self.ids),
-                    ("status", "=", "in"),
-                    ("compensation_id.state", "!=", "confirmed"),
-                ]
-            )
+        lines = booking(self.env["mlml.compensation.line"]).search(
+            [
+                ("obligation_id", "in", self.ids),
+                ("status", "=", "in"),
+                ("compensation_id.state", "!=", "confirmed"),
+            ]
         )
         if not lines:
             return
@@ -430,8 +435,7 @@ class MlmlObligation(models.Model):
 
     def action_withdraw(self):
         """Withdraw the obligations from the compensation, with the reason typed."""
-        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
-            raise AccessError(self.env._("Only MLML managers withdraw an obligation."))
+        self._check_withdrawer()
         for obligation in self:
             if obligation.state in ("cleared", "withdrawn"):
                 raise UserError(
@@ -458,9 +462,14 @@ class MlmlObligation(models.Model):
                     reason=obligation.withdrawal_reason,
                 )
             )
-            obligation.with_context(**{BOOKING: True}).write({"state": "withdrawn"})
+            booking(obligation).write({"state": "withdrawn"})
         self._bump_feed()
         return True
+
+    def _check_withdrawer(self):
+        check_ledger_manager(
+            self.env, self.env._("Only the clearing house's MLML managers withdraw an obligation.")
+        )
 
     def _json(self, member):
         self.ensure_one()

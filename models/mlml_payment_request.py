@@ -1,7 +1,18 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .mlml_guards import booking, check_staff, is_booking
 from .mlml_transfer import MlmlRefusal
+
+#: What the clearing house's rules alone write on a request: its answer and its feed.
+LEDGER_FIELDS = {
+    "state",
+    "transfer_id",
+    "refusal_reason",
+    "feed_position",
+    "idempotency_key",
+    "request_fingerprint",
+}
 
 
 class MlmlPaymentRequest(models.Model):
@@ -85,6 +96,10 @@ class MlmlPaymentRequest(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_staff()
+        if not is_booking(self.env):
+            for vals in vals_list:
+                self._check_ledger_fields(vals)
         for vals in vals_list:
             self.new({**self.default_get(["company_id"]), **vals})._check_new()
         requests = super().create(vals_list)
@@ -92,12 +107,10 @@ class MlmlPaymentRequest(models.Model):
         return requests
 
     def write(self, vals):
-        if set(vals) & {
-            "payer_id",
-            "payee_id",
-            "amount",
-            "company_id",
-        } and not self.env.context.get("mlml_ledger_booking"):
+        if not is_booking(self.env):
+            self._check_ledger_fields(vals)
+        if set(vals) & {"payer_id", "payee_id", "amount", "company_id"}:
+            self._check_staff()
             closed = self.filtered(lambda r: r.state != "open")
             if closed:
                 raise UserError(
@@ -111,6 +124,28 @@ class MlmlPaymentRequest(models.Model):
                     )
                 )
         return super().write(vals)
+
+    @api.model
+    def _check_ledger_fields(self, vals):
+        written = LEDGER_FIELDS & vals.keys()
+        if written:
+            raise UserError(
+                self.env._(
+                    "The state of a payment request, its transfer and its refusal are written by "
+                    "the clearing house when the payer accepts or refuses it, or the payee "
+                    "cancels it (%(fields)s cannot be written): use Accept, Refuse or Cancel.",
+                    fields=", ".join(sorted(written)),
+                )
+            )
+
+    def _check_staff(self):
+        check_staff(
+            self.env,
+            self.env._(
+                "Only the clearing house's staff make, change or answer a payment request on "
+                "a member's behalf; members do it through the clearing house's API."
+            ),
+        )
 
     def _bump_feed(self):
         """Give the requests the next positions of their clearing house's feed,
@@ -191,6 +226,7 @@ class MlmlPaymentRequest(models.Model):
         """The buyer accepts: the transfer is booked. Accepting again pays nothing more:
         the transfer made the first time is returned."""
         self.ensure_one()
+        self._check_staff()
         self.env.cr.execute(
             "SELECT state FROM mlml_payment_request WHERE id = %s FOR UPDATE", [self.id]
         )
@@ -209,14 +245,13 @@ class MlmlPaymentRequest(models.Model):
             fingerprint=fingerprint,
             company=self.company_id,
         )
-        self.sudo().with_context(mlml_ledger_booking=True).write(
-            {"state": "accepted", "transfer_id": transfer.id}
-        )
+        booking(self).write({"state": "accepted", "transfer_id": transfer.id})
         self._bump_feed()
         return transfer
 
     def action_refuse(self, reason):
         self.ensure_one()
+        self._check_staff()
         if not (reason or "").strip():
             raise MlmlRefusal(
                 self.env._(
@@ -227,14 +262,15 @@ class MlmlPaymentRequest(models.Model):
                 field="reason",
             )
         self._lock_open(self.env._("refused"))
-        self.write({"state": "refused", "refusal_reason": reason})
+        booking(self).write({"state": "refused", "refusal_reason": reason})
         self._bump_feed()
         return True
 
     def action_cancel(self):
         self.ensure_one()
+        self._check_staff()
         self._lock_open(self.env._("cancelled"))
-        self.write({"state": "cancelled"})
+        booking(self).write({"state": "cancelled"})
         self._bump_feed()
         return True
 

@@ -12,6 +12,7 @@ from odoo.tools.misc import formatLang
 from ..mlml_barter.amounts import RuleError, to_decimal
 from ..mlml_barter.ledger import decide_transfer
 from ..mlml_barter.membership import ACTIVE
+from .mlml_guards import booking, check_ledger_manager, data_fields, is_booking
 
 # Only these are ever written on a booked transfer, and only by the ledger itself.
 LEDGER_WRITABLE = {"state", "reversed_by_id", "commission_id"}
@@ -141,7 +142,7 @@ class MlmlTransfer(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("mlml_ledger_booking"):
+        if not is_booking(self.env):
             raise UserError(
                 self._mlml_text(
                     self.env._(
@@ -153,10 +154,8 @@ class MlmlTransfer(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        mail_fields = {name for name in vals if name.startswith(("message_", "activity_"))}
-        if set(vals) - mail_fields and not (
-            self.env.context.get("mlml_ledger_booking") and set(vals) <= LEDGER_WRITABLE
-        ):
+        changed = data_fields(vals)
+        if changed and not (is_booking(self.env) and changed <= LEDGER_WRITABLE):
             raise UserError(
                 self._mlml_text(
                     self.env._(
@@ -228,13 +227,15 @@ class MlmlTransfer(models.Model):
         company = Account._clearing_house(company)
         payer = payer.commercial_partner_id
         payee = payee.commercial_partner_id
-        if forced and not (
-            self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")
-        ):
-            raise AccessError(
+        if forced:
+            check_ledger_manager(
+                self.env,
                 self._mlml_text(
-                    self.env._("Only MLML managers book a transfer past a member's bounds.")
-                )
+                    self.env._(
+                        "Only the clearing house's MLML managers book a transfer past a "
+                        "member's bounds."
+                    )
+                ),
             )
         # A compensation moves only what the run found room for: no commission on it.
         no_commission = ("reversal", "commission", "compensation")
@@ -371,7 +372,7 @@ class MlmlTransfer(models.Model):
             )
         )
         sequence.invalidate_recordset(["number_next"])
-        return self.sudo().with_context(mlml_ledger_booking=True).browse(self.env.cr.fetchone())
+        return booking(self).browse(self.env.cr.fetchone())
 
     @api.model
     def _ledger_sequence(self, company):
@@ -469,7 +470,7 @@ class MlmlTransfer(models.Model):
         else:
             title = self.env._("Warning: this transfer takes a balance past its bounds.")
         body = Markup("<br/>").join([title, *lines])
-        self.sudo().with_context(mlml_ledger_booking=True).message_post(body=body)
+        booking(self).message_post(body=body)
 
     def _refusal(self, error, company, payer, payee):
         """The refusal of a transfer the rules refused, in the user's words."""
@@ -578,12 +579,14 @@ class MlmlTransfer(models.Model):
         """Reverse this transfer (and its commission) with ``reason``; return the
         reversing transfer, a new transfer the other way. MLML managers only."""
         self.ensure_one()
-        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
-            raise AccessError(
-                self._mlml_text(
-                    self.env._("Only MLML managers reverse a transfer. Ask one of them.")
+        check_ledger_manager(
+            self.env,
+            self._mlml_text(
+                self.env._(
+                    "Only the clearing house's MLML managers reverse a transfer. Ask one of them."
                 )
-            )
+            ),
+        )
         if not (reason or "").strip():
             raise UserError(
                 self.env._(
@@ -633,8 +636,7 @@ class MlmlTransfer(models.Model):
             reversal_of=transfer,
             company=transfer.company_id,
         )
-        booking = transfer.with_context(mlml_ledger_booking=True)
-        booking.write({"state": "reversed", "reversed_by_id": reversal.id})
+        booking(transfer).write({"state": "reversed", "reversed_by_id": reversal.id})
         if transfer.commission_id and transfer.commission_id.state == "posted":
             commission = transfer.commission_id
             back = self._book(
@@ -651,10 +653,8 @@ class MlmlTransfer(models.Model):
                 reversal_of=commission,
                 company=transfer.company_id,
             )
-            commission.with_context(mlml_ledger_booking=True).write(
-                {"state": "reversed", "reversed_by_id": back.id}
-            )
-        booking.message_post(
+            booking(commission).write({"state": "reversed", "reversed_by_id": back.id})
+        booking(transfer).message_post(
             body=self.env._(
                 "Reversed by %(reversal)s (%(user)s): %(reason)s",
                 reversal=reversal.name,

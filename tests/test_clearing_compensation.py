@@ -187,11 +187,11 @@ class TestClearingCompensation(ObligationsApiCommon):
         self.assertEqual(self.network_sum(), 0)
 
     def test_confirm_twice_refused_and_a_confirmed_run_never_changes(self):
-        user = self.create_user("cmp_user", "base.group_user,mlml_barter.group_mlml_user")
+        user = self.create_user("cmp_user", "base.group_user,mlml_barter.group_mlml_clearing_staff")
         self.run.with_user(user).action_simulate()
         with self.assert_refused(UserError, "come from its simulation"):
             self.run.with_user(user).write({"cleared_with": 1000.0, "state": "simulated"})
-        with self.assert_refused(AccessError, "Only MLML managers confirm"):
+        with self.assert_refused(AccessError, "Only the clearing house's MLML managers confirm"):
             self.run.with_user(user).action_confirm_without()
         self.run.action_confirm_without()
         with self.assert_refused(UserError, f"Compensation {self.run.name} is already confirmed"):

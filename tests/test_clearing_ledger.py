@@ -101,7 +101,9 @@ class TestClearingLedger(ClearingHouseCommon):
     def test_manager_overrides_a_block_with_a_reason(self):
         manager = self.create_user("ch_manager", "base.group_user,mlml_barter.group_mlml_manager")
         user = self.create_user("ch_user", "base.group_user,mlml_barter.group_mlml_user")
-        with self.assert_refused(AccessError, "Only MLML managers book a transfer past"):
+        with self.assert_refused(
+            AccessError, "Only the clearing house's MLML managers book a transfer past"
+        ):
             self.Transfer.with_user(user)._book(
                 self.alpha, self.gamma, 1200, forced=True, force_reason="phone"
             )
@@ -152,7 +154,9 @@ class TestClearingLedger(ClearingHouseCommon):
     def test_only_managers_reverse(self):
         transfer = self.book(self.alpha, self.beta, 10)
         user = self.create_user("ch_user2", "base.group_user,mlml_barter.group_mlml_user")
-        with self.assert_refused(AccessError, "Only MLML managers reverse a transfer"):
+        with self.assert_refused(
+            AccessError, "Only the clearing house's MLML managers reverse a transfer"
+        ):
             transfer.with_user(user).reverse("pas le droit")
         self.assertEqual(transfer.state, "posted")
 

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..models.mlml_guards import check_staff
+
 
 class MlmlTransferWizard(models.TransientModel):
     """A transfer entered by the clearing house's staff on a member's behalf."""
@@ -44,6 +46,13 @@ class MlmlTransferWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        check_staff(
+            self.env,
+            self.env._(
+                "Only the clearing house's staff book a transfer between two members; members "
+                "pay through the clearing house's API."
+            ),
+        )
         transfer = self.env["mlml.transfer"]._book(
             self.payer_id,
             self.payee_id,
