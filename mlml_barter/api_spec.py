@@ -574,8 +574,11 @@ OPERATIONS = [
         "path": "/obligations",
         "summary": "Declare an open invoice for the compensation: the creditor its invoice, "
         "the debtor its bill. It counts once both sides declared the same figures; other "
-        "figures replace the old ones and need the other side again. 201: a new obligation; "
-        "200: an obligation known before (confirmed, updated, or the same declaration again).",
+        "figures replace the old ones and need the other side again. An invoice number is its "
+        "creditor's: an obligation is one debtor's claim on it, so another member's declaration "
+        "never blocks yours; a claim the creditor did not declare counts in no run. 201: a new "
+        "obligation; 200: an obligation known before (confirmed, updated, or the same "
+        "declaration again).",
         "parameters": [_OPTIONAL_IDEMPOTENCY_KEY],
         "body": "ObligationIn",
         "status": 201,

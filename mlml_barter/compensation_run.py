@@ -3,6 +3,9 @@
 - An obligation (an open invoice between two members) counts only once both
   sides declared the same figures: the creditor (its invoice) and the debtor
   (its bill). :func:`declaration_outcome` says what a new declaration does.
+- An invoice number is its creditor's: each debtor's declaration is a claim of
+  its own, and :func:`contested_claims` says which claims on one invoice are
+  in dispute because another claim names another debtor.
 - A member's MLML liquidity in a run comes from its account's bounds
   (:func:`member_liquidity`).
 - The solver gives each member one net MLML movement; the ledger books
@@ -26,6 +29,7 @@ NEW = "new"  # no obligation for this invoice yet: created, this side declared
 REPLAY = "replay"  # this side declared the same figures before: nothing changes
 CONFIRM = "confirm"  # the other side declared the same figures: the obligation counts
 UPDATE = "update"  # other figures: they replace the old ones, the other side must declare again
+DISPUTE = "dispute"  # other figures than those the other side stands by: in dispute until settled
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class Declared:
     ``open_cents``: what is still open on it (its amount less what runs
     cleared); ``by_creditor``/``by_debtor``: which sides declared those
     figures; ``withdrawn``: taken out by the clearing house; ``cleared``: a
-    run cleared all of it.
+    run cleared all of it; ``disputed``: the two sides declared different
+    figures, and neither has declared the other's since.
     """
 
     open_cents: int
@@ -44,6 +49,7 @@ class Declared:
     by_debtor: bool
     withdrawn: bool = False
     cleared: bool = False
+    disputed: bool = False
 
 
 def cents(amount):
@@ -59,6 +65,14 @@ def from_cents(value):
 def declaration_outcome(side, amount_cents, due_date, existing=None):
     """What a declaration of ``side`` with these figures does to ``existing``.
 
+    The same figures confirm what the other side declared (or change nothing
+    when this side declared them already). Other figures replace the old ones
+    and need the other side again: an update when this side stood by the old
+    figures or the other side had not declared them, a dispute when the other
+    side stands by figures this side never agreed to (or they were already in
+    dispute). A dispute ends when one side declares the other's figures, or
+    when the clearing house withdraws the obligation.
+
     Refused: a side that is neither creditor nor debtor (``obligation_side``),
     an amount that is not positive (``obligation_amount_not_positive``) and an
     obligation a run cleared entirely (``obligation_cleared``: nothing is open
@@ -72,11 +86,34 @@ def declaration_outcome(side, amount_cents, due_date, existing=None):
         return NEW
     if existing.cleared and not existing.withdrawn:
         raise RuleError("obligation_cleared")
-    same = existing.open_cents == amount_cents and existing.due_date == due_date
-    if existing.withdrawn or not same:
+    if existing.withdrawn:
         return UPDATE
-    declared = existing.by_creditor if side == CREDITOR else existing.by_debtor
-    return REPLAY if declared else CONFIRM
+    mine, theirs = (
+        (existing.by_creditor, existing.by_debtor)
+        if side == CREDITOR
+        else (existing.by_debtor, existing.by_creditor)
+    )
+    if existing.open_cents == amount_cents and existing.due_date == due_date:
+        return REPLAY if mine else CONFIRM
+    if existing.disputed or (theirs and not mine):
+        return DISPUTE
+    return UPDATE
+
+
+def contested_claims(claims):
+    """The claims on one creditor's invoice that are in dispute.
+
+    Each debtor that declares an invoice makes a claim of its own (creditor,
+    invoice, debtor). ``claims`` maps each claim still in force to whether its
+    creditor declared it. The invoice number is the creditor's: once it
+    declared a claim, every claim naming another debtor is in dispute and its
+    own is not; while it declared none, two claims or more are all in dispute
+    (one alone only waits for the creditor).
+    """
+    by_creditor = {claim for claim, declared in claims.items() if declared}
+    if by_creditor:
+        return set(claims) - by_creditor
+    return set(claims) if len(claims) > 1 else set()
 
 
 def member_liquidity(balance, credit_limit, ceiling):

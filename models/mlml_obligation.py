@@ -8,10 +8,12 @@ from ..mlml_barter.compensation_run import (
     CONFIRM,
     CREDITOR,
     DEBTOR,
+    DISPUTE,
     NEW,
     REPLAY,
     Declared,
     cents,
+    contested_claims,
     declaration_outcome,
     from_cents,
 )
@@ -31,6 +33,14 @@ class MlmlObligation(models.Model):
     (``declared_by_creditor`` and ``confirmed_by_debtor``). A declaration with
     other figures (the invoice was partly paid) replaces them and needs the
     other side again. Runs record what they cleared in ``amount_cleared``.
+
+    An invoice number is its creditor's: an obligation is one claim
+    (creditor, invoice, debtor), so a member that declares itself the debtor
+    of another's invoice makes a claim of its own and never blocks the
+    creditor's declaration. Conflicts are kept for the staff in ``dispute``:
+    two sides standing by different figures, or a claim whose debtor the
+    creditor's own claim contradicts (see ``contested_claims``). A disputed
+    claim never has both sides' figures, so it counts in no run.
     """
 
     _name = "mlml.obligation"
@@ -89,9 +99,24 @@ class MlmlObligation(models.Model):
         compute="_compute_waiting_for", help="Why the obligation does not count yet."
     )
     withdrawal_reason = fields.Text(help="Why the clearing house withdrew it.")
+    dispute = fields.Selection(
+        selection=[("figures", "Different figures"), ("debtor", "Debtor contested")],
+        readonly=True,
+        index=True,
+        tracking=True,
+        help="Different figures: the creditor and the debtor stand by different amounts or due "
+        "dates. Debtor contested: another claim on the same invoice of the creditor names "
+        "another debtor. Settled by a declaration that agrees, or by a withdrawal.",
+    )
     feed_position = fields.Integer(readonly=True, copy=False, index=True)
     declaration_ids = fields.One2many(
         comodel_name="mlml.obligation.declaration", inverse_name="obligation_id", readonly=True
+    )
+    invoice_declaration_ids = fields.Many2many(
+        comodel_name="mlml.obligation.declaration",
+        compute="_compute_invoice_declaration_ids",
+        string="Declarations of the Invoice",
+        help="Every declaration of this invoice of the creditor, whichever debtor it names.",
     )
     line_ids = fields.One2many(
         comodel_name="mlml.compensation.line",
@@ -103,8 +128,8 @@ class MlmlObligation(models.Model):
     _sql_constraints = [
         (
             "invoice_unique",
-            "unique(company_id, creditor_id, name)",
-            "A creditor's invoice is declared once; a new declaration updates it.",
+            "unique(company_id, creditor_id, name, debtor_id)",
+            "An invoice is declared once per debtor; a new declaration updates it.",
         ),
         ("amount_positive", "CHECK (amount > 0)", "An obligation's amount is positive."),
         ("not_oneself", "CHECK (creditor_id != debtor_id)", "A member does not owe itself."),
@@ -115,10 +140,22 @@ class MlmlObligation(models.Model):
         for obligation in self:
             obligation.amount_open = obligation.amount - obligation.amount_cleared
 
-    @api.depends("state", "declared_by_creditor", "confirmed_by_debtor")
+    @api.depends("state", "declared_by_creditor", "confirmed_by_debtor", "dispute")
     def _compute_waiting_for(self):
         for obligation in self:
             obligation.waiting_for = obligation._why_not_counted() or False
+
+    @api.depends("company_id", "creditor_id", "name", "declaration_ids")
+    def _compute_invoice_declaration_ids(self):
+        Declaration = self.env["mlml.obligation.declaration"]
+        for obligation in self:
+            obligation.invoice_declaration_ids = Declaration.search(
+                [
+                    ("company_id", "=", obligation.company_id.id),
+                    ("obligation_id.creditor_id", "=", obligation.creditor_id.id),
+                    ("obligation_id.name", "=", obligation.name),
+                ]
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -156,18 +193,24 @@ class MlmlObligation(models.Model):
             )
         if self.state == "cleared":
             return self.env._("Cleared entirely.")
+        if self.dispute == "debtor":
+            return self._debtor_dispute_text()
+        missing = ""
         if not self.confirmed_by_debtor:
-            return self.env._(
+            missing = self.env._(
                 "Not confirmed by the debtor %(debtor)s: it has not declared this invoice as "
                 "its bill with the same amount and due date.",
                 debtor=self.debtor_id.display_name,
             )
-        if not self.declared_by_creditor:
-            return self.env._(
+        elif not self.declared_by_creditor:
+            missing = self.env._(
                 "Not declared by the creditor %(creditor)s with these figures: an invoice "
                 "counts once its creditor declared it too.",
                 creditor=self.creditor_id.display_name,
             )
+        if missing:
+            dispute = self._figures_dispute_text() if self.dispute == "figures" else ""
+            return f"{missing} {dispute}" if dispute else missing
         for partner in self.creditor_id | self.debtor_id:
             if partner.mlml_member_state not in IN_NETWORK:
                 return self.env._(
@@ -175,6 +218,77 @@ class MlmlObligation(models.Model):
                     member=partner.display_name,
                 )
         return ""
+
+    def _rival_claims(self):
+        """The other claims in force on the same invoice of the same creditor."""
+        self.ensure_one()
+        return self.search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("creditor_id", "=", self.creditor_id.id),
+                ("name", "=", self.name),
+                ("state", "!=", "withdrawn"),
+                ("id", "!=", self.id),
+            ]
+        )
+
+    def _debtor_dispute_text(self):
+        """Why this claim is contested by another claim on the same invoice (staff only:
+        it names the other claim's debtor)."""
+        self.ensure_one()
+        rivals = self._rival_claims()
+        by_creditor = rivals._declared_by_their_creditor()
+        if by_creditor:
+            return self.env._(
+                "In dispute: %(creditor)s declared invoice %(invoice)s with the debtor "
+                "%(other)s, while %(debtor)s declared itself its debtor. An MLML manager "
+                "withdraws the wrong claim; the creditor's claim counts once its debtor "
+                "confirms it.",
+                creditor=self.creditor_id.display_name,
+                invoice=self.name,
+                other=", ".join(by_creditor.debtor_id.mapped("display_name")),
+                debtor=self.debtor_id.display_name,
+            )
+        return self.env._(
+            "In dispute: %(debtors)s each declared themselves the debtor of invoice "
+            "%(invoice)s of %(creditor)s, which has declared it with none of them yet. The "
+            "claim its creditor declares counts; an MLML manager withdraws the others.",
+            debtors=", ".join((self | rivals).debtor_id.mapped("display_name")),
+            invoice=self.name,
+            creditor=self.creditor_id.display_name,
+        )
+
+    def _figures_dispute_text(self):
+        """Both sides' last figures, for a claim whose two sides disagree (staff only)."""
+        self.ensure_one()
+        last = {}
+        for declaration in self.declaration_ids.sorted("id"):
+            last[declaration.side] = declaration
+        creditor, debtor = last.get(CREDITOR), last.get(DEBTOR)
+        if not (creditor and debtor):
+            return ""
+        currency = self.currency_id
+        return self.env._(
+            "In dispute: %(creditor)s declared %(creditor_amount)s due %(creditor_due)s, "
+            "%(debtor)s %(debtor_amount)s due %(debtor_due)s. It counts once one of them "
+            "declares the other's figures; an MLML manager may withdraw it.",
+            creditor=self.creditor_id.display_name,
+            creditor_amount=formatLang(self.env, creditor.amount, currency_obj=currency),
+            creditor_due=format_date(self.env, creditor.due_date),
+            debtor=self.debtor_id.display_name,
+            debtor_amount=formatLang(self.env, debtor.amount, currency_obj=currency),
+            debtor_due=format_date(self.env, debtor.due_date),
+        )
+
+    def _declared_by_their_creditor(self):
+        """Those of these claims their creditor itself declared (whatever figures it
+        stands by now)."""
+        return (
+            self.env["mlml.obligation.declaration"]
+            .sudo()
+            .search([("obligation_id", "in", self.ids), ("side", "=", CREDITOR)])
+            .obligation_id.with_env(self.env)
+        )
 
     # ------------------------------------------------------------------
     # Declarations
@@ -192,8 +306,9 @@ class MlmlObligation(models.Model):
         """
         self._check_declaration(company, member, values)
         creditor, debtor = values["creditor"], values["debtor"]
-        # The two members' accounts are locked: their declarations are read one
-        # after the other, so two first declarations of an invoice make one obligation.
+        # The two members' accounts are locked: declarations naming the same creditor
+        # are read one after the other, so two first declarations of a claim make one
+        # obligation, and the claims on one invoice are weighed in turn.
         self.env["mlml.ledger.account"]._lock(company, creditor | debtor)
         Declaration = self.env["mlml.obligation.declaration"].sudo()
         Obligation = booking(self)
@@ -219,27 +334,16 @@ class MlmlObligation(models.Model):
                     )
                 return done.obligation_id, False
         side = CREDITOR if member == creditor else DEBTOR
-        obligation = Obligation.search(
+        claims = Obligation.search(
             [
                 ("company_id", "=", company.id),
                 ("creditor_id", "=", creditor.id),
                 ("name", "=", values["invoice"]),
-            ],
-            limit=1,
+            ]
         )
-        if obligation and obligation.debtor_id != debtor:
-            raise MlmlRefusal(
-                self.env._(
-                    "Invoice %(invoice)s of %(creditor)s was declared with another debtor "
-                    "(%(debtor)s): check the invoice number.",
-                    invoice=obligation.name,
-                    creditor=creditor.display_name,
-                    debtor=obligation.debtor_id.display_name,
-                ),
-                "not_a_party",
-                403,
-                field="debtor",
-            )
+        obligation = claims.filtered(lambda claim: claim.debtor_id == debtor)
+        if side == CREDITOR:
+            self._check_one_debtor(claims - obligation)
         amount_cents = cents(values["amount"])
         try:
             outcome = declaration_outcome(
@@ -273,7 +377,7 @@ class MlmlObligation(models.Model):
                 }
             )
         elif outcome == CONFIRM:
-            obligation.write({mine: True})
+            obligation.write({mine: True, "dispute": False})
             obligation.write({"state": obligation._counted_state()})
         elif outcome != REPLAY:
             if obligation.state != "withdrawn":
@@ -297,6 +401,7 @@ class MlmlObligation(models.Model):
                     other: False,
                     "state": "declared",
                     "withdrawal_reason": False,
+                    "dispute": "figures" if outcome == DISPUTE else False,
                 }
             )
         if outcome != REPLAY or key:
@@ -314,8 +419,52 @@ class MlmlObligation(models.Model):
                 }
             )
         if outcome != REPLAY:
+            obligation._settle_debtor_disputes()
             obligation._bump_feed()
         return obligation, outcome == NEW
+
+    def _check_one_debtor(self, others):
+        """Refuse a creditor's declaration of its invoice with a debtor when it declared
+        that invoice with another debtor (``others``: the claims naming other debtors).
+        Only the creditor's own claims refuse it: a debtor's claim never does."""
+        declared = others.filtered(lambda claim: claim.state != "withdrawn")
+        declared = declared._declared_by_their_creditor()
+        if declared:
+            raise MlmlRefusal(
+                self.env._(
+                    "You declared invoice %(invoice)s with the debtor %(debtor)s: an invoice has "
+                    "one debtor. Check the invoice number; if the debtor was wrong, ask the "
+                    "clearing house to withdraw that declaration, then declare it again.",
+                    invoice=declared[0].name,
+                    debtor=declared[0].debtor_id.display_name,
+                ),
+                "not_a_party",
+                403,
+                field="debtor",
+            )
+
+    def _settle_debtor_disputes(self):
+        """Mark which claims on these obligations' invoices are contested by another
+        (``contested_claims``): after a declaration or a withdrawal changed one of them."""
+        Obligation = booking(self.env["mlml.obligation"])
+        for company, creditor, name in {(o.company_id, o.creditor_id, o.name) for o in self}:
+            claims = Obligation.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("creditor_id", "=", creditor.id),
+                    ("name", "=", name),
+                    ("state", "!=", "withdrawn"),
+                ]
+            )
+            declared = claims._declared_by_their_creditor()
+            contested = contested_claims({claim.id: claim in declared for claim in claims})
+            for claim in claims:
+                if claim.id in contested:
+                    dispute = "debtor"
+                else:
+                    dispute = "figures" if claim.dispute == "figures" else False
+                if claim.dispute != dispute:
+                    claim.write({"dispute": dispute})
 
     @api.model
     def _check_declaration(self, company, member, values):
@@ -380,6 +529,7 @@ class MlmlObligation(models.Model):
             by_debtor=self.confirmed_by_debtor,
             withdrawn=self.state == "withdrawn",
             cleared=self.state == "cleared",
+            disputed=self.dispute == "figures",
         )
 
     def _counted_state(self):
@@ -462,7 +612,8 @@ class MlmlObligation(models.Model):
                     reason=obligation.withdrawal_reason,
                 )
             )
-            booking(obligation).write({"state": "withdrawn"})
+            booking(obligation).write({"state": "withdrawn", "dispute": False})
+        self._settle_debtor_disputes()
         self._bump_feed()
         return True
 
@@ -506,6 +657,9 @@ class MlmlObligationDeclaration(models.Model):
     company_id = fields.Many2one(comodel_name="res.company", required=True, readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
     member_id = fields.Many2one(comodel_name="res.partner", required=True, readonly=True)
+    debtor_id = fields.Many2one(
+        related="obligation_id.debtor_id", string="Debtor Named", help="The debtor it declares."
+    )
     side = fields.Selection(
         selection=[("creditor", "Creditor"), ("debtor", "Debtor")], required=True, readonly=True
     )
@@ -517,6 +671,7 @@ class MlmlObligationDeclaration(models.Model):
             ("replay", "Same again"),
             ("confirm", "Confirmation"),
             ("update", "New figures"),
+            ("dispute", "Disputed figures"),
         ],
         required=True,
         readonly=True,

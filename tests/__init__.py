@@ -32,6 +32,7 @@ from . import test_connector
 from . import test_connector_requests
 from . import test_connector_e2e
 from . import test_clearing_obligations_api
+from . import test_clearing_obligation_disputes
 from . import test_clearing_compensation
 from . import test_connector_cyclos
 from . import test_connector_compensation_e2e

@@ -12,11 +12,13 @@ from ..compensation_run import (
     CONFIRM,
     CREDITOR,
     DEBTOR,
+    DISPUTE,
     NEW,
     REPLAY,
     UPDATE,
     Declared,
     cents,
+    contested_claims,
     declaration_outcome,
     from_cents,
     loops,
@@ -52,6 +54,55 @@ def test_other_figures_update_and_need_the_other_side_again():
     assert declaration_outcome(DEBTOR, 12000, DUE, both) == REPLAY
     assert declaration_outcome(CREDITOR, 10000, DUE, both) == UPDATE
     assert declaration_outcome(DEBTOR, 12000, DUE.replace(day=30), both) == UPDATE
+
+
+def test_an_answer_with_other_figures_is_a_dispute_until_one_side_agrees():
+    by_creditor = Declared(12000, DUE, by_creditor=True, by_debtor=False)
+    # The debtor answers the creditor's figures with others: a dispute.
+    assert declaration_outcome(DEBTOR, 9000, DUE, by_creditor) == DISPUTE
+    assert declaration_outcome(DEBTOR, 12000, DUE.replace(day=30), by_creditor) == DISPUTE
+    # The creditor corrects its own figures before the debtor spoke: an update.
+    assert declaration_outcome(CREDITOR, 9000, DUE, by_creditor) == UPDATE
+    # The debtor stands by 90.00, the creditor said 120.00: the dispute lasts
+    # whatever other figures either declares, and ends when one agrees.
+    disputed = Declared(9000, DUE, by_creditor=False, by_debtor=True, disputed=True)
+    assert declaration_outcome(DEBTOR, 9500, DUE, disputed) == DISPUTE
+    assert declaration_outcome(CREDITOR, 12000, DUE, disputed) == DISPUTE
+    assert declaration_outcome(DEBTOR, 9000, DUE, disputed) == REPLAY
+    assert declaration_outcome(CREDITOR, 9000, DUE, disputed) == CONFIRM
+    # A withdrawal settles it: the next declaration starts again.
+    withdrawn = Declared(
+        9000, DUE, by_creditor=False, by_debtor=True, withdrawn=True, disputed=True
+    )
+    assert declaration_outcome(CREDITOR, 12000, DUE, withdrawn) == UPDATE
+
+
+def test_a_debtor_alone_corrects_its_figures_without_dispute():
+    by_debtor = Declared(12000, DUE, by_creditor=False, by_debtor=True)
+    assert declaration_outcome(DEBTOR, 9000, DUE, by_debtor) == UPDATE
+    assert declaration_outcome(CREDITOR, 9000, DUE, by_debtor) == DISPUTE
+
+
+def test_the_invoice_number_is_the_creditors():
+    # One debtor's claim alone waits for the creditor.
+    assert contested_claims({"squatter": False}) == set()
+    # The creditor declared its invoice with its debtor: the other claim is in dispute.
+    assert contested_claims({"squatter": False, "debtor": True}) == {"squatter"}
+    assert contested_claims({"debtor": True, "a": False, "b": False}) == {"a", "b"}
+    assert contested_claims({"debtor": True}) == set()
+    # Two debtors claim it and the creditor declared neither: both in dispute.
+    assert contested_claims({"squatter": False, "debtor": False}) == {"squatter", "debtor"}
+    assert contested_claims({}) == set()
+
+
+@given(st.dictionaries(st.integers(0, 6), st.booleans(), max_size=7))
+def test_a_claim_the_creditor_declared_is_never_contested(claims):
+    contested = contested_claims(claims)
+    assert contested <= set(claims)
+    assert not contested & {claim for claim, declared in claims.items() if declared}
+    # Without the creditor's word, one claim is never contested, two or more all are.
+    if not any(claims.values()):
+        assert contested == (set(claims) if len(claims) > 1 else set())
 
 
 def test_withdrawn_is_declared_again_and_cleared_is_closed():
