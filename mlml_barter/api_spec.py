@@ -49,7 +49,8 @@ PROBLEMS = {
     "request_not_open": 409,
     "obligation_cleared": 409,
     "payer_below_credit_limit": 422,
-    "payee_above_ceiling": 422,
+    # The payee's figures are its own: the payer is told it cannot receive, not why.
+    "payee_cannot_receive": 422,
 }
 
 PROBLEM_TYPE = "urn:mlml:problem:"
@@ -404,7 +405,9 @@ SCHEMAS = {
     },
     "Problem": {
         "type": "object",
-        "description": "RFC 9457 problem details, with the figures a program needs.",
+        "description": "RFC 9457 problem details, with the figures a program needs: "
+        "the caller's own figures only, never another member's (payee_cannot_receive "
+        "says that the payee cannot receive the amount, not its balance nor its ceiling).",
         "required": ["type", "title", "status", "detail", "code"],
         "properties": {
             "type": {"type": "string"},
@@ -413,12 +416,11 @@ SCHEMAS = {
             "detail": {"type": "string"},
             "code": {"type": "string", "enum": sorted(PROBLEMS)},
             "field": {"type": "string"},
-            "balance": _ref("Amount"),
+            "balance": {**_AMOUNT_OUT, "description": "The caller's own balance."},
             "amount": _ref("Amount"),
             "commission": _ref("Amount"),
-            "credit_limit": _ref("Amount"),
-            "balance_ceiling": _ref("Amount"),
-            "missing": _ref("Amount"),
+            "credit_limit": {**_AMOUNT_OUT, "description": "The caller's own credit line."},
+            "missing": {**_AMOUNT_OUT, "description": "What the caller's room lacks."},
         },
     },
 }
@@ -621,7 +623,9 @@ _STATUS_TEXT = {
     404: "Unknown member or payment request.",
     409: "Idempotency-Key used for another request, a request no longer open, or an "
     "obligation cleared entirely.",
-    422: "A bound would be breached: the problem gives the figures.",
+    422: "A bound would be breached: the problem gives the caller's own figures "
+    "(payer_below_credit_limit), or says that the payee cannot receive the amount "
+    "(payee_cannot_receive), without the payee's figures.",
 }
 
 

@@ -726,7 +726,7 @@ class MlmlApi(models.AbstractModel):
         }
         specific = {
             "payer_below_credit_limit": self.env._("Credit limit reached"),
-            "payee_above_ceiling": self.env._("Ceiling reached"),
+            "payee_cannot_receive": self.env._("Payee cannot receive this amount"),
             "idempotency_conflict": self.env._("Idempotency-Key already used"),
             "payer_not_active": self.env._("Payer not active"),
             "payee_not_active": self.env._("Payee not active"),
@@ -743,7 +743,10 @@ class MlmlApi(models.AbstractModel):
 
     @api.model
     def _problem(self, refusal):
-        """The RFC 9457 problem of a refusal, with its figures as amounts."""
+        """The RFC 9457 problem of a refusal, with its figures as amounts.
+
+        Only the caller's own figures ever come out: a refusal because of another
+        member (``payee_cannot_receive``) carries none of that member's."""
         code = refusal.code if refusal.code in PROBLEMS else "parameter_invalid"
         status = refusal.status
         problem = {
@@ -754,14 +757,7 @@ class MlmlApi(models.AbstractModel):
             "code": code,
         }
         for name, value in refusal.figures.items():
-            if name in (
-                "balance",
-                "amount",
-                "commission",
-                "credit_limit",
-                "balance_ceiling",
-                "missing",
-            ):
+            if name in ("balance", "amount", "commission", "credit_limit", "missing"):
                 problem[name] = wire.format_amount(value)
             elif name == "field" and value:
                 problem[name] = value

@@ -239,9 +239,13 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         problem = self.assert_problem(
             self.pay(self.key_gamma, {"payee": "CH-B", "amount": "200.00"}, idem="b-2"),
             422,
-            "payee_above_ceiling",
+            "payee_cannot_receive",
+            "Beta Imprimerie cannot receive 200.00",
         )
-        self.assertEqual((problem["balance_ceiling"], problem["missing"]), ("1500.00", "100.00"))
+        # Nothing of the payee's account: its balance, ceiling and excess are its own.
+        self.assertEqual(set(problem), {"type", "title", "status", "detail", "code"})
+        for figure in ("1,400.00", "1,500.00", "100.00"):
+            self.assertNotIn(figure, problem["detail"])
         # The detail speaks the client's language: French figures for Accept-Language fr.
         french = self.pay(
             self.key_alpha,

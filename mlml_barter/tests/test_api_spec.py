@@ -99,6 +99,8 @@ def test_problem_codes_have_the_statuses_of_the_issue():
     assert api_spec.PROBLEMS["payer_below_credit_limit"] == 422
     assert api_spec.PROBLEMS["idempotency_conflict"] == 409
     assert api_spec.PROBLEMS["unauthorized"] == 401
+    assert api_spec.PROBLEMS["payee_cannot_receive"] == 422
+    assert "payee_above_ceiling" not in api_spec.PROBLEMS
     assert set(api_spec.PROBLEMS.values()) == {400, 401, 403, 404, 409, 422}
 
 
