@@ -6,6 +6,7 @@ those of ``mlml_barter/api_spec.py``, which also writes ``openapi.json``.
 """
 
 import json
+import re
 
 import psycopg2.extensions
 
@@ -17,7 +18,29 @@ from ..mlml_barter import api_spec, wire
 from ..mlml_barter.amounts import RuleError
 from ..models.mlml_transfer import MlmlRefusal
 
-ROUTE = {"type": "http", "auth": "none", "csrf": False, "save_session": False, "readonly": False}
+#: The bodies werkzeug parses itself, before the route is called.
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _max_content_length(_controller):
+    """A form body, parsed before the route, is refused past the API's limit
+    (werkzeug's own 413); any other body is read by the route, which refuses it
+    with a problem (``MlmlApiController._body``)."""
+    if request.httprequest.mimetype in _FORMS:
+        return wire.MAX_BODY_BYTES
+    return http.DEFAULT_MAX_CONTENT_LENGTH
+
+
+ROUTE = {
+    "type": "http",
+    "auth": "none",
+    "csrf": False,
+    "save_session": False,
+    "readonly": False,
+    "max_content_length": _max_content_length,
+}
+#: An API key as it may come: printable ASCII (a NUL would reach the database).
+_TOKEN = re.compile(r"[\x21-\x7e]{1,1024}")
 
 
 def _route(operation_id):
@@ -81,7 +104,7 @@ class MlmlApiController(http.Controller):
                         request.httprequest.headers.get("Idempotency-Key")
                     )
                 if body:
-                    read["body"] = wire.read_body(request.httprequest.get_data())
+                    read["body"] = self._body()
                 if book and not own:
                     with self._booking() as cr:
                         booking = Api.with_env(Api.env(cr=cr))
@@ -126,13 +149,39 @@ class MlmlApiController(http.Controller):
             cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         return cr
 
+    def _body(self):
+        """The request's JSON body (``wire.read_body``), never read past
+        ``wire.MAX_BODY_BYTES``: a larger body is refused on its Content-Length
+        before a byte of it is read, or as soon as it passes the limit when it
+        comes in chunks without one."""
+        httprequest = request.httprequest
+        length = httprequest.content_length
+        if length is not None and length > wire.MAX_BODY_BYTES:
+            raise RuleError("body_too_large", maximum=wire.MAX_BODY_BYTES)
+        # Odoo's request shows werkzeug's ``get_data`` (all of it) but not its
+        # stream; its own websocket reaches the wrapped request the same way.
+        stream = getattr(httprequest, "_HTTPRequest__wrapped", httprequest).stream
+        chunks, size = [], 0
+        while size <= wire.MAX_BODY_BYTES:
+            chunk = stream.read(wire.MAX_BODY_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return wire.read_body(b"".join(chunks))
+
     def _bearer(self):
         header = request.httprequest.headers.get("Authorization") or ""
         scheme, _space, token = header.partition(" ")
-        return token.strip() if scheme.lower() == "bearer" else ""
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        return token if _TOKEN.fullmatch(token) else ""
 
     def _arg(self, name):
         return request.httprequest.args.get(name)
+
+    def _text_arg(self, name):
+        """A text parameter of the query, refused as a text field of a body is."""
+        return wire.query_text(self._arg(name), name, api_spec.MAX_PARAMETER[name])
 
     @http.route(f"{api_spec.BASE_PATH}/openapi.json", methods=["GET"], **ROUTE)
     def openapi(self, **_kwargs):
@@ -147,7 +196,9 @@ class MlmlApiController(http.Controller):
         return self._serve(
             lambda api, company, member: (
                 200,
-                api._members_json(company, self._arg("q"), self._arg("offer"), self._arg("need")),
+                api._members_json(
+                    company, self._text_arg("q"), self._text_arg("offer"), self._text_arg("need")
+                ),
             )
         )
 

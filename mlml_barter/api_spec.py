@@ -8,7 +8,14 @@ generated from. Problem codes are listed in ``PROBLEMS`` with their status.
 
 import re
 
-from .wire import AMOUNT_PATTERN, CURSOR_PATTERN, IDEMPOTENCY_KEY_PATTERN
+from .wire import (
+    AMOUNT_PATTERN,
+    CURSOR_PATTERN,
+    FILLED_PATTERN,
+    IDEMPOTENCY_KEY_PATTERN,
+    MAX_BODY_BYTES,
+    TEXT_PATTERN,
+)
 
 BASE_PATH = "/mlml/api/v1"
 VERSION = "1.0.0"
@@ -17,10 +24,12 @@ VERSION = "1.0.0"
 PROBLEMS = {
     "body_not_json": 400,
     "body_not_object": 400,
+    "body_duplicate_key": 400,
     "field_missing": 400,
     "field_wrong_type": 400,
     "field_too_long": 400,
     "field_invalid_character": 400,
+    "field_not_unicode": 400,
     "date_invalid": 400,
     "amount_not_a_string": 400,
     "amount_not_positive": 400,
@@ -48,14 +57,25 @@ PROBLEMS = {
     "idempotency_conflict": 409,
     "request_not_open": 409,
     "obligation_cleared": 409,
+    "body_too_large": 413,
     "payer_below_credit_limit": 422,
-    "payee_above_ceiling": 422,
+    # The payee's figures are its own: the payer is told it cannot receive, not why.
+    "payee_cannot_receive": 422,
 }
 
 PROBLEM_TYPE = "urn:mlml:problem:"
 
-#: Text fields of a request body and their longest length.
-MAX_TEXT = {"reference": 200, "memo": 500, "reason": 1000, "invoice": 64}
+#: Text fields of a request body and their longest length, in characters.
+MAX_TEXT = {
+    "member_number": 64,
+    "reference": 200,
+    "memo": 1000,
+    "reason": 1000,
+    "invoice": 64,
+    "currency": 3,
+}
+#: Text parameters of a query string and their longest length, in characters.
+MAX_PARAMETER = {"q": 100, "offer": 100, "need": 100}
 
 _AMOUNT_IN = {
     "type": "string",
@@ -71,10 +91,13 @@ _AMOUNT_OUT = {
     "example": "-250.00",
 }
 _NULLABLE_AMOUNT = {**_AMOUNT_OUT, "nullable": True}
-#: Text a client sends: no NUL character (the database refuses it).
-_TEXT = {"type": "string", "pattern": r"^[^\u0000]*$"}
+#: Text a client sends: no control character but tab and newline (and Unicode:
+#: a lone surrogate, written "\ud800" in JSON, is refused too).
+_TEXT = {"type": "string", "pattern": TEXT_PATTERN}
 #: Text that must say something: not blank either.
-_FILLED = {"type": "string", "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$"}
+_FILLED = {"type": "string", "pattern": FILLED_PATTERN}
+#: A member's number, as a client names one.
+_MEMBER_NUMBER = {**_FILLED, "maxLength": MAX_TEXT["member_number"]}
 
 
 def _ref(name):
@@ -138,7 +161,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["payee", "amount"],
         "properties": {
-            "payee": {**_FILLED, "maxLength": 64, "description": "The payee's member number."},
+            "payee": {**_MEMBER_NUMBER, "description": "The payee's member number."},
             "amount": _ref("AmountIn"),
             "reference": {**_TEXT, "maxLength": MAX_TEXT["reference"], "nullable": True},
             "memo": {**_TEXT, "maxLength": MAX_TEXT["memo"], "nullable": True},
@@ -211,7 +234,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["payer", "amount"],
         "properties": {
-            "payer": {**_FILLED, "maxLength": 64, "description": "The buyer's member number."},
+            "payer": {**_MEMBER_NUMBER, "description": "The buyer's member number."},
             "amount": _ref("AmountIn"),
             "reference": {**_TEXT, "maxLength": MAX_TEXT["reference"], "nullable": True},
             "due_date": {"type": "string", "format": "date", "nullable": True},
@@ -274,12 +297,8 @@ SCHEMAS = {
                 "maxLength": MAX_TEXT["invoice"],
                 "description": "The invoice's number, as the creditor issued it.",
             },
-            "creditor": {
-                **_FILLED,
-                "maxLength": 64,
-                "description": "The creditor's member number.",
-            },
-            "debtor": {**_FILLED, "maxLength": 64, "description": "The debtor's member number."},
+            "creditor": {**_MEMBER_NUMBER, "description": "The creditor's member number."},
+            "debtor": {**_MEMBER_NUMBER, "description": "The debtor's member number."},
             "amount": {
                 **_AMOUNT_IN,
                 "description": "What is still open on the invoice, in euros (the clearing "
@@ -287,7 +306,7 @@ SCHEMAS = {
             },
             "currency": {
                 **_TEXT,
-                "maxLength": 3,
+                "maxLength": MAX_TEXT["currency"],
                 "nullable": True,
                 "description": "The clearing house's currency (EUR); other currencies are refused.",
             },
@@ -404,7 +423,9 @@ SCHEMAS = {
     },
     "Problem": {
         "type": "object",
-        "description": "RFC 9457 problem details, with the figures a program needs.",
+        "description": "RFC 9457 problem details, with the figures a program needs: "
+        "the caller's own figures only, never another member's (payee_cannot_receive "
+        "says that the payee cannot receive the amount, not its balance nor its ceiling).",
         "required": ["type", "title", "status", "detail", "code"],
         "properties": {
             "type": {"type": "string"},
@@ -412,13 +433,15 @@ SCHEMAS = {
             "status": {"type": "integer"},
             "detail": {"type": "string"},
             "code": {"type": "string", "enum": sorted(PROBLEMS)},
-            "field": {"type": "string"},
-            "balance": _ref("Amount"),
+            "field": {
+                "type": "string",
+                "description": "The field, parameter or header at fault, for a malformed request.",
+            },
+            "balance": {**_AMOUNT_OUT, "description": "The caller's own balance."},
             "amount": _ref("Amount"),
             "commission": _ref("Amount"),
-            "credit_limit": _ref("Amount"),
-            "balance_ceiling": _ref("Amount"),
-            "missing": _ref("Amount"),
+            "credit_limit": {**_AMOUNT_OUT, "description": "The caller's own credit line."},
+            "missing": {**_AMOUNT_OUT, "description": "What the caller's room lacks."},
         },
     },
 }
@@ -457,6 +480,17 @@ _REQUEST_ID = {
     "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
 }
 
+
+def _text_parameter(name, description):
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {**_TEXT, "maxLength": MAX_PARAMETER[name]},
+    }
+
+
 #: The operations: (operation id, method, path, summary, parameters, body schema,
 #: success status, success schema, problem statuses).
 OPERATIONS = [
@@ -477,14 +511,14 @@ OPERATIONS = [
         "path": "/members",
         "summary": "The directory of active members.",
         "parameters": [
-            {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "offer", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "need", "in": "query", "required": False, "schema": {"type": "string"}},
+            _text_parameter("q", "A name, or a member number exactly."),
+            _text_parameter("offer", "An activity the member offers."),
+            _text_parameter("need", "An activity the member needs."),
         ],
         "body": None,
         "status": 200,
         "schema": "MemberList",
-        "problems": [401, 403],
+        "problems": [400, 401, 403],
     },
     {
         "id": "createTransfer",
@@ -496,7 +530,7 @@ OPERATIONS = [
         "status": 201,
         "replay_status": 200,
         "schema": "Transfer",
-        "problems": [400, 401, 403, 404, 409, 422],
+        "problems": [400, 401, 403, 404, 409, 413, 422],
     },
     {
         "id": "listTransfers",
@@ -520,7 +554,7 @@ OPERATIONS = [
         "status": 201,
         "replay_status": 200,
         "schema": "PaymentRequest",
-        "problems": [400, 401, 403, 404, 409],
+        "problems": [400, 401, 403, 404, 409, 413],
     },
     {
         "id": "listPaymentRequests",
@@ -555,7 +589,7 @@ OPERATIONS = [
         "body": "Refusal",
         "status": 200,
         "schema": "PaymentRequest",
-        "problems": [400, 401, 403, 404, 409],
+        "problems": [400, 401, 403, 404, 409, 413],
     },
     {
         "id": "cancelPaymentRequest",
@@ -584,7 +618,7 @@ OPERATIONS = [
         "status": 201,
         "replay_status": 200,
         "schema": "Obligation",
-        "problems": [400, 401, 403, 404, 409],
+        "problems": [400, 401, 403, 404, 409, 413],
     },
     {
         "id": "listObligations",
@@ -624,7 +658,10 @@ _STATUS_TEXT = {
     404: "Unknown member or payment request.",
     409: "Idempotency-Key used for another request, a request no longer open, or an "
     "obligation cleared entirely.",
-    422: "A bound would be breached: the problem gives the figures.",
+    413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
+    422: "A bound would be breached: the problem gives the caller's own figures "
+    "(payer_below_credit_limit), or says that the payee cannot receive the amount "
+    "(payee_cannot_receive), without the payee's figures.",
 }
 
 
@@ -678,6 +715,8 @@ def openapi_document(server_url=""):
         if op["body"]:
             entry["requestBody"] = {
                 "required": True,
+                "description": f"A JSON object of at most {MAX_BODY_BYTES} bytes (else 413), "
+                "each key once (else 400 body_duplicate_key).",
                 "content": {"application/json": {"schema": _ref(op["body"])}},
             }
         paths.setdefault(op["path"], {})[op["method"].lower()] = entry
@@ -688,7 +727,13 @@ def openapi_document(server_url=""):
             "version": VERSION,
             "description": "The accounts, transfers and payment requests of the members of "
             "a barter network, kept by its clearing house. Amounts are decimal strings "
-            "with two decimals; errors are RFC 9457 problem details.",
+            "with two decimals; errors are RFC 9457 problem details. A body is a JSON "
+            f"object of at most {MAX_BODY_BYTES} bytes (413 body_too_large), each key "
+            "once per object (400 body_duplicate_key). Texts, in a body, a query or a "
+            "header, are Unicode (400 field_not_unicode: a lone surrogate such as "
+            '"\\ud800"), hold no control character but tab and newline (400 '
+            "field_invalid_character) and are at most their maxLength long (400 "
+            "field_too_long); the problem's field names the one at fault.",
         },
         "servers": [{"url": f"{server_url.rstrip('/')}{BASE_PATH}"}],
         "security": [{"bearerAuth": []}],

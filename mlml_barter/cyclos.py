@@ -40,7 +40,7 @@ are custom fields (``offers_field``, ``needs_field``) listing activities.
 **Errors.** Cyclos answers a refused payment with a 500 and a ``PaymentError``:
 it is a refusal, not retried. Codes of the clearing house's vocabulary where
 one fits (``insufficientBalance`` → ``payer_below_credit_limit``,
-``destinationUpperLimitReached`` → ``payee_above_ceiling``, a user not found →
+``destinationUpperLimitReached`` → ``payee_cannot_receive``, a user not found →
 ``member_unknown``, 401 → ``unauthorized``…), ``payment_limit_exceeded`` for
 Cyclos' daily/weekly/... limits, and Cyclos' own code in ``problem["cyclos_code"]``.
 """
@@ -81,7 +81,7 @@ REQUEST_STATES = {
 #: Cyclos' payment errors and the clearing house's codes for them.
 PAYMENT_ERRORS = {
     "insufficientBalance": "payer_below_credit_limit",
-    "destinationUpperLimitReached": "payee_above_ceiling",
+    "destinationUpperLimitReached": "payee_cannot_receive",
 }
 
 _PAYMENT_ERROR_TEXT = {

@@ -5,12 +5,15 @@ amount, so the sum of all balances is zero at every moment. A transfer is
 checked against both bounds: it may not take the payer below minus its credit
 limit, nor the payee above its ceiling. A commission, a percent of the
 transfer paid by the payer to the clearing house, is a transfer of its own,
-and the payer's room must cover both.
+and the payer's room must cover both. A transfer that owes a commission pays
+at least one cent of it: the commission is rounded up to the cent (splitting a
+payment in small transfers does not avoid it).
 """
 
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal, localcontext
 
-from .amounts import RuleError, check_percent, percent_of, round_amount, to_decimal
+from .amounts import CENT, HUNDRED, RuleError, check_percent, round_amount, to_decimal
 from .bounds import BLOCK, check_movement
 from .membership import ACTIVE, SUSPENDED
 
@@ -38,8 +41,16 @@ class Decision:
 
 
 def commission_for(amount, percent):
-    """The commission on ``amount`` at ``percent`` %, in cents (0 without one)."""
-    return percent_of(amount, check_percent(percent)) if to_decimal(percent) else to_decimal(0)
+    """The commission on ``amount`` at ``percent`` %, rounded up to the cent: a
+    transfer at a percent above zero pays at least 0.01 (0 without a percent)."""
+    percent = check_percent(percent)
+    if not percent:
+        return Decimal("0.00")
+    with localcontext() as context:
+        # Exact: an amount of 12 digits times a percent of any precision.
+        context.prec = 80
+        commission = to_decimal(amount) * percent / HUNDRED
+        return commission.quantize(CENT, rounding=ROUND_CEILING)
 
 
 def decide_transfer(

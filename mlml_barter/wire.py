@@ -8,6 +8,10 @@
 - Pages of a ledger are read with an opaque cursor: the position of the last
   item read. Items come in ledger order, so a page starts strictly after the
   cursor and nothing is skipped or repeated while new items are added.
+- What a client sends is read strictly: a body of at most ``MAX_BODY_BYTES``,
+  JSON with each key once per object, text that is Unicode (no lone
+  surrogate), holds no control character but tab and newline, and is no
+  longer than its field's limit. A refusal names the field.
 """
 
 import datetime
@@ -24,6 +28,8 @@ MAX_AMOUNT = Decimal("1000000000.00")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_KEY_LENGTH = 255
+#: The largest body a request may send, in bytes (1 MiB).
+MAX_BODY_BYTES = 1024 * 1024
 
 _AMOUNT = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
 #: Exactly the texts ``parse_amount`` accepts, for the API's description.
@@ -38,6 +44,21 @@ _KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 #: The form of a cursor: the digits of a ledger position (ASCII digits only).
 CURSOR_PATTERN = r"^(?:[0-9]{1,18})?$"
 _CURSOR = re.compile(CURSOR_PATTERN)
+#: The control characters no text may hold: C0 and C1 but tab and newline.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Exactly the texts ``check_text`` accepts, for the API's description (which
+#: cannot name a lone surrogate: JSON Schema's texts are Unicode already).
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+#: The same, not blank either (a text that must say something).
+FILLED_PATTERN = (
+    r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*"
+    r"[^\s\u0000-\u0008\u000b-\u001f\u007f-\u009f]"
+    r"[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+)
+#: Half of a UTF-16 pair alone: a JSON "\ud800" reads as one, no database stores it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: How much of a client's field name a refusal repeats.
+_NAME_LENGTH = 64
 
 
 def parse_amount(value, field="amount"):
@@ -135,6 +156,9 @@ def check_limit(limit):
     """The size of a page: DEFAULT_LIMIT when not given, 1 to MAX_LIMIT otherwise."""
     if limit in (None, ""):
         return DEFAULT_LIMIT
+    if isinstance(limit, str) and not re.fullmatch(r"[0-9]{1,10}", limit):
+        # int() would also read spaces, "_" and other scripts' digits.
+        raise RuleError("limit_invalid", maximum=MAX_LIMIT)
     try:
         value = int(limit)
     except (TypeError, ValueError) as error:
@@ -159,15 +183,82 @@ def page(positions, after, limit):
     return chosen, following, has_more
 
 
+def field_name(name):
+    """A client's field name as a refusal may repeat it: Unicode, at most 64 characters."""
+    name = str(name).encode("utf-8", "backslashreplace").decode("utf-8")
+    return name if len(name) <= _NAME_LENGTH else name[: _NAME_LENGTH - 1] + "…"
+
+
+def _unique_keys(pairs):
+    """A JSON object whose keys are all different: a key sent twice is refused,
+    not read as its last value (two readers of the same body could disagree)."""
+    body = {}
+    for key, value in pairs:
+        if key in body:
+            raise RuleError("body_duplicate_key", field=field_name(key))
+        body[key] = value
+    return body
+
+
+def _no_constant(name):
+    # NaN and Infinity are not JSON.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_unicode(body):
+    """Refuse a body holding, anywhere (a key or a text, at any depth), text that
+    is not Unicode: a lone surrogate, which JSON's "\\ud800" escapes can write."""
+    todo = [("", body)]
+    while todo:
+        path, value = todo.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise RuleError("field_not_unicode", field=field_name(path))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else key
+                if _SURROGATE.search(key):
+                    raise RuleError("field_not_unicode", field=field_name(name))
+                todo.append((name, item))
+        elif isinstance(value, list):
+            todo.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+
+
 def read_body(raw):
-    """The JSON object a client sent, or a refusal saying why it is not one."""
+    """The JSON object a client sent, or a refusal saying why it is not one.
+
+    Refused: more than ``MAX_BODY_BYTES``, not UTF-8, not JSON (NaN and
+    Infinity included), not an object, a key twice in one object, text that is
+    not Unicode anywhere in it.
+    """
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise RuleError("body_too_large", maximum=MAX_BODY_BYTES)
     try:
-        body = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw or "")
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        body = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except RuleError:
+        raise
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise RuleError("body_not_json") from error
     if not isinstance(body, dict):
         raise RuleError("body_not_object")
+    _check_unicode(body)
     return body
+
+
+def check_text(value, field, *, max_length=None, parameter=False):
+    """Refuse a text a client sent that is not Unicode, holds a control character
+    other than tab and newline, or is longer than ``max_length``; ``field`` (a
+    field of the body, or with ``parameter`` a parameter of the query) names it."""
+    where = {"field": field, "parameter": True} if parameter else {"field": field}
+    if _SURROGATE.search(value):
+        raise RuleError("field_not_unicode", **where)
+    if _CONTROL.search(value):
+        raise RuleError("field_invalid_character", **where)
+    if max_length is not None and len(value) > max_length:
+        raise RuleError("field_too_long", max_length=max_length, **where)
+    return value
 
 
 def text_field(body, field, *, required=False, max_length=None):
@@ -179,18 +270,20 @@ def text_field(body, field, *, required=False, max_length=None):
     value = body[field]
     if not isinstance(value, str):
         raise RuleError("field_wrong_type", field=field, expected="string")
-    if "\x00" in value:
-        raise RuleError("field_invalid_character", field=field)
+    check_text(value, field, max_length=max_length)
     if required and not value.strip():
         raise RuleError("field_missing", field=field)
-    if max_length is not None and len(value) > max_length:
-        raise RuleError("field_too_long", field=field, max_length=max_length)
     return value.strip()
 
 
-def query_text(value):
-    """A text parameter of a query string, without the characters a database refuses."""
-    return (value or "").replace("\x00", "").strip()
+def query_text(value, name=None, max_length=None):
+    """A text parameter of a query string ("" when absent); with its ``name``,
+    refused as ``check_text`` refuses a text, else only cleared of NUL characters
+    (a database refuses them)."""
+    value = value or ""
+    if name is None:
+        return value.replace("\x00", "").strip()
+    return check_text(value, name, max_length=max_length, parameter=True).strip()
 
 
 def amount_field(body, field="amount"):

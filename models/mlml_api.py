@@ -650,19 +650,48 @@ class MlmlApi(models.AbstractModel):
     def _problem_from_rule(self, error):
         """A refusal of the wire rules (malformed input), as the client reads it."""
         params = error.params
-        field = params.get("field", "")
+        field = wire.field_name(params.get("field", ""))
+        parameter = params.get("parameter")
         messages = {
             "body_not_json": self.env._("The body is not JSON: send a JSON object."),
             "body_not_object": self.env._("The body must be a JSON object ({…})."),
+            "body_too_large": self.env._(
+                "The body is larger than %(max)s bytes: send less.",
+                max=params.get("maximum", wire.MAX_BODY_BYTES),
+            ),
+            "body_duplicate_key": self.env._(
+                "The body holds the key “%(field)s” twice in one object: send each key once.",
+                field=field,
+            ),
             "field_missing": self.env._("The field “%(field)s” is missing.", field=field),
             "field_wrong_type": self.env._("The field “%(field)s” must be a string.", field=field),
             "field_too_long": self.env._(
+                "The parameter “%(field)s” is longer than %(max)s characters.",
+                field=field,
+                max=params.get("max_length"),
+            )
+            if parameter
+            else self.env._(
                 "The field “%(field)s” is longer than %(max)s characters.",
                 field=field,
                 max=params.get("max_length"),
             ),
             "field_invalid_character": self.env._(
-                "The field “%(field)s” holds a NUL character: remove it.", field=field
+                "The parameter “%(field)s” holds a control character: only tab and newline "
+                "are allowed, remove the others.",
+                field=field,
+            )
+            if parameter
+            else self.env._(
+                "The field “%(field)s” holds a control character: only tab and newline are "
+                "allowed, remove the others.",
+                field=field,
+            ),
+            # Only a body's text can be (a query's or a header's is read as Unicode).
+            "field_not_unicode": self.env._(
+                "The field “%(field)s” is not valid Unicode text (a lone surrogate such as "
+                "\\ud800): send text that is.",
+                field=field,
             ),
             "date_invalid": self.env._(
                 "The field “%(field)s” must be a date written YYYY-MM-DD.", field=field
@@ -722,11 +751,12 @@ class MlmlApi(models.AbstractModel):
             403: self.env._("Not allowed"),
             404: self.env._("Not found"),
             409: self.env._("Conflict"),
+            413: self.env._("Body too large"),
             422: self.env._("Bound breached"),
         }
         specific = {
             "payer_below_credit_limit": self.env._("Credit limit reached"),
-            "payee_above_ceiling": self.env._("Ceiling reached"),
+            "payee_cannot_receive": self.env._("Payee cannot receive this amount"),
             "idempotency_conflict": self.env._("Idempotency-Key already used"),
             "payer_not_active": self.env._("Payer not active"),
             "payee_not_active": self.env._("Payee not active"),
@@ -743,7 +773,10 @@ class MlmlApi(models.AbstractModel):
 
     @api.model
     def _problem(self, refusal):
-        """The RFC 9457 problem of a refusal, with its figures as amounts."""
+        """The RFC 9457 problem of a refusal, with its figures as amounts.
+
+        Only the caller's own figures ever come out: a refusal because of another
+        member (``payee_cannot_receive``) carries none of that member's."""
         code = refusal.code if refusal.code in PROBLEMS else "parameter_invalid"
         status = refusal.status
         problem = {
@@ -754,17 +787,10 @@ class MlmlApi(models.AbstractModel):
             "code": code,
         }
         for name, value in refusal.figures.items():
-            if name in (
-                "balance",
-                "amount",
-                "commission",
-                "credit_limit",
-                "balance_ceiling",
-                "missing",
-            ):
+            if name in ("balance", "amount", "commission", "credit_limit", "missing"):
                 problem[name] = wire.format_amount(value)
             elif name == "field" and value:
-                problem[name] = value
+                problem[name] = wire.field_name(value)
         return problem
 
     @api.model

@@ -12,7 +12,7 @@ from odoo.tools.misc import formatLang
 from ..mlml_barter.amounts import RuleError, to_decimal
 from ..mlml_barter.ledger import decide_transfer
 from ..mlml_barter.membership import ACTIVE
-from .mlml_guards import booking, check_ledger_manager, data_fields, is_booking
+from .mlml_guards import STAFF_GROUP, booking, check_ledger_manager, data_fields, is_booking
 
 # Only these are ever written on a booked transfer, and only by the ledger itself.
 LEDGER_WRITABLE = {"state", "reversed_by_id", "commission_id"}
@@ -514,27 +514,36 @@ class MlmlTransfer(models.Model):
                 missing=params["missing"],
             )
         if error.code == "payee_above_ceiling":
-            message = self._mlml_text(
-                self.env._(
-                    "%(payee)s cannot receive %(amount)s: its balance is %(balance)s and its "
-                    "ceiling %(ceiling)s, so %(excess)s would be too much. Pay less, or ask the "
-                    "clearing house to raise the payee's ceiling; an MLML manager may force "
-                    "this transfer.",
-                    payee=payee.display_name,
-                    amount=fmt(params["amount"]),
-                    balance=fmt(params["balance"]),
-                    ceiling=fmt(params["balance_ceiling"]),
-                    excess=fmt(params["excess"]),
+            # The payee's balance and ceiling are the payee's own: the payer (a
+            # member, or its API) only learns that this amount cannot be received.
+            # The clearing house's staff, whose ledger it is, read the figures.
+            user = self.env.user
+            if user._is_superuser() or user.has_group(STAFF_GROUP):
+                message = self._mlml_text(
+                    self.env._(
+                        "%(payee)s cannot receive %(amount)s: its balance is %(balance)s and "
+                        "its ceiling %(ceiling)s, so %(excess)s would be too much. Pay less, or "
+                        "ask the clearing house to raise the payee's ceiling; an MLML manager "
+                        "may force this transfer.",
+                        payee=payee.display_name,
+                        amount=fmt(params["amount"]),
+                        balance=fmt(params["balance"]),
+                        ceiling=fmt(params["balance_ceiling"]),
+                        excess=fmt(params["excess"]),
+                    )
                 )
-            )
+            else:
+                message = self._mlml_text(
+                    self.env._(
+                        "%(payee)s cannot receive %(amount)s now: its account at the clearing "
+                        "house cannot take that much more. Pay a smaller amount, or part of it "
+                        "in euros, or ask %(payee)s to contact the clearing house.",
+                        payee=payee.display_name,
+                        amount=fmt(params["amount"]),
+                    )
+                )
             return MlmlRefusal(
-                message,
-                "payee_above_ceiling",
-                422,
-                balance=params["balance"],
-                amount=params["amount"],
-                balance_ceiling=params["balance_ceiling"],
-                missing=params["excess"],
+                message, "payee_cannot_receive", 422, member=payee.mlml_member_number
             )
         if error.code == "payer_not_active":
             message = self.env._(

@@ -25,6 +25,7 @@ from . import test_clearing_ledger
 from . import test_clearing_concurrency
 from . import test_clearing_payment_request
 from . import test_clearing_api
+from . import test_clearing_api_input
 from . import test_clearing_histories
 from . import test_clearing_schemathesis
 from . import test_clearing_statement_report

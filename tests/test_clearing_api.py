@@ -204,7 +204,9 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         directory = self.call(
             "GET", "/members", self.key_alpha, params={"q": "a\x00", "offer": "\x00"}
         )
-        self.assertEqual(directory.status_code, 200)
+        self.assertEqual(
+            self.assert_problem(directory, 400, "field_invalid_character")["field"], "q"
+        )
         missing = self.call("POST", "/transfers", self.key_alpha, ok)
         self.assertEqual(
             self.assert_problem(missing, 400, "idempotency_key_missing")["field"], "Idempotency-Key"
@@ -239,9 +241,13 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         problem = self.assert_problem(
             self.pay(self.key_gamma, {"payee": "CH-B", "amount": "200.00"}, idem="b-2"),
             422,
-            "payee_above_ceiling",
+            "payee_cannot_receive",
+            "Beta Imprimerie cannot receive 200.00",
         )
-        self.assertEqual((problem["balance_ceiling"], problem["missing"]), ("1500.00", "100.00"))
+        # Nothing of the payee's account: its balance, ceiling and excess are its own.
+        self.assertEqual(set(problem), {"type", "title", "status", "detail", "code"})
+        for figure in ("1,400.00", "1,500.00", "100.00"):
+            self.assertNotIn(figure, problem["detail"])
         # The detail speaks the client's language: French figures for Accept-Language fr.
         french = self.pay(
             self.key_alpha,
@@ -486,7 +492,7 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         for path, operations in document["paths"].items():
             for operation in operations.values():
                 for status in operation["responses"]:
-                    self.assertIn(int(status), (200, 201, 400, 401, 403, 404, 409, 422), path)
+                    self.assertIn(int(status), (200, 201, 400, 401, 403, 404, 409, 413, 422), path)
 
     def test_payment_request_is_asked_once_per_key(self):
         body = {"payer": "CH-A", "amount": "30.00", "reference": "FAC/30", "due_date": "2026-12-31"}

@@ -69,7 +69,7 @@ class TestClearingHistories(ClearingHouseCommon):
                             transfer = self.book(payer, payee, amount)
                         except MlmlRefusal as refusal:
                             self.assertIn(
-                                refusal.code, ("payer_below_credit_limit", "payee_above_ceiling")
+                                refusal.code, ("payer_below_credit_limit", "payee_cannot_receive")
                             )
                             self.check(expected, where)
                             continue

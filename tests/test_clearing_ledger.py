@@ -79,8 +79,9 @@ class TestClearingLedger(ClearingHouseCommon):
             self.book(self.gamma, self.beta, 200)
         self.assertIn("and its ceiling 1,500.00", str(caught.exception))
         self.assertIn("so 100.00", str(caught.exception))
-        self.assertEqual(caught.exception.code, "payee_above_ceiling")
-        self.assertEqual(float(caught.exception.figures["balance_ceiling"]), 1500.0)
+        # The clearing house reads the payee's figures; the refusal carries none of them.
+        self.assertEqual(caught.exception.code, "payee_cannot_receive")
+        self.assertEqual(caught.exception.figures, {"member": "CH-B"})
         self.assertEqual(self.balances(self.gamma, self.beta), (-1400.0, 1400.0))
 
     def test_paying_back_below_a_lowered_line_is_welcome(self):

@@ -243,7 +243,9 @@ class TestClearingObligationsApi(ObligationsApiCommon):
         self.assertEqual(set(document["paths"]["/obligations"]), {"get", "post"})
         self.assertEqual(set(document["paths"]["/compensations"]), {"get"})
         post = document["paths"]["/obligations"]["post"]
-        self.assertEqual(set(post["responses"]), {"200", "201", "400", "401", "403", "404", "409"})
+        self.assertEqual(
+            set(post["responses"]), {"200", "201", "400", "401", "403", "404", "409", "413"}
+        )
         channel = document["components"]["schemas"]["Transfer"]["properties"]["channel"]
         self.assertIn("compensation", channel["enum"])
         self.assertNotIn("clearing", channel["enum"])

@@ -540,6 +540,15 @@ def test_a_refuse_whose_answer_was_lost_says_it_may_be_done(server):
                 "missing": Decimal("12.34"),
             },
         ),
+        (
+            problem(
+                422,
+                "payee_cannot_receive",
+                "M-002 ne peut pas recevoir 120,10 MLML pour l'instant.",
+            ),
+            "payee_cannot_receive",
+            {},
+        ),
     ],
 )
 def test_a_refusal_carries_the_problem_and_is_not_retried(server, reply, code, figures):

@@ -81,7 +81,7 @@ def refusal_of(status, body, content_type="application/json"):
             500,
             {"exceptionType": "X", "kind": "payment", "code": "destinationUpperLimitReached"},
             Refused,
-            "payee_above_ceiling",
+            "payee_cannot_receive",
             "ceiling",
         ),
         (

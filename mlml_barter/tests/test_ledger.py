@@ -1,7 +1,10 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import strategies as st
+from hypothesis import (
+    given,
+    strategies as st,
+)
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from ..amounts import RuleError
@@ -79,6 +82,45 @@ def test_the_commission_is_paid_by_the_payer_and_must_fit_its_room():
     assert params["commission"] == Decimal("9.90")
     assert params["missing"] == Decimal("4.90")
     refused("commission_without_house", account("A"), account("B"), 10, commission_percent=2)
+
+
+@pytest.mark.parametrize(
+    ("amount", "commission"),
+    [("0.01", "0.01"), ("0.49", "0.01"), ("0.50", "0.01"), ("100.00", "1.00"), ("150.50", "1.51")],
+)
+def test_attack_10_a_transfer_owing_a_commission_pays_at_least_one_cent(amount, commission):
+    # At 1 %, 0.01 to 0.49 paid nothing: a payment split in such transfers went free.
+    assert commission_for(Decimal(amount), 1) == Decimal(commission)
+    assert commission_for(Decimal(amount), 1.0) == Decimal(commission)
+    house = account("H", limit=0, ceiling=0)
+    decision = decide_transfer(
+        account("A"), account("B"), amount, commission_percent=1, house=house
+    )
+    assert decision.commission == Decimal(commission)
+    assert decision.payer_after == -(Decimal(amount) + Decimal(commission))
+    assert commission_for(Decimal(amount), 0) == 0
+
+
+AMOUNTS = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(1000000000), places=2)
+PERCENTS = st.one_of(
+    st.decimals(min_value=Decimal("0.001"), max_value=Decimal(100), places=3),
+    st.sampled_from([1, 1.0, 2.5, 0.1, 5]),
+)
+
+
+@given(AMOUNTS, PERCENTS)
+def test_the_commission_is_the_exact_share_rounded_up_to_the_cent(amount, percent):
+    commission = commission_for(amount, percent)
+    exact = amount * Decimal(repr(percent) if isinstance(percent, float) else percent) / 100
+    assert commission == commission.quantize(Decimal("0.01"))
+    assert commission >= Decimal("0.01")
+    assert exact <= commission < exact + Decimal("0.01")
+
+
+@given(st.lists(AMOUNTS, min_size=2, max_size=20), PERCENTS)
+def test_attack_10_splitting_a_payment_never_lowers_its_commission(parts, percent):
+    whole = commission_for(sum(parts), percent)
+    assert sum(commission_for(part, percent) for part in parts) >= whole
 
 
 def test_accounts_are_locked_in_one_order():
