@@ -2,7 +2,7 @@
 {
     "name": "MLML Barter Currency",
     "summary": "Invoice and pay partly in an inter-company barter currency (MLML)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "mlml_barter contributors",
     "license": "AGPL-3",
@@ -11,6 +11,7 @@
         "security/mlml_barter_security.xml",
         "security/mlml_clearing_house_security.xml",
         "security/mlml_compensation_security.xml",
+        "security/mlml_api_key_security.xml",
         "security/ir.model.access.csv",
         "data/res_currency_data.xml",
         "data/account_payment_method_data.xml",

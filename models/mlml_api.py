@@ -1,5 +1,7 @@
 import hashlib
 import re
+import time
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -9,7 +11,7 @@ from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 from ..mlml_barter import wire
 from ..mlml_barter.amounts import RuleError
 from ..mlml_barter.api_spec import MAX_TEXT, PROBLEMS
-from .mlml_guards import booking
+from .mlml_guards import booking, check_ledger_manager
 from .mlml_transfer import MlmlRefusal
 
 API_SCOPE = "mlml_api"
@@ -19,6 +21,10 @@ MAX_POSITION = 2**31 - 1
 #: The keys this process verified: SHA-256 of the key -> the stored hash it matched.
 _VERIFIED = {}
 _VERIFIED_MAX = 10000
+#: When this process last wrote a key's last use: mlml.api.key id -> time.monotonic().
+_USED = {}
+#: A key's last use is written at most this often, per process.
+LAST_USED_EVERY = timedelta(minutes=5)
 
 
 # What a request of the API reads of the clearing house's company and of members.
@@ -72,7 +78,7 @@ class MlmlApi(models.AbstractModel):
     @api.model
     def _portal_generate_key(self, user):
         """A new key of the API for the member of a portal user, noted on the
-        member's chatter (who made it, not the key)."""
+        member's chatter (who made it and its name, not the key)."""
         company, member = self._portal_member(user)
         if not member:
             raise AccessError(
@@ -81,26 +87,25 @@ class MlmlApi(models.AbstractModel):
                     "clearing house for a key of the API."
                 )
             )
-        key = self.sudo().with_company(company)._generate_key(member)
-        member.sudo().message_post(
-            body=self.env._(
-                "%(user)s made a new key of the clearing-house API from the portal.",
-                user=user.name,
-            )
-        )
-        return key
+        return self.sudo().with_company(company)._generate_key(member, portal=True)
 
     @api.model
-    def _generate_key(self, partner):
+    def _generate_key(self, partner, portal=False):
         """A new key of scope ``mlml_api`` for the member's API user (created or
-        reactivated as needed). MLML managers of the clearing house only."""
+        reactivated as needed), recorded (``mlml.api.key``) and noted on the
+        member's chatter. The member's other keys stay as they are. MLML
+        managers of the clearing house only (or a member's portal user, through
+        ``_portal_generate_key``)."""
         partner.ensure_one()
-        if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):
-            raise AccessError(
-                self._mlml_text(
-                    self.env._("Only MLML managers give a member a key of the clearing-house API.")
+        check_ledger_manager(
+            self.env,
+            self._mlml_text(
+                self.env._(
+                    "Only the clearing house's MLML managers give a member a key of the "
+                    "clearing-house API."
                 )
-            )
+            ),
+        )
         company = self.env["mlml.ledger.account"]._clearing_house()
         member = partner.commercial_partner_id
         if member.mlml_member_state == "none" or not member.mlml_member_number:
@@ -136,9 +141,10 @@ class MlmlApi(models.AbstractModel):
                 }
             )
         elif not user.active:
+            # Its keys were revoked when it was archived: only the new one opens the API.
             user.active = True
-        self.env["mlml.ledger.account"]._ensure(company, member)
-        return (
+        account = self.env["mlml.ledger.account"]._ensure(company, member)
+        key = (
             self.env["res.users.apikeys"]
             .with_user(user)
             .sudo()
@@ -150,19 +156,44 @@ class MlmlApi(models.AbstractModel):
                 None,
             )
         )
+        self.env.cr.execute(
+            "SELECT max(id) FROM res_users_apikeys WHERE user_id = %s AND index = %s",
+            [user.id, key[:INDEX_SIZE]],
+        )
+        record = self.env["mlml.api.key"]._record(account, user, self.env.cr.fetchone()[0])
+        if portal:
+            note = self.env._(
+                "%(user)s made a new key of the clearing-house API from the portal. Name of "
+                "the key: %(key)s.",
+                user=self.env.user.name,
+                key=record.name,
+            )
+        else:
+            note = self.env._(
+                "%(user)s made a new key of the clearing-house API. Name of the key: %(key)s.",
+                user=self.env.user.name,
+                key=record.name,
+            )
+        member.sudo().message_post(body=note)
+        return key
 
     @api.model
     def _authenticate(self, key):
         """The user of an API key of scope ``mlml_api`` (not a global key: a key
         opens one thing), with its company, the member it acts for (its
-        partner's company) and its time zone; empty recordsets for no such key."""
+        partner's company) and its time zone; empty recordsets for no such key.
+
+        A key opens the API only while its ``mlml.api.key`` is active: a key
+        made otherwise, or revoked, is refused whatever its user's state."""
         none = (self.env["res.users"], self.env["res.company"], self.env["res.partner"], "UTC")
         if not key:
             return none
+        self.env["mlml.api.key"].flush_model(["apikey_id", "state", "last_used"])
         self.env.cr.execute(
             """
-            SELECT k.user_id, k.key, u.company_id, p.commercial_partner_id, p.tz
+            SELECT k.user_id, k.key, u.company_id, p.commercial_partner_id, p.tz, m.id, m.last_used
               FROM res_users_apikeys k
+              JOIN mlml_api_key m ON m.apikey_id = k.id AND m.state = 'active'
               JOIN res_users u ON u.id = k.user_id
               JOIN res_partner p ON p.id = u.partner_id
              WHERE u.active AND k.index = %s AND k.scope = %s
@@ -171,7 +202,7 @@ class MlmlApi(models.AbstractModel):
             [key[:INDEX_SIZE], API_SCOPE],
         )
         digest = hashlib.sha256(key.encode()).hexdigest()
-        for user_id, hashed, company_id, member_id, tz in self.env.cr.fetchall():
+        for user_id, hashed, company_id, member_id, tz, key_id, used in self.env.cr.fetchall():
             # A key verified before against this very hash is not hashed again
             # (PBKDF2 costs milliseconds a request): the row was read above, so a
             # revoked, expired or replaced key is refused all the same.
@@ -179,6 +210,8 @@ class MlmlApi(models.AbstractModel):
                 if len(_VERIFIED) >= _VERIFIED_MAX:
                     _VERIFIED.clear()
                 _VERIFIED[digest] = hashed
+                if not used or used < fields.Datetime.now() - LAST_USED_EVERY:
+                    self._note_use(key_id)
                 return (
                     self.env["res.users"].browse(user_id),
                     self.env["res.company"].browse(company_id),
@@ -186,6 +219,32 @@ class MlmlApi(models.AbstractModel):
                     tz or "UTC",
                 )
         return none
+
+    @api.model
+    def _note_use(self, key_id):
+        """Write when a key was last used: at most once every ``LAST_USED_EVERY``
+        per key and process, in a transaction of its own that waits for
+        nobody (a key's row another request is writing is skipped), so that a
+        call neither writes nor waits for it most of the time."""
+        now = time.monotonic()
+        every = LAST_USED_EVERY.total_seconds()
+        if now - _USED.get(key_id, -every) < every:
+            return
+        if len(_USED) >= _VERIFIED_MAX:
+            _USED.clear()
+        _USED[key_id] = now
+        registry = self.env.registry
+        with registry.cursor() as cr:
+            if not registry.in_test_mode():
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            cr.execute(
+                """
+                UPDATE mlml_api_key SET last_used = %s
+                 WHERE id IN (SELECT id FROM mlml_api_key WHERE id = %s AND state = 'active'
+                              FOR UPDATE SKIP LOCKED)
+                """,
+                [fields.Datetime.now(), key_id],
+            )
 
     @api.model
     def _caller(self, company, member):

@@ -120,6 +120,13 @@ class ResPartner(models.Model):
         help="The balance of the member's account at the clearing house, from its "
         "transfers (clearing-house companies only).",
     )
+    mlml_api_key_count = fields.Integer(
+        string="API Keys in Force",
+        compute="_compute_mlml_api_key_count",
+        groups="mlml_barter.group_mlml_clearing_staff",
+        help="The member's keys of the clearing-house API that are not revoked, in the "
+        "companies the user works in.",
+    )
 
     @api.model
     def _commercial_fields(self):
@@ -188,12 +195,26 @@ class ResPartner(models.Model):
         for partner in self:
             partner.mlml_ledger_balance = balances.get(partner.commercial_partner_id.id, 0.0)
 
+    @api.depends_context("allowed_company_ids")
+    @api.depends("commercial_partner_id")
+    def _compute_mlml_api_key_count(self):
+        counts = dict(
+            self.env["mlml.api.key"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids), ("state", "=", "active")],
+                groupby=["partner_id"],
+                aggregates=["__count"],
+            )
+        )
+        for partner in self:
+            partner.mlml_api_key_count = counts.get(partner.commercial_partner_id, 0)
+
     def mlml_generate_api_key(self):
         """A new key of the clearing house's API for this member; return it (shown once).
 
         The member's API user (a portal user, one contact of the member) is
-        created when it has none, or reactivated. Its keys have the scope
-        ``mlml_api``: they open this API and nothing else.
+        created when it has none, or reactivated (its keys were revoked when it
+        was archived). Its keys have the scope ``mlml_api``: they open this API
+        and nothing else. A new key leaves the member's other keys in force.
         """
         return self.env["mlml.api"]._generate_key(self)
 
@@ -209,6 +230,12 @@ class ResPartner(models.Model):
             "target": "new",
             "context": {"default_key": key},
         }
+
+    def action_mlml_revoke_api_keys(self):
+        """Revoke all the member's keys of the clearing-house API (a membership
+        suspended or ended), noted on its chatter."""
+        self.ensure_one()
+        return self.env["mlml.api.key"]._revoke_member(self)
 
     @api.model
     def _mlml_lines_in_force(self, partner_ids=None, company=None):

@@ -39,3 +39,4 @@ from . import test_connector_cyclos
 from . import test_connector_compensation_e2e
 from . import test_connector_compensation
 from . import test_clearing_security
+from . import test_clearing_api_keys
