@@ -16,7 +16,7 @@ from odoo.http import request
 
 from ..mlml_barter import api_spec, wire
 from ..mlml_barter.amounts import RuleError
-from ..models.mlml_transfer import MlmlRefusal
+from ..models.clearing_house.mlml_transfer import MlmlRefusal
 
 #: The bodies werkzeug parses itself, before the route is called.
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")

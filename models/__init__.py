@@ -20,14 +20,7 @@ from . import account_payment_method_line
 from . import product_template
 from . import res_partner_bank
 from . import mlml_demo
-from . import mlml_ledger_account
-from . import mlml_transfer
-from . import mlml_payment_request
-from . import mlml_api
-from . import mlml_network_report
+from . import clearing_house
 from . import res_users
 from . import account_bank_statement_line
 from . import mlml_member_request
-from . import mlml_obligation
-from . import mlml_compensation
-from . import mlml_api_key

@@ -8,7 +8,7 @@ import re
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mlml_barter.mlml_barter import api_spec, wire
-from odoo.addons.mlml_barter.models.mlml_transfer import MlmlRefusal
+from odoo.addons.mlml_barter.models.clearing_house.mlml_transfer import MlmlRefusal
 
 from . import test_clearing_api
 from .test_clearing_ledger import ClearingHouseCommon

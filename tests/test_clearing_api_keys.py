@@ -7,7 +7,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mlml_barter.mlml_barter import api_spec
-from odoo.addons.mlml_barter.models import mlml_api
+from odoo.addons.mlml_barter.models.clearing_house import mlml_api
 
 from .test_clearing_ledger import ClearingHouseCommon
 

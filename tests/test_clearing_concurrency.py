@@ -11,7 +11,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
-from odoo.addons.mlml_barter.models.mlml_transfer import MlmlRefusal
+from odoo.addons.mlml_barter.models.clearing_house.mlml_transfer import MlmlRefusal
 
 ROUNDS = 8
 

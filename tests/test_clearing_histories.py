@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from odoo.tests import tagged
 
-from odoo.addons.mlml_barter.models.mlml_transfer import MlmlRefusal
+from odoo.addons.mlml_barter.models.clearing_house.mlml_transfer import MlmlRefusal
 
 from .test_clearing_ledger import ClearingHouseCommon
 

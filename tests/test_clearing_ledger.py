@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from odoo.addons.mlml_barter.models.mlml_transfer import MlmlRefusal
+from odoo.addons.mlml_barter.models.clearing_house.mlml_transfer import MlmlRefusal
 
 from .common import MlmlBarterCommon
 

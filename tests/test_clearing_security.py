@@ -13,7 +13,7 @@ from pathlib import Path
 from odoo.tests import HttpCase, tagged
 from odoo.tools import SQL, mute_logger
 
-from odoo.addons.mlml_barter.models.mlml_guards import BOOKING_KEY
+from odoo.addons.mlml_barter.models.clearing_house.mlml_guards import BOOKING_KEY
 
 from .test_clearing_obligations_api import ObligationsApiCommon
 
@@ -32,7 +32,7 @@ def context_keys_read():
     """Every ``mlml_*`` context key the add-on's code reads or sets."""
     keys = set()
     for folder in ("models", "wizards", "controllers", "report"):
-        for path in (ADDON / folder).glob("*.py"):
+        for path in (ADDON / folder).rglob("*.py"):
             text = path.read_text()
             for pattern in CONTEXT_READS:
                 keys.update(pattern.findall(text))

@@ -2,7 +2,5 @@ from . import mlml_bounds_override
 from . import mlml_statement_wizard
 from . import account_payment_register
 from . import mlml_company_settings
-from . import mlml_transfer_reverse
-from . import mlml_transfer_wizard
-from . import mlml_ledger_statement_wizard
+from . import clearing_house
 from . import mlml_member_request_refuse

@@ -3,8 +3,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
-from ..mlml_barter.ledger import Account, lock_order
-from ..mlml_barter.statement import Movement, build_statement, statement_csv
+from ...mlml_barter.ledger import Account, lock_order
+from ...mlml_barter.statement import Movement, build_statement, statement_csv
 
 
 class MlmlLedgerAccount(models.Model):

@@ -8,9 +8,9 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 
-from ..mlml_barter import wire
-from ..mlml_barter.amounts import RuleError
-from ..mlml_barter.api_spec import MAX_TEXT, PROBLEMS
+from ...mlml_barter import wire
+from ...mlml_barter.amounts import RuleError
+from ...mlml_barter.api_spec import MAX_TEXT, PROBLEMS
 from .mlml_guards import booking, check_ledger_manager
 from .mlml_transfer import MlmlRefusal
 

@@ -2,9 +2,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_date, formatLang
 
-from ..mlml_barter import wire
-from ..mlml_barter.amounts import RuleError
-from ..mlml_barter.compensation_run import (
+from ...mlml_barter import wire
+from ...mlml_barter.amounts import RuleError
+from ...mlml_barter.compensation_run import (
     CONFIRM,
     CREDITOR,
     DEBTOR,
@@ -17,7 +17,7 @@ from ..mlml_barter.compensation_run import (
     declaration_outcome,
     from_cents,
 )
-from ..mlml_barter.membership import ACTIVE, SUSPENDED
+from ...mlml_barter.membership import ACTIVE, SUSPENDED
 from .mlml_guards import booking, check_ledger_manager, data_fields, is_booking
 from .mlml_transfer import MlmlRefusal
 

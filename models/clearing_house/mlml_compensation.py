@@ -4,15 +4,15 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
-from ..mlml_barter import wire
-from ..mlml_barter.compensation import (
+from ...mlml_barter import wire
+from ...mlml_barter.compensation import (
     Liquidity,
     Obligation,
     SolverMissing,
     compensate,
     percent,
 )
-from ..mlml_barter.compensation_run import (
+from ...mlml_barter.compensation_run import (
     cents,
     from_cents,
     loops,

@@ -9,9 +9,9 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
-from ..mlml_barter.amounts import RuleError, to_decimal
-from ..mlml_barter.ledger import decide_transfer
-from ..mlml_barter.membership import ACTIVE
+from ...mlml_barter.amounts import RuleError, to_decimal
+from ...mlml_barter.ledger import decide_transfer
+from ...mlml_barter.membership import ACTIVE
 from .mlml_guards import STAFF_GROUP, booking, check_ledger_manager, data_fields, is_booking
 
 # Only these are ever written on a booked transfer, and only by the ledger itself.

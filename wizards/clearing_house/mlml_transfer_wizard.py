@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..models.mlml_guards import check_staff
+from ...models.clearing_house.mlml_guards import check_staff
 
 
 class MlmlTransferWizard(models.TransientModel):
