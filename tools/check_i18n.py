@@ -77,9 +77,9 @@ def update(exported):
         path = I18N / f"{lang}.po"
         po = polib.pofile(str(path))
         po.merge(template)
-        for entry in po:
-            entry.obsolete = False if entry.msgstr else entry.obsolete
-        po[:] = [e for e in po if not e.obsolete]
+        # A message the add-on no longer has leaves the translation too.
+        wanted = {key(e) for e in template}
+        po[:] = [e for e in po if not e.obsolete and key(e) in wanted]
         po.metadata["Language"] = lang
         po.save(str(path))
 
