@@ -36,3 +36,4 @@ from . import test_clearing_compensation
 from . import test_connector_cyclos
 from . import test_connector_compensation_e2e
 from . import test_connector_compensation
+from . import test_connector_security
