@@ -6,6 +6,7 @@ from . import mlml_balance
 from . import mlml_credit_line
 from . import res_currency
 from . import res_currency_rate
+from . import mlml_connection_secret
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -542,6 +544,15 @@ class AccountMove(models.Model):
                 most=fmt(params["eligible"]),
             )
         )
+
+    @contextmanager
+    def _check_balanced(self, container):
+        # Every change of entries passes here (their fields, state, lines; the
+        # lines' own create, write and unlink): the entry of a payment waiting
+        # for the clearing house's answer does not change meanwhile.
+        self.sudo().origin_payment_id._mlml_check_waiting()
+        with super()._check_balanced(container):
+            yield
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -22,6 +22,15 @@ _logger = logging.getLogger(__name__)
 SENDING = object()
 # The fields of a payment the clearing house may already have been sent.
 MLML_SENT_FIELDS = ("amount", "partner_id", "journal_id", "memo", "payment_type", "currency_id")
+# And what decides whether and how a waiting payment is booked: none changes
+# until the clearing house answers, nor do the fields Odoo copies to its entry.
+MLML_BOOKED_FIELDS = (
+    "state",
+    "move_id",
+    "company_id",
+    "outstanding_account_id",
+    "payment_method_line_id",
+)
 # Payments the scheduled action sends in one run.
 MLML_SEND_BATCH = 20
 # What only the clearing house's answers write on a payment.
@@ -159,20 +168,13 @@ class AccountPayment(models.Model):
     def create(self, vals_list):
         check_numbers(self, vals_list, ["amount"])
         for vals in vals_list:
-            self._mlml_check_ledger_fields(vals)
+            self._mlml_check_ledger_fields(vals, defaults=True)
         return super().create(vals_list)
 
     def write(self, vals):
         check_numbers(self, [vals], ["amount"])
         self._mlml_check_ledger_fields(vals)
-        if MLML_SENT_FIELDS & vals.keys():
-            for payment in self.filtered(lambda p: p.mlml_send_state == "to_send"):
-                if any(
-                    payment._fields[name].convert_to_write(payment[name], payment) != vals[name]
-                    for name in MLML_SENT_FIELDS
-                    if name in vals
-                ):
-                    raise UserError(payment._mlml_waiting_text())
+        self._mlml_check_waiting(vals)
         return super().write(vals)
 
     def action_post(self):
@@ -256,11 +258,14 @@ class AccountPayment(models.Model):
         return super().unlink()
 
     def _mlml_check_unlink(self):
-        if self.env.context.get(MODULE_UNINSTALL_FLAG):
-            return
+        # Uninstalling the add-on (an administrator's act) deletes the payments of
+        # its data; the flag, which any caller may send, counts for nothing else.
+        uninstalling = self.env.context.get(MODULE_UNINSTALL_FLAG) and self.env.is_system()
         for payment in self:
             if payment.mlml_send_state == "to_send":
                 raise UserError(payment._mlml_waiting_text())
+            if uninstalling:
+                continue
             if payment.journal_id.currency_id.mlml_is_barter and payment.move_id.posted_before:
                 raise UserError(
                     self._mlml_text(
@@ -289,21 +294,54 @@ class AccountPayment(models.Model):
     # Paying through the clearing house (connected companies)
     # ------------------------------------------------------------------
 
-    def _mlml_check_ledger_fields(self, vals):
-        """The transfer of a payment is written from the clearing house's answer
-        only: no one records one by hand (nor over RPC) to post without paying."""
+    def _mlml_check_ledger_fields(self, vals, defaults=False):
+        """The transfer of a payment and its state at the clearing house are
+        written from the clearing house's answers only, whatever the value: no
+        one records a transfer by hand (nor over RPC) to post without paying,
+        nor empties the state of a waiting payment to change or delete it.
+        ``defaults``: a payment is created, with the defaults of the context."""
         if self.env.context.get("mlml_sending") is SENDING:
             return
-        if any(vals.get(name) for name in MLML_LEDGER_FIELDS):
+        names = [
+            name
+            for name in MLML_LEDGER_FIELDS
+            if name in vals or (defaults and f"default_{name}" in self.env.context)
+        ]
+        if names:
             raise UserError(
                 self._mlml_text(
                     self.env._(
-                        "The transfer of an MLML payment and its state at the clearing house "
-                        "are written from the clearing house's answers only: post the "
-                        "payment to send it."
+                        "%(fields)s: written from the clearing house's answers only, never by "
+                        "hand. Post the payment to send it; a payment waiting to be sent is "
+                        "sent again until the clearing house answers.",
+                        fields=", ".join(
+                            self._fields[name]._description_string(self.env) for name in names
+                        ),
                     )
                 )
             )
+
+    def _mlml_check_waiting(self, vals=None):
+        """A payment waiting to be sent keeps what the clearing house may have
+        received, and its state, until it answers (``vals``: what is written;
+        None: any change of the payment's entry)."""
+        sending = self.env.context.get("mlml_sending") is SENDING
+        waiting = self.filtered(lambda p: p.mlml_send_state == "to_send")
+        if not waiting or (sending and vals is None):
+            return
+        names = set(MLML_SENT_FIELDS)
+        if not sending:
+            names |= {*MLML_BOOKED_FIELDS, *self._get_trigger_fields_to_synchronize()}
+        for payment in waiting:
+            if vals is None or any(
+                payment._mlml_changes(name, vals[name]) for name in names & vals.keys()
+            ):
+                raise UserError(payment._mlml_waiting_text())
+
+    def _mlml_changes(self, name, value):
+        """Would writing ``value`` change the payment's field ``name``?"""
+        field = self._fields[name]
+        return field.convert_to_record(field.convert_to_cache(value, self), self) != self[name]
 
     def _mlml_posted(self):
         """Is the payment in the books (posted), or already made at the clearing house?"""

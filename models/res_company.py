@@ -12,6 +12,7 @@ from ..mlml_barter.backend import BackendError, Refused
 from ..mlml_barter.compensation_run import cents
 from ..mlml_barter.connect import connect
 from ..mlml_barter.network import DEFAULT_NETWORK, check_name
+from .mlml_connection_secret import SECRET_FIELDS
 from .mlml_inputs import check_numbers
 
 # Where the barter account goes, by chart of accounts: a French company books
@@ -154,8 +155,13 @@ class ResCompany(models.Model):
         "https://chambre.example.org, or of the network's Cyclos, e.g. "
         "https://cyclos.example.org/mlml. Empty: the MLML movements are booked by hand.",
     )
+    # The secrets of the connection are written here and kept where no one reads
+    # them (mlml.connection.secret): these fields always read empty.
     mlml_clearing_house_key = fields.Char(
         string="Clearing House API Key",
+        compute="_compute_mlml_secrets",
+        inverse="_inverse_mlml_clearing_house_key",
+        search="_search_mlml_secrets",
         groups="mlml_barter.group_mlml_manager",
         copy=False,
         help="The API key the clearing house gave the company. Never shown again once saved.",
@@ -173,6 +179,9 @@ class ResCompany(models.Model):
     )
     mlml_cyclos_token = fields.Char(
         string="Cyclos Access Client Token",
+        compute="_compute_mlml_secrets",
+        inverse="_inverse_mlml_cyclos_token",
+        search="_search_mlml_secrets",
         groups="mlml_barter.group_mlml_manager",
         copy=False,
         help="The token of the access client activated in Cyclos. Never shown again once saved.",
@@ -184,6 +193,9 @@ class ResCompany(models.Model):
     )
     mlml_cyclos_password = fields.Char(
         string="Cyclos Password",
+        compute="_compute_mlml_secrets",
+        inverse="_inverse_mlml_cyclos_password",
+        search="_search_mlml_secrets",
         groups="mlml_barter.group_mlml_manager",
         copy=False,
         help="The password of the company's user in Cyclos. Never shown again once saved.",
@@ -337,6 +349,41 @@ class ResCompany(models.Model):
             company.mlml_ceiling_room = (
                 company.mlml_balance_ceiling - balance if company.mlml_balance_ceiling else 0.0
             )
+
+    def _compute_mlml_secrets(self):
+        for company in self:
+            for name in SECRET_FIELDS:
+                company[name] = False
+
+    def _inverse_mlml_clearing_house_key(self):
+        self._mlml_store_secret("mlml_clearing_house_key")
+
+    def _inverse_mlml_cyclos_token(self):
+        self._mlml_store_secret("mlml_cyclos_token")
+
+    def _inverse_mlml_cyclos_password(self):
+        self._mlml_store_secret("mlml_cyclos_password")
+
+    def _mlml_store_secret(self, name):
+        """Keep what was written to ``name`` where no user reads it; the field
+        reads empty again at once."""
+        column = SECRET_FIELDS[name]
+        for company in self:
+            value = company[name] or False
+            secret = company._mlml_secret()
+            if secret:
+                secret[column] = value
+            elif value:
+                secret.create({"company_id": company.id, column: value})
+        self.invalidate_recordset([name])
+
+    def _search_mlml_secrets(self, operator, value):
+        raise UserError(
+            self.env._(
+                "The API key, token and password of the ledger connection are never read "
+                "back, nor searched: the settings say whether one is saved."
+            )
+        )
 
     @api.constrains("mlml_default_share")
     def _check_mlml_default_share(self):
@@ -564,7 +611,18 @@ class ResCompany(models.Model):
         company = self.sudo()
         if company.mlml_backend == "cyclos":
             return bool(company._mlml_cyclos_settings())
-        return bool(company.mlml_clearing_house_url and company.mlml_clearing_house_key)
+        return bool(company.mlml_clearing_house_url and company._mlml_secret().clearing_house_key)
+
+    def _mlml_secret(self):
+        """The secrets the company signs in to its ledger with, in superuser
+        mode (see mlml.connection.secret): for the code that builds its backend,
+        and to tell whether one is saved; never handed to a user."""
+        self.ensure_one()
+        return (
+            self.env["mlml.connection.secret"]
+            .sudo()
+            .search([("company_id", "=", self.id)], limit=1)
+        )
 
     def _mlml_cyclos_settings(self):
         """The settings of ``connect("cyclos", ...)``, or None while one that
@@ -584,12 +642,13 @@ class ResCompany(models.Model):
             "offers_field": text(company.mlml_cyclos_offers_field),
             "needs_field": text(company.mlml_cyclos_needs_field),
         }
+        secret = company._mlml_secret()
         if company.mlml_cyclos_auth == "token":
-            settings["token"] = text(company.mlml_cyclos_token)
+            settings["token"] = text(secret.cyclos_token)
             credentials = settings["token"]
         else:
             settings["user"] = text(company.mlml_cyclos_user)
-            settings["password"] = company.mlml_cyclos_password or None
+            settings["password"] = secret.cyclos_password or None
             credentials = settings["user"] and settings["password"]
         if not (credentials and settings["url"] and settings["account_type"]):
             return None
@@ -608,7 +667,7 @@ class ResCompany(models.Model):
         else:
             settings = {
                 "url": company.mlml_clearing_house_url.strip(),
-                "key": company.mlml_clearing_house_key.strip(),
+                "key": company._mlml_secret().clearing_house_key.strip(),
             }
         return connect(
             company.mlml_backend,

@@ -112,15 +112,15 @@ class ResConfigSettings(models.TransientModel):
     def _compute_mlml_clearing_house_key_set(self):
         for settings in self:
             settings.mlml_clearing_house_key_set = bool(
-                settings.company_id.sudo().mlml_clearing_house_key
+                settings.company_id._mlml_secret().clearing_house_key
             )
 
     @api.depends("company_id")
     def _compute_mlml_cyclos_secrets_set(self):
         for settings in self:
-            company = settings.company_id.sudo()
-            settings.mlml_cyclos_token_set = bool(company.mlml_cyclos_token)
-            settings.mlml_cyclos_password_set = bool(company.mlml_cyclos_password)
+            secret = settings.company_id._mlml_secret()
+            settings.mlml_cyclos_token_set = bool(secret.cyclos_token)
+            settings.mlml_cyclos_password_set = bool(secret.cyclos_password)
 
     def set_values(self):
         result = super().set_values()

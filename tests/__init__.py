@@ -40,3 +40,4 @@ from . import test_connector_compensation_e2e
 from . import test_connector_compensation
 from . import test_clearing_security
 from . import test_clearing_api_keys
+from . import test_connector_security

@@ -165,10 +165,10 @@ class TestConnectorCyclos(MlmlBarterCommon):
             }
         )
         settings.execute()
+        secret = self.company._mlml_secret()
+        self.assertEqual((secret.cyclos_token, secret.cyclos_password), ("new-token", "secret"))
         company = self.company.sudo()
-        self.assertEqual(
-            (company.mlml_cyclos_token, company.mlml_cyclos_password), ("new-token", "secret")
-        )
+        self.assertFalse(company.mlml_cyclos_token or company.mlml_cyclos_password)
         fresh = self.env["res.config.settings"].create({})
         self.assertFalse(fresh.mlml_cyclos_token_input or fresh.mlml_cyclos_password_input)
         self.assertTrue(fresh.mlml_cyclos_token_set and fresh.mlml_cyclos_password_set)
