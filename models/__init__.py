@@ -8,6 +8,8 @@ from . import res_currency
 from . import res_currency_rate
 from . import mlml_connection_secret
 from . import res_company
+from . import mlml_set_off
+from . import mlml_connection
 from . import res_config_settings
 from . import res_partner
 from . import account_chart_template
