@@ -116,8 +116,11 @@ class TestConnectorCompensation(MlmlBarterCommon, TransactionCase):
         return move
 
     def ledger(self, ledger):
+        """The company's ledger is ``ledger``, wherever the connection builds it."""
         return patch.object(
-            type(self.env["res.company"]), "_mlml_backend", lambda company, **options: ledger
+            type(self.env["mlml.connection"]),
+            "_backend",
+            lambda connection, company, **options: ledger,
         )
 
     def make_run(self, number, lines, run_id="7"):
