@@ -30,3 +30,4 @@ from . import account_bank_statement_line
 from . import mlml_member_request
 from . import mlml_obligation
 from . import mlml_compensation
+from . import mlml_statement
