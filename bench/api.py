@@ -1,13 +1,11 @@
 #!/usr/bin/env python3
 """Benchmark: the clearing house's API under load, against Odoo's JSON-RPC, and a crash.
 
-Run as ``python3 bench/api.py`` wherever Odoo 18.0 is installed (``ODOO_BIN``
-or ``odoo`` on PATH, found as the test command finds it). It starts a
-throwaway PostgreSQL cluster, makes a French company in a database of its
-own, installs the add-on without demo data, makes the company the clearing
-house and adds 200 active members with tight credit lines (100.00 MLML below
-zero, a ceiling of 250.00), each with a key of the API. Then it serves Odoo
-with 4 workers, on 127.0.0.1 only, and 32 clients (threads) call it:
+It starts a throwaway PostgreSQL cluster, makes a French company in a database
+of its own, installs the add-on without demo data, makes the company the
+clearing house and adds 200 active members with tight credit lines (100.00 MLML
+below zero, a ceiling of 250.00), each with a key of the API. Then it serves
+Odoo with 4 workers, on 127.0.0.1 only, and 32 clients (threads) call it:
 
 - Ratio: 1,000 transfers of 0.01 over the API (the bounds never refuse them)
   against 1,000 creations of a tag (``res.partner.category``, one field)
@@ -34,18 +32,13 @@ their credit line or above their ceiling, replaying the ledger in the order
 it was booked), ``sum`` (of the members' balances, 0.00). It prints
 ``RESULT api transfers=<n> overdraft=<amount> lost=<n> duplicated=<n>
 sum=<amount>``, ``RESULT api_crash lost=<n> duplicated=<n> sum=<amount>`` and
-``RATIO api_transfer <value> (target <= 1.5)``. A missed target is reported,
-not an error: the exit status is non-zero only when the benchmark itself
-could not run. The server, the cluster and the work files are removed at the
-end, on Ctrl-C and on SIGTERM too.
+``RATIO api_transfer <value> (target <= 1.5)``.
+How it runs and ends (a missed target, Ctrl-C): ``common.py``.
 """
 
 import argparse
-import os
 import random
 import secrets
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -60,19 +53,21 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 from common import (
+    HOST,
+    JsonRpc,
     fail,
-    install_french,
-    odoo_command,
+    install,
+    kill_server,
     odoo_env,
-    run_benchmark,
-    run_odoo,
-    shell_command,
+    run_served_benchmark,
+    serve,
+    shell_output,
+    stop_server,
 )
 
 from mlml_barter.api_spec import BASE_PATH
 
 DATABASE = "bench_api"
-HOST = "127.0.0.1"  # the server listens there only, and the clients call it there only
 CREDIT_LIMIT = Decimal("100.00")
 CEILING = Decimal("250.00")
 LOAD_AMOUNTS = (100, 6000)  # cents: 1.00 to 60.00, against a line of 100.00
@@ -86,6 +81,9 @@ ANSWER_DEADLINE = 300.0  # seconds a request of the crash run is sent again, at 
 
 # Run by `odoo shell`: the company the clearing house, its members, their lines and keys.
 SETUP = """
+import sys
+sys.path.insert(0, {here!r})
+from common import approve_credit_lines
 from odoo import fields
 env = env(context=dict(env.context, tracking_disable=True, mail_notrack=True,
                        mail_create_nolog=True, mail_create_nosubscribe=True))
@@ -105,18 +103,7 @@ members = env["res.partner"].create([
     for n in range(1, {members} + 1)
 ])
 members.action_mlml_activate()
-lines = env["mlml.credit.line"].create([
-    {{
-        "partner_id": member.id,
-        "company_id": company.id,
-        "credit_limit": {limit},
-        "balance_ceiling": {ceiling},
-        "date_start": fields.Date.subtract(today, days=30),
-    }}
-    for member in members
-])
-lines.action_submit()
-lines.action_approve()
+approve_credit_lines(env, company, members, {limit}, ceiling={ceiling})
 keys = [member.mlml_generate_api_key() for member in members]
 admin = env.ref("base.user_admin")
 admin.password = {password!r}
@@ -134,12 +121,15 @@ for member, key in zip(members, keys):
 
 
 class Connection:
-    """One client's HTTP session with the local server only (no proxy), timeouts on all."""
+    """One client's HTTP session with the local server only (no proxy), timeouts on all:
+    the API with a member's key, and Odoo's JSON-RPC (``jsonrpc``) as ``rpc_login``."""
 
-    def __init__(self, port):
+    def __init__(self, port, rpc_login):
         self.base = f"http://{HOST}:{port}"
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxy from the environment
+        uid, password = rpc_login
+        timeout = (CONNECT_TIMEOUT, READ_TIMEOUT)
+        self.jsonrpc = JsonRpc(port, DATABASE, uid, password, timeout=timeout)
+        self.session = self.jsonrpc.session
 
     def transfer(self, key, idempotency_key, body):
         """POST a transfer; return (status, JSON answer or None). Network errors raise."""
@@ -163,33 +153,14 @@ class Connection:
         )
         return response.status_code
 
-    def rpc(self, service, method, *args):
-        """Return ``(result, None)`` or ``(None, error text)``. Network errors raise."""
-        response = self.session.post(
-            f"{self.base}/jsonrpc",
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"service": service, "method": method, "args": list(args)},
-                "id": random.randrange(1 << 30),
-            },
-            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-        )
-        answer = response.json()
-        if "error" in answer:
-            data = answer["error"].get("data") or {}
-            return None, f"{data.get('name', '')}: {data.get('message', '')}"[:300]
-        return answer.get("result"), None
-
 
 class Client:
     """One client: its requests (key, payer, body, answer) and what it was told."""
 
     def __init__(self, number, port, members, rpc_login):
         self.number = number
-        self.connection = Connection(port)
+        self.connection = Connection(port, rpc_login)  # rpc_login: (uid, password)
         self.members = members
-        self.rpc_login = rpc_login  # (uid, password)
         self.requests = []
         self.answers = Counter()  # every HTTP status the server answered, retries included
         self.retries = 0
@@ -324,22 +295,17 @@ def ratio_round(clients, count, kind, round_no, refused):
                 client.note(f"ratio transfer: {answer}")
 
     def rpc(client, share):
-        uid, password = client.rpc_login
         for n in range(share):
             try:
-                _result, error = client.connection.rpc(
-                    "object",
-                    "execute_kw",
-                    DATABASE,
-                    uid,
-                    password,
+                _result, error = client.connection.jsonrpc.execute(
                     "res.partner.category",
                     "create",
-                    [{"name": f"bench-{round_no}-{client.number}-{n}"}],
-                    {},
+                    {"name": f"bench-{round_no}-{client.number}-{n}"},
                 )
             except (requests.RequestException, ValueError) as exc:
                 error = repr(exc)
+            else:
+                error = error and f"{error['name']}: {error['message']}"[:300]
             if error:
                 refused[kind] += 1
                 client.note(f"jsonrpc create: {error}")
@@ -512,79 +478,6 @@ def check_books(clients, phase, transfers, accounts, members):
 # ---------------------------------------------------------------- the server
 
 
-def start_server(odoo, common, port, log_path, workers):
-    with open(log_path, "w") as log:
-        return subprocess.Popen(
-            [
-                str(part)
-                for part in [
-                    *common,
-                    "--db-filter",
-                    f"^{DATABASE}$",
-                    "--no-database-list",
-                    "--workers",
-                    workers,
-                    "--max-cron-threads",
-                    "0",
-                    "--http-interface",
-                    HOST,
-                    "--http-port",
-                    port,
-                    "--gevent-port",
-                    odoo_env.free_port(),
-                    "--limit-time-real",
-                    "300",
-                    "--limit-time-cpu",
-                    "120",
-                    "--log-level",
-                    "warn",
-                    "--log-handler",
-                    "odoo.service.model:INFO",  # the transactions Odoo runs again
-                ]
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its workers in a process group of its own
-        )
-
-
-def stop_server(server):
-    """Stop the server we started (by its id), its workers with it."""
-    if server is None or server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-
-
-def kill_server(server):
-    """SIGKILL on the server's process group: the server and its workers, at once."""
-    try:
-        os.killpg(server.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    server.wait()
-
-
-def wait_for_server(port, server, server_log, deadline):
-    connection = Connection(port)
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            fail(f"The server stopped (exit {server.returncode}):", server_log)
-        try:
-            result, _error = connection.rpc("common", "version")
-            if result:
-                return
-        except (requests.RequestException, ValueError):
-            pass
-        time.sleep(0.5)
-    fail("The server did not answer:", server_log)
-
-
 def is_exception(line):
     """The last line of a traceback: not indented, not a log line, not a chaining note."""
     return bool(line) and not (
@@ -633,19 +526,22 @@ def server_log(*logs):
 
 def setup(common, workdir, args):
     password = secrets.token_urlsafe(16)
-    lines = []
-    log = workdir / "setup.log"
     script = SETUP.format(
-        members=args.members, limit=float(CREDIT_LIMIT), ceiling=float(CEILING), password=password
+        here=str(HERE),
+        members=args.members,
+        limit=float(CREDIT_LIMIT),
+        ceiling=float(CEILING),
+        password=password,
     )
-    returncode = run_odoo(shell_command(common), log, stdin=script, echo=lines.append)
-    setup_line = next((line for line in lines if line.startswith("SETUP ")), None)
+    lines = shell_output(common, workdir, "setup", script, expected="SETUP ")
+    log = workdir / "setup.log"
+    setup_line = next(line for line in lines if line.startswith("SETUP "))
     members = [
         {"id": int(parts[1]), "number": parts[2], "key": parts[3]}
         for parts in (line.split() for line in lines if line.startswith("MEMBER "))
     ]
-    if returncode or not setup_line or len(members) != args.members:
-        fail(f"The setup failed (exit {returncode}):", log)
+    if len(members) != args.members:
+        fail(f"The setup made {len(members)} members with a key, not {args.members}:", log)
     company, uid, bounded, may_tag = setup_line.split()[1:]
     print(
         f"SETUP clearing house with {len(members)} active members, {bounded} with their line "
@@ -657,17 +553,12 @@ def setup(common, workdir, args):
 
 
 def benchmark(odoo, args, workdir, cluster, started, state):
-    common = odoo_command(odoo, workdir, cluster, DATABASE)
-    install_french(common, workdir)
-    print(
-        f"Installed in {time.perf_counter() - started:.0f} s; setting up the members…", flush=True
-    )
+    common = install(odoo, workdir, cluster, started, DATABASE, "setting up the members")
     company, login, members = setup(common, workdir, args)
 
     port = odoo_env.free_port()
     logs = [workdir / "server.log", workdir / "server-restarted.log"]
-    state["server"] = server = start_server(odoo, common, port, logs[0], args.workers)
-    wait_for_server(port, server, logs[0], time.monotonic() + 180)
+    state["server"] = server = serve(common, DATABASE, port, logs[0], args.workers)
     clients = [Client(n + 1, port, members, login) for n in range(args.clients)]
     print(
         f"SERVER {args.workers} workers on http://{HOST}:{port}, up "
@@ -703,8 +594,7 @@ def benchmark(odoo, args, workdir, cluster, started, state):
         f"CRASH the server and its workers killed (SIGKILL) after {args.seconds / 2:g} s",
         flush=True,
     )
-    state["server"] = server = start_server(odoo, common, port, logs[1], args.workers)
-    wait_for_server(port, server, logs[1], time.monotonic() + 180)
+    state["server"] = server = serve(common, DATABASE, port, logs[1], args.workers)
     print("CRASH the server restarted on the same port", flush=True)
     loading.join(ANSWER_DEADLINE + 900)
     give_up_at = time.monotonic() + ANSWER_DEADLINE
@@ -742,12 +632,7 @@ def main():
         args.members, args.clients, args.seconds, args.transfers = 20, 4, 10.0, 100
     if args.members < 2 or args.clients < 1 or args.transfers < 1:
         parser.error("at least 2 members, 1 client and 1 transfer")
-    state = {"server": None}
-    return run_benchmark(
-        args,
-        lambda *common: benchmark(*common, state),
-        cleanup=lambda: stop_server(state["server"]),
-    )
+    return run_served_benchmark(args, benchmark)
 
 
 if __name__ == "__main__":

@@ -1,25 +1,21 @@
 #!/usr/bin/env python3
 """Benchmark: the bounds check of an MLML payment, on a short and on a long barter account.
 
-Run as ``python3 bench/balance.py`` wherever Odoo 18.0 is installed (``ODOO_BIN``
-or ``odoo`` on PATH, found as the test command finds it). It starts a throwaway
-PostgreSQL cluster, makes a French company in a database of its own, installs
-the add-on without demo data, and adds a second French company. Both are
-active members with an approved credit line; the barter account of the first
-holds 1,000 posted journal items, the second's 100,000 (posted entries of
-1,000 barter items each, with their counterpart). Then, in interleaved rounds,
-it posts 100 MLML payments on each (create and post, as a user would, in one
-transaction per round, rolled back after the round): every posting checks the
-credit line, and that check must cost one indexed aggregate or a maintained
-balance, not a scan of the account. The ratio of the best times, long account
-over short, must be at most 1.3.
+It starts a throwaway PostgreSQL cluster, makes a French company in a database
+of its own, installs the add-on without demo data, and adds a second French
+company. Both are active members with an approved credit line; the barter
+account of the first holds 1,000 posted journal items, the second's 100,000
+(posted entries of 1,000 barter items each, with their counterpart). Then, in
+interleaved rounds, it posts 100 MLML payments on each (create and post, as a
+user would, in one transaction per round, rolled back after the round): every
+posting checks the credit line, and that check must cost one indexed aggregate
+or a maintained balance, not a scan of the account. The ratio of the best times,
+long account over short, must be at most 1.3.
 
 It prints the SQL queries of one payment on each account (their count, the
 slowest, and the plans of the aggregates on journal items), each round, the
 best and median times, and last ``RATIO balance <value> (target <= 1.3)``.
-A missed target is reported, not an error: the exit status is non-zero only
-when the benchmark itself could not run. The cluster and the work files are
-removed at the end, on Ctrl-C and on SIGTERM too.
+How it runs and ends (a missed target, Ctrl-C): ``common.py``.
 """
 
 import argparse
@@ -30,17 +26,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     MAIL_QUIET,
+    QueryRecorder,
     as_admin,
     emit,
-    install_french,
     make_active_member,
     make_member_partner,
-    odoo_command,
+    measured_in_odoo,
     ratios,
     rotated,
     run_benchmark,
-    run_shell_script,
-    shell_script,
 )
 
 DATABASE = "bench_balance"
@@ -292,32 +286,15 @@ def check_and_roll_back(env, company, count):
         )
 
 
-class TimedQueries:
+class TimedQueries(QueryRecorder):
     """Record the queries of a block: SQL text, parameters and time of each."""
 
     def __init__(self, cursor_class):
-        self.cursor_class = cursor_class
+        super().__init__(cursor_class)
         self.queries = []
 
-    def __enter__(self):
-        original = self.cursor_class.execute
-        queries = self.queries
-
-        def execute(cursor, query, params=None, log_exceptions=True):
-            start = time.perf_counter()
-            try:
-                return original(cursor, query, params, log_exceptions)
-            finally:
-                text = str(getattr(query, "code", query))
-                params_ = getattr(query, "params", None) if params is None else params
-                queries.append((" ".join(text.split()), params_, time.perf_counter() - start))
-
-        self.original = original
-        self.cursor_class.execute = execute
-        return self
-
-    def __exit__(self, *exc):
-        self.cursor_class.execute = self.original
+    def record(self, text, params, seconds):
+        self.queries.append((text, params, seconds))
 
 
 def report_queries(env, user_envs, labels, member):
@@ -416,25 +393,8 @@ def report_times(post_payments, companies, labels, payments, rounds):
 # ---------------------------------------------------------------- outside Odoo
 
 
-def benchmark(odoo, args, workdir, cluster, started):
-    """Install the add-on on a French company, measure in ``odoo shell``; the RATIO line."""
-    common = odoo_command(odoo, workdir, cluster, DATABASE)
-    install_french(common, workdir)
-    print(f"Installed in {time.perf_counter() - started:.0f} s; building the history…", flush=True)
-
-    script = shell_script(
-        __file__,
-        small=args.small,
-        large=args.large,
-        per_move=args.per_move,
-        orm_moves=args.orm_moves,
-        payments=args.payments,
-        rounds=args.rounds,
-    )
-    (ratio,) = run_shell_script(
-        common, workdir, script, lambda line: line.startswith("RATIO balance ") and "target" in line
-    )
-    return ratio
+def is_ratio(line):
+    return line.startswith("RATIO balance ") and "target" in line
 
 
 def main():
@@ -451,7 +411,9 @@ def main():
     parser.add_argument("--payments", type=int, default=100, help="payments posted per round")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
     args = parser.parse_args()
-    return run_benchmark(args, benchmark)
+    return run_benchmark(
+        args, measured_in_odoo(DATABASE, __file__, is_ratio, step="building the history")
+    )
 
 
 if __name__ == "__main__":

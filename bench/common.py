@@ -1,15 +1,30 @@
 """What the benchmarks share: running Odoo around them, and their data inside it.
 
+Every benchmark runs as ``python3 bench/<name>.py`` wherever Odoo 18.0 is
+installed (``ODOO_BIN`` or ``odoo`` on PATH, found as the test command finds
+it). A missed target is reported, not an error: the exit status is non-zero
+only when the benchmark itself could not run. What it starts (the cluster, a
+server) and its work files are removed at the end, on Ctrl-C and on SIGTERM
+too.
+
 Outside Odoo, a benchmark runs on a throwaway PostgreSQL cluster
-(``run_benchmark``), installs the add-on in a database of its own
-(``install_addon``, ``install_french``) and runs its measuring function in
-``odoo shell`` (``run_shell_script``). Inside Odoo, the measuring functions
-print their lines with ``emit``, count queries by shape (``QueryShapes``), act
-as the admin user (``as_admin``), make members (``make_member_partner``,
-``make_active_member``) and compare times (``ratios``). The helpers that run
-inside Odoo import ``odoo`` when called, so that this module loads anywhere.
+(``run_benchmark``; ``run_served_benchmark`` when it serves Odoo), installs
+the add-on in a database of its own (``install``, ``install_addon``,
+``install_french``) and runs its measuring function in ``odoo shell``
+(``measured_in_odoo``, ``run_shell_script``, ``shell_output``). The benchmarks
+that go through HTTP serve the database with an Odoo server on 127.0.0.1 only
+(``serve``, ``stop_server``, ``kill_server``) and call Odoo's external
+JSON-RPC (``JsonRpc``). Inside Odoo, the measuring functions print their lines
+with ``emit``, record queries (``QueryRecorder``) and count them by shape
+(``QueryShapes``), act as the admin user (``as_admin``), make members
+(``make_member_partner``, ``make_active_member``, ``activate_member``,
+``approve_credit_lines``) and compare times (``ratios``). The helpers that run
+inside Odoo import ``odoo`` when called, and ``JsonRpc`` imports ``requests``,
+so that this module loads anywhere.
 """
 
+import os
+import random
 import shutil
 import signal
 import subprocess
@@ -32,6 +47,8 @@ MAIL_QUIET = {
     "mail_notrack": True,
 }
 DONE = "BENCH DONE"
+HOST = "127.0.0.1"  # a served Odoo listens there only, and the clients call it there only
+SERVER_START_SECONDS = 180
 
 # Run by `odoo shell` (read on its standard input): loads a benchmark's file
 # and calls its `in_odoo(env, **arguments)`.
@@ -52,24 +69,28 @@ def emit(line):
     print(line, flush=True)
 
 
-class QueryShapes:
-    """Count the queries of a block by their shape (the SQL text, numbers blanked)."""
+class QueryRecorder:
+    """Call ``record(text, params, seconds)`` for each query of a block: its SQL text
+    (white space folded), its parameters and the time it took."""
 
     def __init__(self, cursor_class):
         self.cursor_class = cursor_class
-        self.counts = {}
+
+    def record(self, text, params, seconds):
+        raise NotImplementedError
 
     def __enter__(self):
-        import re
-
         original = self.cursor_class.execute
-        counts = self.counts
+        record = self.record
 
         def execute(cursor, query, params=None, log_exceptions=True):
-            text = " ".join(str(getattr(query, "code", query)).split())
-            shape = re.sub(r"\d+", "N", text)[:160]
-            counts[shape] = counts.get(shape, 0) + 1
-            return original(cursor, query, params, log_exceptions)
+            start = time.perf_counter()
+            try:
+                return original(cursor, query, params, log_exceptions)
+            finally:
+                text = " ".join(str(getattr(query, "code", query)).split())
+                params_ = getattr(query, "params", None) if params is None else params
+                record(text, params_, time.perf_counter() - start)
 
         self.original = original
         self.cursor_class.execute = execute
@@ -77,6 +98,20 @@ class QueryShapes:
 
     def __exit__(self, *exc):
         self.cursor_class.execute = self.original
+
+
+class QueryShapes(QueryRecorder):
+    """Count the queries of a block by their shape (the SQL text, numbers blanked)."""
+
+    def __init__(self, cursor_class):
+        super().__init__(cursor_class)
+        self.counts = {}
+
+    def record(self, text, params, seconds):
+        import re
+
+        shape = re.sub(r"\d+", "N", text)[:160]
+        self.counts[shape] = self.counts.get(shape, 0) + 1
 
 
 def as_admin(env, group, refusal, **context):
@@ -125,12 +160,10 @@ def make_member_partner(env, number):
     return partner
 
 
-def make_active_member(env, company, number, credit_limit):
-    """The company's partner an active member, with an approved credit line (no ceiling)."""
+def activate_member(partner, number):
+    """``partner`` an active member numbered ``number``, its charter signed 60 days ago."""
     from odoo import fields
 
-    env = env(context=dict(env.context, allowed_company_ids=[company.id]))
-    partner = env["res.partner"].browse(company.partner_id.id)
     today = fields.Date.context_today(partner)
     partner.write(
         {
@@ -140,17 +173,36 @@ def make_active_member(env, company, number, credit_limit):
         }
     )
     partner.action_mlml_activate()
-    line = env["mlml.credit.line"].create(
-        {
-            "partner_id": partner.id,
-            "company_id": company.id,
-            "credit_limit": credit_limit,
-            "balance_ceiling": 0.0,  # no ceiling
-            "date_start": fields.Date.subtract(today, days=30),
-        }
+
+
+def approve_credit_lines(env, company, partners, credit_limit, ceiling=0.0):
+    """An approved credit line of ``credit_limit`` and ``ceiling`` (0.0: none) for each
+    of ``partners`` in ``company``'s books, in force since 30 days."""
+    from odoo import fields
+
+    today = fields.Date.context_today(company)
+    lines = env["mlml.credit.line"].create(
+        [
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "credit_limit": credit_limit,
+                "balance_ceiling": ceiling,
+                "date_start": fields.Date.subtract(today, days=30),
+            }
+            for partner in partners
+        ]
     )
-    line.action_submit()
-    line.action_approve()
+    lines.action_submit()
+    lines.action_approve()
+
+
+def make_active_member(env, company, number, credit_limit):
+    """The company's partner an active member, with an approved credit line (no ceiling)."""
+    env = env(context=dict(env.context, allowed_company_ids=[company.id]))
+    partner = env["res.partner"].browse(company.partner_id.id)
+    activate_member(partner, number)
+    approve_credit_lines(env, company, partner, credit_limit)
     company.invalidate_recordset()
     if company.mlml_credit_limit != credit_limit:
         raise RuntimeError(f"{company.name} has no approved credit line in force")
@@ -253,6 +305,192 @@ def run_shell_script(common, workdir, script, is_last):
     return [line for line in lines if is_last(line)]
 
 
+def install(odoo, workdir, cluster, started, database, step, french=True):
+    """Install the add-on in ``database`` on a French company (``french=False``: on
+    Odoo's own company); say how long it took and what comes next (``step``).
+    Return the Odoo command on the database."""
+    common = odoo_command(odoo, workdir, cluster, database)
+    if french:
+        install_french(common, workdir)
+    else:
+        print(f"Installing {ADDON} in a throwaway database…", flush=True)
+        install_addon(common, workdir)
+    print(f"Installed in {time.perf_counter() - started:.0f} s; {step}…", flush=True)
+    return common
+
+
+def measured_in_odoo(database, path, is_last, french=True, step="measuring"):
+    """The benchmark (for ``run_benchmark``) that installs the add-on in ``database``
+    (see ``install``), then runs ``in_odoo(env, **vars(args))`` of the benchmark at
+    ``path`` in ``odoo shell``; it returns the lines for which ``is_last`` is true."""
+
+    def benchmark(odoo, args, workdir, cluster, started):
+        common = install(odoo, workdir, cluster, started, database, step, french)
+        return run_shell_script(common, workdir, shell_script(path, **vars(args)), is_last)
+
+    return benchmark
+
+
+def shell_output(common, workdir, step, script, expected=DONE):
+    """Run ``script`` in ``odoo shell``; return its output lines.
+
+    The benchmark stops, with the log of the step, when the script failed or
+    printed no line starting with ``expected``.
+    """
+    lines = []
+    log = workdir / f"{step}.log"
+    returncode = run_odoo(shell_command(common), log, stdin=script, echo=lines.append)
+    if returncode or not any(line.startswith(expected) for line in lines):
+        fail(f"The step {step!r} failed (exit {returncode}):", log)
+    return lines
+
+
+# ---------------------------------------------------------------- a served Odoo
+
+
+class JsonRpc:
+    """Odoo's external JSON-RPC (``/jsonrpc``) on a local server, as one user.
+
+    One ``requests`` session (``session``: another one's, to share it), no
+    proxy from the environment, ``timeout`` on every call. Network errors
+    raise (``OSError``; an answer that is not JSON, ``ValueError``).
+    """
+
+    def __init__(self, port, database=None, uid=None, password=None, timeout=120, session=None):
+        import requests
+
+        self.url = f"http://{HOST}:{port}/jsonrpc"
+        self.database = database
+        self.uid = uid
+        self.password = password
+        self.timeout = timeout
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # no proxy from the environment
+        self.session = session
+
+    def call(self, service, method, *args):
+        """Return ``(result, None)`` or ``(None, error)``, error a dict name/message."""
+        response = self.session.post(
+            self.url,
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"service": service, "method": method, "args": list(args)},
+                "id": random.randrange(1 << 30),
+            },
+            timeout=self.timeout,
+        )
+        answer = response.json()
+        if "error" in answer:
+            data = answer["error"].get("data") or {}
+            return None, {
+                "name": data.get("name", ""),
+                "message": data.get("message") or answer["error"].get("message", ""),
+            }
+        # A method that returns nothing (action_post) answers without a result.
+        return answer.get("result"), None
+
+    def execute(self, model, method, *args, **kwargs):
+        """``model.method(*args, **kwargs)`` as the user, through ``execute_kw``."""
+        return self.call(
+            "object",
+            "execute_kw",
+            self.database,
+            self.uid,
+            self.password,
+            model,
+            method,
+            list(args),
+            kwargs,
+        )
+
+
+def serve(common, database, port, log_path, workers):
+    """Serve ``database`` with Odoo on ``HOST``:``port`` (``workers`` HTTP workers,
+    0: the threaded server; no cron thread), its log in ``log_path``; return the
+    server's process once it answers. The benchmark stops, with the log, when the
+    server stops or does not answer within ``SERVER_START_SECONDS``.
+    """
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [
+                str(part)
+                for part in [
+                    *common,
+                    "--db-filter",
+                    f"^{database}$",
+                    "--no-database-list",
+                    "--workers",
+                    workers,
+                    "--max-cron-threads",
+                    "0",
+                    "--http-interface",
+                    HOST,
+                    "--http-port",
+                    port,
+                    "--gevent-port",
+                    odoo_env.free_port(),
+                    "--limit-time-real",
+                    "300",
+                    "--limit-time-cpu",
+                    "120",
+                    "--log-level",
+                    "warn",
+                    "--log-handler",
+                    "odoo.service.model:INFO",  # the transactions Odoo runs again
+                ]
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its workers in a process group of its own
+        )
+    try:
+        _wait_for_server(JsonRpc(port, timeout=(5, 120)), server, log_path)
+    except BaseException:
+        stop_server(server)
+        raise
+    return server
+
+
+def _wait_for_server(rpc, server, log_path):
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            fail(f"The server stopped (exit {server.returncode}):", log_path)
+        try:
+            result, _error = rpc.call("common", "version")
+            if result:
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.5)
+    fail("The server did not answer:", log_path)
+
+
+def stop_server(server):
+    """Stop the server we started (by its id), its workers with it."""
+    if server is None or server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        # Still there (so its process group is still its own): kill it and its workers.
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def kill_server(server):
+    """SIGKILL on the server's process group: the server and its workers, at once."""
+    try:
+        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    server.wait()
+
+
 def shield_signals():
     """Let the cleanup run to its end: a second Ctrl-C would leave files behind."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -292,3 +530,15 @@ def run_benchmark(args, benchmark, cleanup=None):
     for line in [last] if isinstance(last, str) else last:
         print(line, flush=True)
     return 0
+
+
+def run_served_benchmark(args, benchmark):
+    """``run_benchmark`` for a benchmark that serves Odoo (``serve``):
+    ``benchmark(odoo, args, workdir, cluster, started, state)`` keeps its server in
+    ``state["server"]``, stopped at the end whatever happens."""
+    state = {"server": None}
+    return run_benchmark(
+        args,
+        lambda *common: benchmark(*common, state),
+        cleanup=lambda: stop_server(state["server"]),
+    )

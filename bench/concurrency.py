@@ -1,16 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark: parallel MLML payments against one credit line, through a real server.
 
-Run as ``python3 bench/concurrency.py`` wherever Odoo 18.0 is installed
-(``ODOO_BIN`` or ``odoo`` on PATH, found as the test command finds it). It
-starts a throwaway PostgreSQL cluster, makes a French company in a database of
-its own, installs the add-on without demo data, makes the company an active
-member with an approved credit line (1,000 MLML below zero, no ceiling) and
-adds a member to pay. Then it starts an Odoo server with 4 workers, on
-127.0.0.1 only, and 20 clients pay that member over JSON-RPC at the same time:
-each creates its draft payments (100 MLML each, a memo of its own), all wait
-for one another, then each posts its payments. Together they ask four times
-the credit line: the line must hold.
+It starts a throwaway PostgreSQL cluster, makes a French company in a database
+of its own, installs the add-on without demo data, makes the company an active
+member with an approved credit line (1,000 MLML below zero, no ceiling) and adds
+a member to pay. Then it starts an Odoo server with 4 workers, on 127.0.0.1
+only, and 20 clients pay that member over JSON-RPC at the same time: each
+creates its draft payments (100 MLML each, a memo of its own), all wait for one
+another, then each posts its payments. Together they ask four times the credit
+line: the line must hold.
 
 Odoo runs a transaction again when PostgreSQL refuses it for a concurrent
 update (up to 5 times); a client still told so posts again, a few times. A
@@ -25,40 +23,34 @@ lower of the two.
 It prints attempted, accepted, refused, retried, the final and lowest
 balances, lost and duplicated payments, and last
 ``RESULT concurrency overdraft=<amount> lost=<n> duplicated=<n>`` (target: all
-three 0). A missed target is reported, not an error: the exit status is
-non-zero only when the benchmark itself could not run. The server, the cluster
-and the work files are removed at the end, on Ctrl-C and on SIGTERM too.
+three 0).
+How it runs and ends (a missed target, Ctrl-C): ``common.py``.
 """
 
 import argparse
-import json
-import os
 import random
 import secrets
-import signal
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import (
+    HOST,
+    JsonRpc,
     fail,
-    install_french,
-    odoo_command,
+    install,
     odoo_env,
-    run_benchmark,
-    run_odoo,
-    shell_command,
+    run_served_benchmark,
+    serve,
+    shell_output,
+    stop_server,
 )
 
 DATABASE = "bench_concurrency"
-HOST = "127.0.0.1"  # the server listens there only, and the clients call it there only
 CREDIT_LIMIT = 1000.0
 MEMO = "BENCH-C{client:02d}-{n}"
 SHORT = "MLML short"
@@ -94,70 +86,6 @@ print("SETUP", company.id, journal.id, journal.default_account_id.id, member.id,
 
 
 # ---------------------------------------------------------------- the clients
-
-
-class Rpc:
-    """JSON-RPC calls to the local server only, without any proxy."""
-
-    def __init__(self, port, database, uid, password, timeout=120):
-        self.url = f"http://{HOST}:{port}/jsonrpc"
-        self.database = database
-        self.uid = uid
-        self.password = password
-        self.timeout = timeout
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def call(self, service, method, *args):
-        """Return ``(result, None)`` or ``(None, error)``, error a dict name/message."""
-        body = json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"service": service, "method": method, "args": list(args)},
-                "id": random.randrange(1 << 30),
-            }
-        ).encode()
-        request = urllib.request.Request(
-            self.url, data=body, headers={"Content-Type": "application/json"}
-        )
-        with self.opener.open(request, timeout=self.timeout) as response:
-            answer = json.load(response)
-        if "error" in answer:
-            data = answer["error"].get("data") or {}
-            return None, {
-                "name": data.get("name", ""),
-                "message": data.get("message") or answer["error"].get("message", ""),
-            }
-        # A method that returns nothing (action_post) answers without a result.
-        return answer.get("result"), None
-
-    def execute(self, model, method, *args, **kwargs):
-        return self.call(
-            "object",
-            "execute_kw",
-            self.database,
-            self.uid,
-            self.password,
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
-
-
-def wait_for_server(rpc, server, deadline):
-    """Wait until the server answers (its version), or it died, or the deadline."""
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            return False
-        try:
-            result, _error = rpc.call("common", "version")
-            if result:
-                return True
-        except (OSError, urllib.error.URLError, ValueError):
-            pass
-        time.sleep(0.5)
-    return False
 
 
 class Client(threading.Thread):
@@ -201,7 +129,7 @@ class Client(threading.Thread):
                     self.errors.append(f"create {memo}: {error['name']}: {error['message']}")
                 else:
                     drafts[memo] = payment_id
-        except (OSError, urllib.error.URLError, ValueError) as error:
+        except (OSError, ValueError) as error:
             self.errors.append(f"create: {error}")
         finally:
             try:
@@ -225,7 +153,7 @@ class Client(threading.Thread):
                     [payment_id],
                     context={"allowed_company_ids": [self.setup["company"]]},
                 )
-            except (OSError, urllib.error.URLError, ValueError) as exc:
+            except (OSError, ValueError) as exc:
                 # The answer is lost: the books will tell whether it was posted.
                 self.errors.append(f"post {memo}: {exc}")
                 return "error"
@@ -412,64 +340,12 @@ def report(clients, payments, entries, maintained, server_log, amount, seconds):
     return f"RESULT concurrency overdraft={overdraft:g} lost={len(lost)} duplicated={duplicated}"
 
 
-# ---------------------------------------------------------------- the server
+# ---------------------------------------------------------------- the run
 
 
-def start_server(odoo, common, port, log_path, workers):
-    with open(log_path, "w") as log:
-        return subprocess.Popen(
-            [
-                str(part)
-                for part in [
-                    *common,
-                    "--db-filter",
-                    f"^{DATABASE}$",
-                    "--no-database-list",
-                    "--workers",
-                    workers,
-                    "--max-cron-threads",
-                    "0",
-                    "--http-interface",
-                    HOST,
-                    "--http-port",
-                    port,
-                    "--gevent-port",
-                    odoo_env.free_port(),
-                    "--limit-time-real",
-                    "300",
-                    "--limit-time-cpu",
-                    "120",
-                    "--log-level",
-                    "warn",
-                    "--log-handler",
-                    "odoo.service.model:INFO",
-                ]
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its workers in a process group of its own
-        )
-
-
-def stop_server(server):
-    """Stop the server we started (by its id), its workers with it."""
-    if server is None or server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        # Still there (so its process group is still its own): kill it and its workers.
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-
-
-def run_clients(args, server, server_log, port, uid, password, setup, started):
-    """Wait for the server, then the clients pay, all at once; (clients, seconds)."""
-    rpc = Rpc(port, DATABASE, uid, password)
-    if not wait_for_server(rpc, server, time.monotonic() + 180):
-        fail("The server did not answer:", server_log)
+def run_clients(args, server_log, port, uid, password, setup, started):
+    """The clients pay, all at once; (clients, seconds)."""
+    rpc = JsonRpc(port, DATABASE, uid, password)
     uid_checked, error = rpc.call("common", "authenticate", DATABASE, "admin", password, {})
     if error or uid_checked != uid:
         fail(f"Cannot log in over JSON-RPC ({error}):", server_log)
@@ -482,7 +358,7 @@ def run_clients(args, server, server_log, port, uid, password, setup, started):
     clients = [
         Client(
             n + 1,
-            Rpc(port, DATABASE, uid, password),
+            JsonRpc(port, DATABASE, uid, password),
             setup,
             args.payments,
             args.amount,
@@ -509,22 +385,12 @@ def run_clients(args, server, server_log, port, uid, password, setup, started):
 
 
 def benchmark(odoo, args, workdir, cluster, started, state):
-    common = odoo_command(odoo, workdir, cluster, DATABASE)
-    install_french(common, workdir)
-    print(f"Installed in {time.perf_counter() - started:.0f} s; setting up the member…", flush=True)
+    common = install(odoo, workdir, cluster, started, DATABASE, "setting up the member")
 
     password = secrets.token_urlsafe(16)
-    lines = []
-    log = workdir / "setup.log"
-    returncode = run_odoo(
-        shell_command(common),
-        log,
-        stdin=SETUP.format(here=str(HERE), limit=CREDIT_LIMIT, password=password),
-        echo=lines.append,
-    )
-    setup_line = next((line for line in lines if line.startswith("SETUP ")), None)
-    if returncode or not setup_line:
-        fail(f"The setup failed (exit {returncode}):", log)
+    script = SETUP.format(here=str(HERE), limit=CREDIT_LIMIT, password=password)
+    lines = shell_output(common, workdir, "setup", script, expected="SETUP ")
+    setup_line = next(line for line in lines if line.startswith("SETUP "))
     company, journal, account, member, uid, limit, balance, may_pay = setup_line.split()[1:]
     setup = {
         "company": int(company),
@@ -540,11 +406,9 @@ def benchmark(odoo, args, workdir, cluster, started, state):
 
     port = odoo_env.free_port()
     server_log = workdir / "server.log"
-    state["server"] = server = start_server(odoo, common, port, server_log, args.workers)
+    state["server"] = server = serve(common, DATABASE, port, server_log, args.workers)
     try:
-        clients, seconds = run_clients(
-            args, server, server_log, port, int(uid), password, setup, started
-        )
+        clients, seconds = run_clients(args, server_log, port, int(uid), password, setup, started)
     finally:
         stop_server(server)
     payments, entries, maintained = read_books(cluster, setup)
@@ -565,12 +429,7 @@ def main():
     )
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds for the clients")
     args = parser.parse_args()
-    state = {"server": None}
-    return run_benchmark(
-        args,
-        lambda *common: benchmark(*common, state),
-        cleanup=lambda: stop_server(state["server"]),
-    )
+    return run_served_benchmark(args, benchmark)
 
 
 if __name__ == "__main__":

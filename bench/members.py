@@ -1,13 +1,11 @@
 #!/usr/bin/env python3
 """Benchmark: the member list with its credit columns, against the plain partner list.
 
-Run as ``python3 bench/members.py`` wherever Odoo 18.0 is installed (``ODOO_BIN``
-or ``odoo`` on PATH, found as the test command finds it). It starts a throwaway
-PostgreSQL cluster, installs the add-on in a database of its own without demo
-data, creates active members with an approved credit line and as many plain
-partners, then measures what the web client asks the server to show a list
-(``web_search_read`` with the list view's field specification, and the JSON
-encoding of its answer), on a cold record cache each time:
+It starts a throwaway PostgreSQL cluster, installs the add-on in a database of
+its own without demo data, creates active members with an approved credit line
+and as many plain partners, then measures what the web client asks the server to
+show a list (``web_search_read`` with the list view's field specification, and
+the JSON encoding of its answer), on a cold record cache each time:
 
 - the SQL queries of the member list for 50 and for all the members: they must
   not grow with the number of rows;
@@ -17,9 +15,7 @@ encoding of its answer), on a cold record cache each time:
   must be at most 1.5.
 
 It prints each measurement, and last ``RATIO members <value> (target <= 1.5)``.
-A missed target is reported, not an error: the exit status is non-zero only
-when the benchmark itself could not run. The cluster and the work files are
-removed at the end, on Ctrl-C and on SIGTERM too.
+How it runs and ends (a missed target, Ctrl-C): ``common.py``.
 """
 
 import argparse
@@ -33,13 +29,10 @@ from common import (
     QueryShapes,
     as_admin,
     emit,
-    install_addon,
-    odoo_command,
+    measured_in_odoo,
     ratios,
     rotated,
     run_benchmark,
-    run_shell_script,
-    shell_script,
 )
 
 DATABASE = "bench_members"
@@ -327,18 +320,8 @@ def report_times(requests, members, rounds):
 # ---------------------------------------------------------------- outside Odoo
 
 
-def benchmark(odoo, args, workdir, cluster, started):
-    """Install the add-on, run the measurement in ``odoo shell``; return the RATIO line."""
-    common = odoo_command(odoo, workdir, cluster, DATABASE)
-    print("Installing mlml_barter in a throwaway database…", flush=True)
-    install_addon(common, workdir)
-    print(f"Installed in {time.perf_counter() - started:.0f} s; measuring…", flush=True)
-
-    script = shell_script(__file__, members=args.members, small=args.small, rounds=args.rounds)
-    (ratio,) = run_shell_script(
-        common, workdir, script, lambda line: line.startswith("RATIO members ") and "target" in line
-    )
-    return ratio
+def is_ratio(line):
+    return line.startswith("RATIO members ") and "target" in line
 
 
 def main():
@@ -347,7 +330,7 @@ def main():
     parser.add_argument("--small", type=int, default=50, help="rows of the small list")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
     args = parser.parse_args()
-    return run_benchmark(args, benchmark)
+    return run_benchmark(args, measured_in_odoo(DATABASE, __file__, is_ratio, french=False))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: synchronising a member's barter journal, against a bank statement import.
 
-Run as ``python3 bench/sync.py`` wherever Odoo 18.0 is installed (``ODOO_BIN``
-or ``odoo`` on PATH, found as the test command finds it). It starts a
-throwaway PostgreSQL cluster and makes two databases from one French company
-with the add-on installed (no demo data):
+It starts a throwaway PostgreSQL cluster and makes two databases from one French
+company with the add-on installed (no demo data):
 
 - the clearing house: the company in clearing-house mode, the member M and 20
   counterparties active members with approved credit lines, an API key for M;
@@ -37,10 +35,8 @@ database made before any synchronisation):
   import).
 
 It prints ``TIME`` lines, ``RATIO sync <A / B> (target <= 1.2)`` and
-``RESULT sync lost=<n> duplicated=<n> mismatched=<n>`` (target 0, 0, 0). A
-missed target is reported, not an error: the exit status is non-zero only
-when the benchmark itself could not run. The server, the cluster and the work
-files are removed at the end, on Ctrl-C and on SIGTERM too.
+``RESULT sync lost=<n> duplicated=<n> mismatched=<n>`` (target 0, 0, 0).
+How it runs and ends (a missed target, Ctrl-C): ``common.py``.
 """
 
 import argparse
@@ -57,17 +53,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import (
-    DONE,
     MAIL_QUIET,
+    activate_member,
+    approve_credit_lines,
     emit,
-    fail,
-    install_french,
+    install,
     odoo_command,
     odoo_env,
-    run_benchmark,
-    run_odoo,
-    shell_command,
+    run_served_benchmark,
+    serve,
+    shell_output,
     shell_script,
+    stop_server,
 )
 
 CH_DB = "bench_sync_ch"
@@ -91,40 +88,6 @@ def partner_number(n):
 # ---------------------------------------------------------------- inside Odoo
 
 
-def _active_member(env, partner, number):
-    from odoo import fields
-
-    today = fields.Date.context_today(partner)
-    partner.write(
-        {
-            "mlml_member_state": "candidate",
-            "mlml_member_number": number,
-            "mlml_charter_date": fields.Date.subtract(today, days=60),
-        }
-    )
-    partner.action_mlml_activate()
-
-
-def _credit_lines(env, company, partners):
-    from odoo import fields
-
-    today = fields.Date.context_today(company)
-    lines = env["mlml.credit.line"].create(
-        [
-            {
-                "partner_id": partner.id,
-                "company_id": company.id,
-                "credit_limit": CREDIT_LIMIT,
-                "balance_ceiling": 0.0,
-                "date_start": fields.Date.subtract(today, days=30),
-            }
-            for partner in partners
-        ]
-    )
-    lines.action_submit()
-    lines.action_approve()
-
-
 def _counterparties(env):
     partners = env["res.partner"].create(
         [
@@ -138,7 +101,7 @@ def _counterparties(env):
         ]
     )
     for n, partner in enumerate(partners, start=1):
-        _active_member(env, partner, partner_number(n))
+        activate_member(partner, partner_number(n))
     return partners
 
 
@@ -149,8 +112,8 @@ def member_setup(env, invoices):
     env = env(context=dict(env.context, **MAIL_QUIET))
     company = env.company
     company.mlml_default_share = SHARE
-    _active_member(env, company.partner_id, MEMBER_NUMBER)
-    _credit_lines(env, company, company.partner_id)
+    activate_member(company.partner_id, MEMBER_NUMBER)
+    approve_credit_lines(env, company, company.partner_id, CREDIT_LIMIT)
     partners = _counterparties(env)
     env["mlml.balance"]._rebuild(company)
     today = fields.Date.context_today(company)
@@ -191,9 +154,9 @@ def ch_setup(env, invoices, transfers):
     member = env["res.partner"].create(
         {"name": "Membre M", "is_company": True, "country_id": env.ref("base.fr").id}
     )
-    _active_member(env, member, MEMBER_NUMBER)
+    activate_member(member, MEMBER_NUMBER)
     partners = _counterparties(env)
-    _credit_lines(env, company, member | partners)
+    approve_credit_lines(env, company, member | partners, CREDIT_LIMIT)
     key = member.mlml_generate_api_key()
     env.cr.commit()  # pylint: disable=invalid-commit
     emit(f"KEY {key}")
@@ -365,13 +328,7 @@ def in_odoo(env, phase, **arguments):
 
 def run_phase(common, workdir, name, **arguments):
     """Run ``in_odoo(phase=name, ...)`` in ``odoo shell``; return its output lines."""
-    lines = []
-    log = workdir / f"{name}.log"
-    script = shell_script(__file__, phase=name, **arguments)
-    returncode = run_odoo(shell_command(common), log, stdin=script, echo=lines.append)
-    if returncode or DONE not in lines:
-        fail(f"The step {name!r} failed (exit {returncode}):", log)
-    return lines
+    return shell_output(common, workdir, name, shell_script(__file__, phase=name, **arguments))
 
 
 def copy_database(cluster, workdir, template, name):
@@ -439,24 +396,10 @@ def value(lines, prefix):
     return line[len(prefix) :].split()
 
 
-def server_helpers():
-    """api.py's server start and stop, serving the clearing house's database."""
-    import api
-
-    api.DATABASE = CH_DB
-    return api.start_server, api.stop_server, api.wait_for_server
-
-
 def benchmark(odoo, args, workdir, cluster, started, state):
-    start_server, stop_server, wait_for_server = server_helpers()
-    ch = odoo_command(odoo, workdir, cluster, CH_DB)
-    install_french(ch, workdir)
+    ch = install(odoo, workdir, cluster, started, CH_DB, f"{args.invoices} invoices of M")
     copy_database(cluster, workdir, CH_DB, MEMBER_DB)
     member = odoo_command(odoo, workdir, cluster, MEMBER_DB)
-    print(
-        f"Installed in {time.perf_counter() - started:.0f} s; {args.invoices} invoices of M…",
-        flush=True,
-    )
     lines = run_phase(member, workdir, "member", invoices=args.invoices)
     invoices = [line.split()[1:] for line in lines if line.startswith("INVOICE ")]
     if len(invoices) != args.invoices:
@@ -485,8 +428,7 @@ def benchmark(odoo, args, workdir, cluster, started, state):
     print(f"LEDGER {len(ledger)} transfers of M; statement file of {len(ledger)} lines", flush=True)
 
     port = odoo_env.free_port()
-    state["server"] = server = start_server(odoo, ch, port, workdir / "server.log", args.workers)
-    wait_for_server(port, server, workdir / "server.log", time.monotonic() + 180)
+    state["server"] = server = serve(ch, CH_DB, port, workdir / "server.log", args.workers)
     url = f"http://127.0.0.1:{port}"
     print(
         f"SERVER clearing house on {url}, "
@@ -559,12 +501,7 @@ def main():
         args.transfers, args.invoices = 1000, 200
     if not 0 < args.invoices <= args.transfers:
         parser.error("at least 1 invoice, and no more invoices than transfers")
-    state = {"server": None}
-    return run_benchmark(
-        args,
-        lambda *common: benchmark(*common, state),
-        cleanup=lambda: server_helpers()[1](state["server"]),
-    )
+    return run_served_benchmark(args, benchmark)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ The CSV rendering is meant for a spreadsheet: ``;`` separated, amounts written
 plainly with the decimal point of the reader's language (``-1234.56``, or
 ``-1234,56`` for a French spreadsheet), dates in ISO format, a header row in the labels the
 caller passes (translated by the Odoo layer), a first row for the opening
-balance and a last one for the closing balance.
+balance and a last one for the closing balance. ``statement_csv_file`` makes the
+file both roles download (a member's statement of its barter account, and the
+clearing house's of a member's account there).
 """
 
 import csv
@@ -165,6 +167,19 @@ def statement_csv(statement, labels=None, rounding=CENT, decimal_point="."):
         [_date_cell(statement.date_to), "", labels["closing"], "", "", amount(statement.closing)]
     )
     return out.getvalue()
+
+
+def statement_csv_file(statement, labels=None, rounding=CENT, language_decimal_point="."):
+    """Return ``statement`` as the CSV file a user downloads, in bytes.
+
+    The amounts take a comma where the user's language writes one
+    (``language_decimal_point``, as the language says it; a French spreadsheet
+    reads ``-800.00`` as text and ``-800,00`` as a number), a point otherwise.
+    The file is UTF-8 with a byte-order mark: spreadsheets read the accents
+    right.
+    """
+    decimal_point = "," if language_decimal_point == "," else "."
+    return statement_csv(statement, labels, rounding, decimal_point).encode("utf-8-sig")
 
 
 @dataclass(frozen=True)

@@ -27,3 +27,4 @@ from . import clearing_house
 from . import res_users
 from . import account_bank_statement_line
 from . import mlml_member_request
+from . import mlml_statement

@@ -10,6 +10,10 @@ the end-to-end tests between a member's Odoo and the clearing house.
   then drops the answer (after a hook, e.g. killing the server), or holds
   the answer back longer than the client waits.
 
+- ``EndToEndCommon``: the base of those tests: the clearing house and members as
+  databases of their own (one install, copies), served, set up over JSON-RPC;
+  the member A is the database of the tests.
+
 Everything listens on 127.0.0.1 only, and is stopped by the test that started
 it (``addCleanup``), also when the test fails.
 """
@@ -24,13 +28,18 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
 
 import requests
 
 import odoo
+from odoo.tests import TransactionCase
 from odoo.tools import SQL, config
+
+from .common import MlmlBarterCommon
 
 
 def free_port():
@@ -262,3 +271,104 @@ class FaultyProxy:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class EndToEndCommon(MlmlBarterCommon, TransactionCase):
+    """Databases of their own (the clearing house and members), each served by an
+    Odoo server process on 127.0.0.1 and set up as its admin over JSON-RPC; the
+    member A is the database of these tests. Members have a credit line of
+    2,000.00 below zero and 5,000.00 above everywhere."""
+
+    @classmethod
+    def serve_databases(cls, name, *roles):
+        """One database with the add-on and a copy of it for each other role, all
+        served, dropped at the end; one ``OdooDatabase`` each, in the order of
+        ``roles`` (``mlml_<name>_<role>_<suffix>``)."""
+        cls.logs = tempfile.mkdtemp(prefix=f"mlml-{name}-")
+        suffix = uuid.uuid4().hex[:8]
+        databases = [OdooDatabase(f"mlml_{name}_{role}_{suffix}", cls.logs) for role in roles]
+        for database in reversed(databases):
+            cls.addClassCleanup(database.drop)
+        first, *copies = databases
+        first.install("mlml_barter")
+        for database in copies:
+            database.copy_from(first)
+        for database in databases:
+            database.start()
+        return databases
+
+    @classmethod
+    def _member(cls, db, name, number, company_partner=None):
+        """A member partner in ``db`` (over RPC), active, with its number."""
+        values = {
+            "mlml_member_state": "candidate",
+            "mlml_member_number": number,
+            "mlml_charter_date": "2026-01-15",
+        }
+        if company_partner:
+            db.rpc("res.partner", "write", [company_partner], values)
+            partner = company_partner
+        else:
+            partner = db.rpc("res.partner", "create", {"name": name, "is_company": True, **values})
+        db.rpc("res.partner", "action_mlml_activate", [partner])
+        return partner
+
+    @classmethod
+    def _line(cls, db, partner, limit, ceiling):
+        line = db.rpc(
+            "mlml.credit.line",
+            "create",
+            {"partner_id": partner, "credit_limit": limit, "balance_ceiling": ceiling},
+        )
+        db.rpc("mlml.credit.line", "action_submit", [line])
+        db.rpc("mlml.credit.line", "action_approve", [line])
+
+    @classmethod
+    def _setup_clearing_house(cls, ch, members):
+        """``ch`` the clearing house, ``members`` (name, number) its members, each with
+        its line and a key of the API; return their partners and keys by number."""
+        company = ch.rpc("res.company", "search", [])[0]
+        ch.rpc("res.company", "write", [company], {"mlml_is_clearing_house": True})
+        partners, keys = {}, {}
+        for name, number in members:
+            partners[number] = cls._member(ch, name, number)
+            cls._line(ch, partners[number], 2000.0, 5000.0)
+            keys[number] = ch.rpc("res.partner", "mlml_generate_api_key", [partners[number]])
+        return partners, keys
+
+    @classmethod
+    def _setup_member(cls, db, number, key, members):
+        """A member's database: its company the member ``number``, connected to the
+        clearing house ``cls.ch`` with ``key``; the other ``members`` (name, number)
+        active members in its books. Return its company's id and their partners by
+        number."""
+        # A copy of a database keeps its uuid: each member gets one of its own.
+        db.rpc("ir.config_parameter", "set_param", "database.uuid", str(uuid.uuid4()))
+        company = db.rpc("res.company", "search_read", [], ["partner_id"])[0]
+        cls._member(db, "", number, company_partner=company["partner_id"][0])
+        cls._line(db, company["partner_id"][0], 2000.0, 5000.0)
+        partners = {
+            other: cls._member(db, name, other) for name, other in members if other != number
+        }
+        db.rpc(
+            "res.company",
+            "write",
+            [company["id"]],
+            {"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": key},
+        )
+        return company["id"], partners
+
+    @classmethod
+    def _setup_member_a(cls, key, members):
+        """The company of these tests the member MA-1, connected with ``key``; the
+        other ``members`` (name, number) active members in its books, by number."""
+        cls.company = cls.env.company
+        cls.activate_member(cls.company.partner_id, "MA-1")
+        cls.create_line(cls.company.partner_id, "approved", limit=2000.0, ceiling=5000.0)
+        partners = {
+            number: cls.create_member(name, number=number)
+            for name, number in members
+            if number != "MA-1"
+        }
+        cls.company.write({"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": key})
+        return partners

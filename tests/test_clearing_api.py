@@ -1,18 +1,17 @@
-import json
-
 from odoo import http
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mlml_barter.mlml_barter import api_spec
 
+from .common import ClearingApiCalls
 from .test_clearing_ledger import ClearingHouseCommon
 
 API = api_spec.BASE_PATH
 
 
 @tagged("post_install", "-at_install")
-class TestClearingApi(ClearingHouseCommon, HttpCase):
+class TestClearingApi(ClearingApiCalls, ClearingHouseCommon, HttpCase):
     """The members' API end to end, through real HTTP requests."""
 
     @classmethod
@@ -22,42 +21,9 @@ class TestClearingApi(ClearingHouseCommon, HttpCase):
         cls.key_beta = cls.beta.mlml_generate_api_key()
         cls.key_gamma = cls.gamma.mlml_generate_api_key()
 
-    def call(self, method, path, key=None, body=None, raw=None, headers=None, params=None):
-        headers = dict(headers or {})
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        if data is not None:
-            headers.setdefault("Content-Type", "application/json")
-        response = self.opener.request(
-            method,
-            f"{self.base_url()}{API}{path}",
-            data=data,
-            headers=headers,
-            params=params,
-            timeout=30,
-        )
-        self.assertLess(response.status_code, 500, response.text)
-        return response
-
     def pay(self, key, body, idem="k-1", **kwargs):
         headers = {"Idempotency-Key": idem, **kwargs.pop("headers", {})}
         return self.call("POST", "/transfers", key, body, headers=headers, **kwargs)
-
-    def assert_problem(self, response, status, code, *texts):
-        self.assertEqual(response.status_code, status, response.text)
-        self.assertTrue(
-            response.headers["Content-Type"].startswith("application/problem+json"),
-            response.headers["Content-Type"],
-        )
-        problem = response.json()
-        self.assertEqual(problem["status"], status)
-        self.assertEqual(problem["code"], code)
-        self.assertEqual(problem["type"], f"urn:mlml:problem:{code.replace('_', '-')}")
-        self.assertTrue(problem["title"])
-        for text in texts:
-            self.assertIn(text, problem["detail"])
-        return problem
 
     # ------------------------------------------------------------------
 

@@ -1,16 +1,15 @@
-import json
-
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mlml_barter.mlml_barter import api_spec
 
+from .common import ClearingApiCalls
 from .test_clearing_ledger import ClearingHouseCommon
 
 API = api_spec.BASE_PATH
 
 
-class ObligationsApiCommon(ClearingHouseCommon, HttpCase):
+class ObligationsApiCommon(ClearingApiCalls, ClearingHouseCommon, HttpCase):
     """Members declaring their open invoices through real HTTP requests."""
 
     @classmethod
@@ -26,35 +25,6 @@ class ObligationsApiCommon(ClearingHouseCommon, HttpCase):
         cls.keys = {cls.alpha: cls.key_alpha, cls.beta: cls.key_beta, cls.gamma: cls.key_gamma}
         cls.Obligation = cls.env["mlml.obligation"]
         cls.Declaration = cls.env["mlml.obligation.declaration"]
-
-    def call(self, method, path, key=None, body=None, headers=None, params=None):
-        headers = dict(headers or {})
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        data = json.dumps(body) if body is not None else None
-        if data is not None:
-            headers.setdefault("Content-Type", "application/json")
-        response = self.opener.request(
-            method,
-            f"{self.base_url()}{API}{path}",
-            data=data,
-            headers=headers,
-            params=params,
-            timeout=30,
-        )
-        self.assertLess(response.status_code, 500, response.text)
-        return response
-
-    def assert_problem(self, response, status, code, *texts):
-        self.assertEqual(response.status_code, status, response.text)
-        self.assertTrue(response.headers["Content-Type"].startswith("application/problem+json"))
-        problem = response.json()
-        self.assertEqual((problem["status"], problem["code"]), (status, code))
-        self.assertEqual(problem["type"], f"urn:mlml:problem:{code.replace('_', '-')}")
-        self.assertTrue(problem["title"])
-        for text in texts:
-            self.assertIn(text, problem["detail"])
-        return problem
 
     def declare(self, caller, invoice, creditor, debtor, amount, due="2026-12-31", **extra):
         headers = extra.pop("headers", None)

@@ -1,3 +1,5 @@
+import csv
+import io
 from datetime import date
 
 from odoo.exceptions import ValidationError
@@ -91,6 +93,39 @@ class TestClearingStatementReport(ClearingHouseCommon):
         self.assertIn(self.amount("5,000.00"), html)
         # -250.50 + 10.00 + 5.00 before April: opening and closing -235.50.
         self.assertEqual(html.count(self.amount("-235.50")), 2)
+
+    def exported_csv(self, action):
+        """The name and the rows of the CSV file ``action`` downloads."""
+        attachment = self.env["ir.attachment"].browse(
+            int(action["url"].split("/")[3].split("?")[0])
+        )
+        text = attachment.raw.decode("utf-8-sig")
+        return attachment.name, list(csv.reader(io.StringIO(text), delimiter=";"))
+
+    def test_csv_in_french_and_named_with_its_period(self):
+        wizard = self.env["mlml.ledger.statement.wizard"].create(
+            {
+                "account_id": self.account.id,
+                "date_from": date(2026, 2, 1),
+                "date_to": date(2026, 2, 28),
+            }
+        )
+        name, rows = self.exported_csv(wizard.action_export_csv())
+        self.assertEqual(name, "Statement CH-A Alpha Nettoyage 2026-02-01 to 2026-02-28.csv")
+        self.assertEqual(rows[1][5], "-100.00")
+        # All the transfers: from the first one to today.
+        name, rows = self.exported_csv(self.account.action_export_statement_csv())
+        self.assertEqual(
+            name, f"Statement CH-A Alpha Nettoyage 2026-01-10 to {date.today().isoformat()}.csv"
+        )
+        self.assertEqual(rows[1][5], "0.00")
+        # In French, decimal commas, as the member's own statement writes them.
+        self.env["res.lang"]._activate_lang("fr_FR")
+        _name, rows = self.exported_csv(wizard.with_context(lang="fr_FR").action_export_csv())
+        self.assertEqual(
+            [row[4:] for row in rows[1:]],
+            [["", "-100,00"], ["250,50", "150,50"], ["-40,00", "110,50"], ["", "110,50"]],
+        )
 
     def test_in_french_for_a_french_member(self):
         self.env["res.lang"]._activate_lang("fr_FR")

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 import psycopg2
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -18,24 +18,17 @@ from .test_clearing_ledger import ClearingHouseCommon
 NBSP = "\N{NO-BREAK SPACE}"
 
 
-@tagged("post_install", "-at_install")
-class TestConnector(ClearingHouseCommon, HttpCase):
-    """A member company connected to the clearing house of the same database,
-    over real HTTP: it pays there first and books what the clearing house moved."""
+class ConnectedMemberCommon(ClearingHouseCommon, HttpCase):
+    """Delta Services, a company of this database, a member of the clearing house of
+    the same database with its credit line there and in its own books, connected to
+    it over real HTTP with its key (``key``)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.member = cls.setup_other_company(name="Delta Services")["company"]
         cls.delta = cls.member.partner_id
-        cls.delta.write(
-            {
-                "mlml_member_state": "candidate",
-                "mlml_member_number": "CH-D",
-                "mlml_charter_date": "2026-01-15",
-            }
-        )
-        cls.delta.action_mlml_activate()
+        cls.activate_member(cls.delta, "CH-D")
         # Its credit line at the clearing house, and the same in its own books.
         cls.create_line(cls.delta, "approved", limit=1000.0, ceiling=2000.0)
         cls.create_line(
@@ -45,6 +38,23 @@ class TestConnector(ClearingHouseCommon, HttpCase):
         cls.member.write(
             {"mlml_clearing_house_url": cls.base_url(), "mlml_clearing_house_key": cls.key}
         )
+
+    def invoice(self, move_type, partner, amount, share, ref=None):
+        """A posted invoice or bill of Delta's with ``partner``, its MLML share ``share`` %."""
+        return self.post_document(move_type, partner, amount, share, ref, company=self.member)
+
+    def synchronize(self):
+        self.assertTrue(self.member.mlml_synchronize(), self.member.mlml_sync_message)
+
+
+@tagged("post_install", "-at_install")
+class TestConnector(ConnectedMemberCommon):
+    """A member company connected to the clearing house of the same database,
+    over real HTTP: it pays there first and books what the clearing house moved."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.journal = cls.member.mlml_journal_id
         cls.StLine = cls.env["account.bank.statement.line"]
 
@@ -66,26 +76,6 @@ class TestConnector(ClearingHouseCommon, HttpCase):
                 }
             )
         )
-
-    def invoice(self, move_type, partner, amount, share, ref=None):
-        move = (
-            self.env["account.move"]
-            .with_company(self.member)
-            .create(
-                {
-                    "move_type": move_type,
-                    "partner_id": partner.id,
-                    "invoice_date": fields.Date.today(),
-                    "ref": ref,
-                    "invoice_line_ids": [
-                        Command.create({"name": "Prestation", "price_unit": amount, "tax_ids": []})
-                    ],
-                }
-            )
-        )
-        move.mlml_share = share
-        move.action_post()
-        return move
 
     def statement_lines(self):
         return self.StLine.search([("company_id", "=", self.member.id)], order="id")

@@ -1,16 +1,14 @@
-import tempfile
 import unittest
-import uuid
 
 from odoo import Command, fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from .common import MlmlBarterCommon, solver_missing
-from .servers import OdooDatabase
+from .common import solver_missing
+from .servers import EndToEndCommon
 
 
 @tagged("post_install", "-at_install")
-class TestConnectorCompensationEndToEnd(MlmlBarterCommon, TransactionCase):
+class TestConnectorCompensationEndToEnd(EndToEndCommon):
     """The multilateral compensation between four databases and their servers.
 
     The clearing house (CH) and the members B and C are databases of their own
@@ -29,106 +27,15 @@ class TestConnectorCompensationEndToEnd(MlmlBarterCommon, TransactionCase):
         if solver_missing():
             raise unittest.SkipTest(solver_missing())
         super().setUpClass()
-        cls.logs = tempfile.mkdtemp(prefix="mlml-comp-e2e-")
-        suffix = uuid.uuid4().hex[:8]
-        cls.ch = OdooDatabase(f"mlml_comp_ch_{suffix}", cls.logs)
-        cls.b = OdooDatabase(f"mlml_comp_b_{suffix}", cls.logs)
-        cls.c = OdooDatabase(f"mlml_comp_c_{suffix}", cls.logs)
-        cls.addClassCleanup(cls.c.drop)
-        cls.addClassCleanup(cls.b.drop)
-        cls.addClassCleanup(cls.ch.drop)
-        cls.ch.install("mlml_barter")
-        cls.b.copy_from(cls.ch)
-        cls.c.copy_from(cls.ch)
-        for db in (cls.ch, cls.b, cls.c):
-            db.start()
+        cls.ch, cls.b, cls.c = cls.serve_databases("comp", "ch", "b", "c")
         cls.today = fields.Date.today()
-        cls._setup_clearing_house()
-        cls.b_company, cls.b_partners = cls._setup_member(cls.b, "MB-1", cls.key_b)
-        cls.c_company, cls.c_partners = cls._setup_member(cls.c, "MC-1", cls.key_c)
-        cls._setup_member_a()
-
-    @classmethod
-    def _member(cls, db, name, number, company_partner=None):
-        values = {
-            "mlml_member_state": "candidate",
-            "mlml_member_number": number,
-            "mlml_charter_date": "2026-01-15",
-        }
-        if company_partner:
-            db.rpc("res.partner", "write", [company_partner], values)
-            partner = company_partner
-        else:
-            partner = db.rpc("res.partner", "create", {"name": name, "is_company": True, **values})
-        db.rpc("res.partner", "action_mlml_activate", [partner])
-        return partner
-
-    @classmethod
-    def _line(cls, db, partner, limit, ceiling):
-        line = db.rpc(
-            "mlml.credit.line",
-            "create",
-            {"partner_id": partner, "credit_limit": limit, "balance_ceiling": ceiling},
-        )
-        db.rpc("mlml.credit.line", "action_submit", [line])
-        db.rpc("mlml.credit.line", "action_approve", [line])
-
-    @classmethod
-    def _setup_clearing_house(cls):
-        ch = cls.ch
-        company = ch.rpc("res.company", "search", [])[0]
-        ch.rpc("res.company", "write", [company], {"mlml_is_clearing_house": True})
-        cls.ch_members = {}
-        keys = {}
-        for name, number in (("Atelier A", "MA-1"), ("Boulangerie B", "MB-1"), ("Cave C", "MC-1")):
-            partner = cls._member(ch, name, number)
-            cls._line(ch, partner, 2000.0, 5000.0)
-            cls.ch_members[number] = partner
-            keys[number] = ch.rpc("res.partner", "mlml_generate_api_key", [partner])
+        members = [("Atelier A", "MA-1"), ("Boulangerie B", "MB-1"), ("Cave C", "MC-1")]
+        cls.ch_members, keys = cls._setup_clearing_house(cls.ch, members)
         cls.key_a, cls.key_b, cls.key_c = keys["MA-1"], keys["MB-1"], keys["MC-1"]
-
-    @classmethod
-    def _setup_member(cls, db, number, key):
-        """A member's database: its company a member, the two others its partners."""
-        # A copy of a database keeps its uuid: each member gets one of its own.
-        db.rpc("ir.config_parameter", "set_param", "database.uuid", str(uuid.uuid4()))
-        company = db.rpc("res.company", "search_read", [], ["partner_id"])[0]
-        cls._member(db, "", number, company_partner=company["partner_id"][0])
-        cls._line(db, company["partner_id"][0], 2000.0, 5000.0)
-        partners = {
-            other: cls._member(db, name, other)
-            for name, other in (
-                ("Atelier A", "MA-1"),
-                ("Boulangerie B", "MB-1"),
-                ("Cave C", "MC-1"),
-            )
-            if other != number
-        }
-        db.rpc(
-            "res.company",
-            "write",
-            [company["id"]],
-            {"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": key},
-        )
-        return company["id"], partners
-
-    @classmethod
-    def _setup_member_a(cls):
-        cls.company = cls.env.company
-        cls.company.partner_id.write(
-            {
-                "mlml_member_state": "candidate",
-                "mlml_member_number": "MA-1",
-                "mlml_charter_date": "2026-01-15",
-            }
-        )
-        cls.company.partner_id.action_mlml_activate()
-        cls.create_line(cls.company.partner_id, "approved", limit=2000.0, ceiling=5000.0)
-        cls.a_b = cls.create_member("Boulangerie B", number="MB-1")
-        cls.a_c = cls.create_member("Cave C", number="MC-1")
-        cls.company.write(
-            {"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": cls.key_a}
-        )
+        cls.b_company, cls.b_partners = cls._setup_member(cls.b, "MB-1", cls.key_b, members)
+        cls.c_company, cls.c_partners = cls._setup_member(cls.c, "MC-1", cls.key_c, members)
+        partners = cls._setup_member_a(cls.key_a, members)
+        cls.a_b, cls.a_c = partners["MB-1"], partners["MC-1"]
 
     # ------------------------------------------------------------------
     # Documents

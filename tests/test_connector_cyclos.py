@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import requests
 
-from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -42,14 +41,7 @@ class TestConnectorCyclos(MlmlBarterCommon):
         super().setUpClass()
         cls.company = cls.env.company
         partner = cls.company.partner_id
-        partner.write(
-            {
-                "mlml_member_state": "candidate",
-                "mlml_member_number": "M-001",
-                "mlml_charter_date": "2026-01-15",
-            }
-        )
-        partner.action_mlml_activate()
+        cls.activate_member(partner, "M-001")
         cls.create_line(partner, "approved", limit=1000.0, ceiling=2000.0)
         cls.printer = cls.create_member("Imprimerie du Nord", number="M-002")
         cls.journal = cls.company._mlml_ensure_journal()
@@ -107,20 +99,7 @@ class TestConnectorCyclos(MlmlBarterCommon):
         )
 
     def document(self, move_type, amount, share, ref=None):
-        move = self.env["account.move"].create(
-            {
-                "move_type": move_type,
-                "partner_id": self.printer.id,
-                "invoice_date": fields.Date.today(),
-                "ref": ref,
-                "invoice_line_ids": [
-                    Command.create({"name": "Prestation", "price_unit": amount, "tax_ids": []})
-                ],
-            }
-        )
-        move.mlml_share = share
-        move.action_post()
-        return move
+        return self.post_document(move_type, self.printer, amount, share, ref)
 
     def synchronize(self):
         self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)

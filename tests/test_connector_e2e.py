@@ -1,20 +1,17 @@
 import contextlib
-import tempfile
 import threading
 import time
-import uuid
 
 import requests
 
 from odoo import Command, fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from .common import MlmlBarterCommon
-from .servers import FaultyProxy, OdooDatabase
+from .servers import EndToEndCommon, FaultyProxy
 
 
 @tagged("post_install", "-at_install")
-class TestConnectorEndToEnd(MlmlBarterCommon, TransactionCase):
+class TestConnectorEndToEnd(EndToEndCommon):
     """Three databases, three Odoo servers, real HTTP between them.
 
     The clearing house (CH) and the member B are databases of their own, each
@@ -29,96 +26,19 @@ class TestConnectorEndToEnd(MlmlBarterCommon, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.logs = tempfile.mkdtemp(prefix="mlml-e2e-")
-        suffix = uuid.uuid4().hex[:8]
-        cls.ch = OdooDatabase(f"mlml_e2e_ch_{suffix}", cls.logs)
-        cls.b = OdooDatabase(f"mlml_e2e_b_{suffix}", cls.logs)
-        cls.addClassCleanup(cls.b.drop)
-        cls.addClassCleanup(cls.ch.drop)
-        cls.ch.install("mlml_barter")
-        cls.b.copy_from(cls.ch)
-        cls.ch.start()
-        cls.b.start()
-        cls._setup_clearing_house()
-        cls._setup_member_b()
-        cls._setup_member_a()
-
-    @classmethod
-    def _member(cls, db, name, number, company_partner=None):
-        """A member partner in ``db`` (over RPC), active, with its number."""
-        values = {
-            "mlml_member_state": "candidate",
-            "mlml_member_number": number,
-            "mlml_charter_date": "2026-01-15",
-        }
-        if company_partner:
-            db.rpc("res.partner", "write", [company_partner], values)
-            partner = company_partner
-        else:
-            partner = db.rpc("res.partner", "create", {"name": name, "is_company": True, **values})
-        db.rpc("res.partner", "action_mlml_activate", [partner])
-        return partner
-
-    @classmethod
-    def _line(cls, db, partner, limit, ceiling):
-        line = db.rpc(
-            "mlml.credit.line",
-            "create",
-            {"partner_id": partner, "credit_limit": limit, "balance_ceiling": ceiling},
-        )
-        db.rpc("mlml.credit.line", "action_submit", [line])
-        db.rpc("mlml.credit.line", "action_approve", [line])
-
-    @classmethod
-    def _setup_clearing_house(cls):
-        ch = cls.ch
-        company = ch.rpc("res.company", "search", [])[0]
-        ch.rpc("res.company", "write", [company], {"mlml_is_clearing_house": True})
-        cls.ch_a = cls._member(ch, "Atelier A", "MA-1")
-        cls.ch_b = cls._member(ch, "Boulangerie B", "MB-1")
-        for partner in (cls.ch_a, cls.ch_b):
-            cls._line(ch, partner, 2000.0, 5000.0)
-        cls.key_a = ch.rpc("res.partner", "mlml_generate_api_key", [cls.ch_a])
-        cls.key_b = ch.rpc("res.partner", "mlml_generate_api_key", [cls.ch_b])
-
-    @classmethod
-    def _setup_member_b(cls):
-        b = cls.b
-        # A copy of a database keeps its uuid: B gets one of its own, as a new database.
-        b.rpc("ir.config_parameter", "set_param", "database.uuid", str(uuid.uuid4()))
-        company = b.rpc("res.company", "search_read", [], ["partner_id"])[0]
-        cls.b_company = company["id"]
-        cls._member(b, "", "MB-1", company_partner=company["partner_id"][0])
-        cls._line(b, company["partner_id"][0], 2000.0, 5000.0)
-        cls.b_a = cls._member(b, "Atelier A", "MA-1")
-        b.rpc(
-            "res.company",
-            "write",
-            [cls.b_company],
-            {"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": cls.key_b},
-        )
-        cls.b_tax = b.rpc(
+        cls.ch, cls.b = cls.serve_databases("e2e", "ch", "b")
+        members = [("Atelier A", "MA-1"), ("Boulangerie B", "MB-1")]
+        partners, keys = cls._setup_clearing_house(cls.ch, members)
+        cls.ch_a, cls.ch_b = partners["MA-1"], partners["MB-1"]
+        cls.key_a, cls.key_b = keys["MA-1"], keys["MB-1"]
+        cls.b_company, b_partners = cls._setup_member(cls.b, "MB-1", cls.key_b, members)
+        cls.b_a = b_partners["MA-1"]
+        cls.b_tax = cls.b.rpc(
             "account.tax",
             "create",
             {"name": "TVA 20 % achats", "amount": 20.0, "type_tax_use": "purchase"},
         )
-
-    @classmethod
-    def _setup_member_a(cls):
-        cls.company = cls.env.company
-        cls.company.partner_id.write(
-            {
-                "mlml_member_state": "candidate",
-                "mlml_member_number": "MA-1",
-                "mlml_charter_date": "2026-01-15",
-            }
-        )
-        cls.company.partner_id.action_mlml_activate()
-        cls.create_line(cls.company.partner_id, "approved", limit=2000.0, ceiling=5000.0)
-        cls.a_b = cls.create_member("Boulangerie B", number="MB-1")
-        cls.company.write(
-            {"mlml_clearing_house_url": cls.ch.url, "mlml_clearing_house_key": cls.key_a}
-        )
+        cls.a_b = cls._setup_member_a(cls.key_a, members)["MB-1"]
         cls.sale_tax = cls.env["account.tax"].create(
             {"name": "TVA 20 % ventes", "amount": 20.0, "type_tax_use": "sale"}
         )

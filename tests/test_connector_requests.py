@@ -1,82 +1,29 @@
-import json
-
-from odoo import Command, fields
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.mlml_barter.mlml_barter import api_spec
-
-from .test_clearing_ledger import ClearingHouseCommon
+from .common import ClearingApiCalls
+from .test_connector import ConnectedMemberCommon
 
 
 @tagged("post_install", "-at_install")
-class TestConnectorRequests(ClearingHouseCommon, HttpCase):
+class TestConnectorRequests(ClearingApiCalls, ConnectedMemberCommon):
     """Payment requests between a connected member (Delta, a company of this
     database) and Alpha (a member using the API directly), over real HTTP."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.member = cls.setup_other_company(name="Delta Services")["company"]
-        cls.delta = cls.member.partner_id
-        cls.delta.write(
-            {
-                "mlml_member_state": "candidate",
-                "mlml_member_number": "CH-D",
-                "mlml_charter_date": "2026-01-15",
-            }
-        )
-        cls.delta.action_mlml_activate()
-        cls.create_line(cls.delta, "approved", limit=1000.0, ceiling=2000.0)
-        cls.create_line(
-            cls.delta, "approved", limit=1000.0, ceiling=2000.0, company_id=cls.member.id
-        )
-        cls.member.write(
-            {
-                "mlml_clearing_house_url": cls.base_url(),
-                "mlml_clearing_house_key": cls.delta.mlml_generate_api_key(),
-            }
-        )
         cls.key_alpha = cls.alpha.mlml_generate_api_key()
         cls.Request = cls.env["mlml.member.request"]
 
     def api(self, method, path, body=None, headers=None):
-        headers = {"Authorization": f"Bearer {self.key_alpha}", **(headers or {})}
-        response = self.opener.request(
-            method,
-            f"{self.base_url()}{api_spec.BASE_PATH}{path}",
-            data=json.dumps(body) if body is not None else None,
-            headers={"Content-Type": "application/json", **headers},
-            timeout=30,
-        )
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        response = self.call(method, path, self.key_alpha, body, headers=headers)
         self.assertLess(response.status_code, 300, response.text)
         return response.json()
 
-    def document(self, move_type, amount, share, ref=None):
-        move = (
-            self.env["account.move"]
-            .with_company(self.member)
-            .create(
-                {
-                    "move_type": move_type,
-                    "partner_id": self.alpha.id,
-                    "invoice_date": fields.Date.today(),
-                    "ref": ref,
-                    "invoice_line_ids": [
-                        Command.create({"name": "Prestation", "price_unit": amount, "tax_ids": []})
-                    ],
-                }
-            )
-        )
-        move.mlml_share = share
-        move.action_post()
-        return move
-
-    def synchronize(self):
-        self.assertTrue(self.member.mlml_synchronize(), self.member.mlml_sync_message)
-
     def test_posting_an_invoice_asks_the_customer_for_its_mlml_part(self):
-        invoice = self.document("out_invoice", 1000.0, 50.0)
+        invoice = self.invoice("out_invoice", self.alpha, 1000.0, 50.0)
         request = self.Request.search([("move_id", "=", invoice.id)])
         self.assertRecordValues(
             request,
@@ -109,7 +56,7 @@ class TestConnectorRequests(ClearingHouseCommon, HttpCase):
         self.assertEqual(self.Request.search_count([("move_id", "=", invoice.id)]), 1)
 
     def test_cancelled_invoice_withdraws_its_request(self):
-        invoice = self.document("out_invoice", 200.0, 50.0)
+        invoice = self.invoice("out_invoice", self.alpha, 200.0, 50.0)
         request = self.Request.search([("move_id", "=", invoice.id)])
         invoice.button_draft()
         invoice.button_cancel()
@@ -118,7 +65,7 @@ class TestConnectorRequests(ClearingHouseCommon, HttpCase):
         self.assertEqual(remote.state, "cancelled")
 
     def test_reversed_invoice_withdraws_its_request(self):
-        invoice = self.document("out_invoice", 300.0, 50.0)
+        invoice = self.invoice("out_invoice", self.alpha, 300.0, 50.0)
         request = self.Request.search([("move_id", "=", invoice.id)])
         reversal = (
             self.env["account.move.reversal"]
@@ -134,7 +81,7 @@ class TestConnectorRequests(ClearingHouseCommon, HttpCase):
         self.assertEqual(request.state, "cancelled")
 
     def test_received_request_is_paid_from_the_bill(self):
-        bill = self.document("in_invoice", 400.0, 50.0, ref="FA-ALPHA-7")
+        bill = self.invoice("in_invoice", self.alpha, 400.0, 50.0, ref="FA-ALPHA-7")
         self.api(
             "POST",
             "/payment-requests",
@@ -168,7 +115,7 @@ class TestConnectorRequests(ClearingHouseCommon, HttpCase):
         self.assertEqual(self.ledger_count(), count + 1)
 
     def test_received_request_refused_with_a_reason_the_supplier_reads(self):
-        bill = self.document("in_invoice", 100.0, 50.0, ref="FA-ALPHA-8")
+        bill = self.invoice("in_invoice", self.alpha, 100.0, 50.0, ref="FA-ALPHA-8")
         made = self.api(
             "POST",
             "/payment-requests",
@@ -194,7 +141,7 @@ class TestConnectorRequests(ClearingHouseCommon, HttpCase):
         self.api(
             "POST", "/payment-requests", {"payer": "CH-D", "amount": "10.00", "reference": "FA-X"}
         )
-        bill = self.document("in_invoice", 100.0, 50.0, ref="FA-ALPHA-9")
+        bill = self.invoice("in_invoice", self.alpha, 100.0, 50.0, ref="FA-ALPHA-9")
         self.api(
             "POST",
             "/payment-requests",

@@ -1,42 +1,23 @@
 from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
+
+from .common import MlmlHttpCommon
 
 
-class MlmlInvoiceHttpCommon(HttpCase):
+class MlmlInvoiceHttpCommon(MlmlHttpCommon):
     """The company and a customer active members, a 50 % share, a product of 1,000."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # cls.env is the superuser's, in the main company of the database.
-        cls.company = company = cls.env.company
-        cls.journal = company.mlml_journal_id
-        partner = company.partner_id
-        if partner.mlml_member_state != "active":
-            partner.write(
-                {
-                    "mlml_member_state": "candidate",
-                    "mlml_member_number": partner.mlml_member_number or "MLML-0001",
-                    "mlml_charter_date": partner.mlml_charter_date or "2025-12-01",
-                }
-            )
-            partner.action_mlml_activate()
-        line = cls.env["mlml.credit.line"].create(
-            {"partner_id": partner.id, "company_id": company.id, "credit_limit": 5000.0}
+        company = cls.company
+        cls.create_line(
+            company.partner_id, "approved", limit=5000.0, ceiling=0.0, company_id=company.id
         )
-        line.action_submit()
-        line.action_approve()
         company.mlml_default_share = 50.0
 
-        cls.customer = cls.env["res.partner"].create(
-            {
-                "name": "Brasserie des Flandres",
-                "is_company": True,
-                "city": "Lille",
-                "mlml_member_state": "candidate",
-                "mlml_member_number": "MLML-0402",
-                "mlml_charter_date": "2026-01-15",
-            }
+        cls.customer = cls.create_member(
+            "Brasserie des Flandres", state="candidate", number="MLML-0402"
         )
         cls.customer.action_mlml_activate()
         cls.tax = company.account_sale_tax_id

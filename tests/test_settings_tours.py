@@ -1,47 +1,33 @@
 from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
+
+from .common import MlmlHttpCommon
 
 
 @tagged("post_install", "-at_install")
-class TestMlmlSettingsTours(HttpCase):
+class TestMlmlSettingsTours(MlmlHttpCommon):
     """The barter journal's card, and the MLML settings of an MLML manager, in the browser."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # cls.env is the superuser's, in the main company of the database.
-        cls.company = company = cls.env.company
-        cls.journal = company.mlml_journal_id
-        partner = company.partner_id
-        if partner.mlml_member_state != "active":
-            partner.write(
-                {
-                    "mlml_member_state": "candidate",
-                    "mlml_member_number": partner.mlml_member_number or "MLML-0001",
-                    "mlml_charter_date": partner.mlml_charter_date or "2025-12-01",
-                }
-            )
-            partner.action_mlml_activate()
         cls.manager = new_test_user(
             cls.env,
             login="mlml_settings_manager",
             groups="account.group_account_invoice,mlml_barter.group_mlml_manager",
             name="MLML Manager",
-            company_id=company.id,
-            company_ids=[Command.set(company.ids)],
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
         )
 
     def grant_line(self, limit, ceiling):
-        line = self.env["mlml.credit.line"].create(
-            {
-                "partner_id": self.company.partner_id.id,
-                "company_id": self.company.id,
-                "credit_limit": limit,
-                "balance_ceiling": ceiling,
-            }
+        self.create_line(
+            self.company.partner_id,
+            "approved",
+            limit=limit,
+            ceiling=ceiling,
+            company_id=self.company.id,
         )
-        line.action_submit()
-        line.action_approve()
 
     def test_journal_card(self):
         self.grant_line(1000.0, 2000.0)

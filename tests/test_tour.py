@@ -1,8 +1,10 @@
 from odoo.tests import HttpCase, tagged
 
+from .common import MlmlRecords
+
 
 @tagged("post_install", "-at_install")
-class TestMemberTour(HttpCase):
+class TestMemberTour(MlmlRecords, HttpCase):
     """An MLML manager activates a candidate and approves its credit line in the browser."""
 
     @classmethod
@@ -10,25 +12,13 @@ class TestMemberTour(HttpCase):
         super().setUpClass()
         # cls.env is the superuser's: it may set a membership directly.
         cls.admin = cls.env.ref("base.user_admin")
-        cls.member = cls.env["res.partner"].create(
-            {
-                "name": "Torréfaction des Flandres",
-                "is_company": True,
-                "city": "Lille",
-                "mlml_member_state": "candidate",
-                "mlml_member_number": "MLML-T001",
-                "mlml_charter_date": "2025-01-15",
-            }
+        cls.member = cls.create_member(
+            "Torréfaction des Flandres",
+            state="candidate",
+            number="MLML-T001",
+            mlml_charter_date="2025-01-15",
         )
-        cls.line = cls.env["mlml.credit.line"].create(
-            {
-                "partner_id": cls.member.id,
-                "company_id": cls.env.company.id,
-                "credit_limit": 1000.0,
-                "balance_ceiling": 2000.0,
-            }
-        )
-        cls.line.action_submit()
+        cls.line = cls.create_line(cls.member, "submitted", company_id=cls.env.company.id)
 
     def test_activate_member_and_approve_its_line(self):
         self.assertTrue(self.admin.has_group("mlml_barter.group_mlml_manager"))

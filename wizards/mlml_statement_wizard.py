@@ -3,8 +3,7 @@ import io
 import xlsxwriter
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools.misc import format_date
+from odoo.exceptions import AccessError, UserError
 
 from ..mlml_barter.credit_lines import CLOSED, KEPT
 from ..mlml_barter.statement import (
@@ -14,7 +13,6 @@ from ..mlml_barter.statement import (
     build_statement,
     line_changed,
     line_in_force,
-    statement_csv,
 )
 
 
@@ -41,15 +39,7 @@ class MlmlStatementWizard(models.TransientModel):
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
         for wizard in self:
-            if wizard.date_from > wizard.date_to:
-                raise ValidationError(
-                    self.env._(
-                        "The statement cannot start on %(date_from)s, after its end on "
-                        "%(date_to)s: choose a start date on or before the end date.",
-                        date_from=format_date(self.env, wizard.date_from),
-                        date_to=format_date(self.env, wizard.date_to),
-                    )
-                )
+            self.env["mlml.statement"]._check_period(wizard.date_from, wizard.date_to)
 
     @api.constrains("company_id")
     def _check_company_allowed(self):
@@ -71,23 +61,15 @@ class MlmlStatementWizard(models.TransientModel):
 
     def action_export_csv(self):
         self.ensure_one()
-        statement = self._mlml_statement()
-        decimal_point = self.env["res.lang"]._get_data(code=self.env.lang).decimal_point or "."
-        content = statement_csv(
-            statement,
-            self._mlml_csv_labels(),
-            rounding=self.currency_id.rounding,
-            # A French spreadsheet reads "-800.00" as text, "-800,00" as a number.
-            decimal_point="," if decimal_point == "," else ".",
+        return self.env["mlml.statement"]._csv_download(
+            self._mlml_statement(), self.currency_id, self._mlml_file_name(), self
         )
-        # With a byte-order mark, spreadsheets read the accents right.
-        return self._mlml_download(content.encode("utf-8-sig"), "csv", "text/csv")
 
     def action_export_xlsx(self):
         """The statement as a spreadsheet: amounts as numbers, dates as dates."""
         self.ensure_one()
         statement = self._mlml_statement()
-        labels = self._mlml_csv_labels()
+        labels = self.env["mlml.statement"]._labels()
         out = io.BytesIO()
         book = xlsxwriter.Workbook(out, {"in_memory": True})
         sheet = book.add_worksheet(self.currency_id.symbol[:31])
@@ -117,33 +99,20 @@ class MlmlStatementWizard(models.TransientModel):
         sheet.set_column(1, 3, 28)
         sheet.set_column(4, 5, 14)
         book.close()
-        return self._mlml_download(
+        return self.env["mlml.statement"]._download(
             out.getvalue(),
-            "xlsx",
+            f"{self._mlml_file_name()}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            self,
         )
 
-    def _mlml_download(self, raw, extension, mimetype):
-        name = self.env._(
+    def _mlml_file_name(self):
+        return self.env._(
             "%(currency)s statement %(date_from)s to %(date_to)s",
             currency=self.currency_id.symbol,
             date_from=self.date_from.isoformat(),
             date_to=self.date_to.isoformat(),
         )
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"{name}.{extension}",
-                "raw": raw,
-                "mimetype": mimetype,
-                "res_model": self._name,
-                "res_id": self.id,
-            }
-        )
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
-            "target": "download",
-        }
 
     def _mlml_check_currency(self):
         self._check_company_allowed()
@@ -208,18 +177,6 @@ class MlmlStatementWizard(models.TransientModel):
                 - line.move_id
             )
         return result
-
-    def _mlml_csv_labels(self):
-        return {
-            "date": self.env._("Date"),
-            "partner": self.env._("Partner"),
-            "reference": self.env._("Reference"),
-            "invoice": self.env._("Invoice"),
-            "amount": self.env._("Amount"),
-            "balance": self.env._("Balance"),
-            "opening": self.env._("Opening balance"),
-            "closing": self.env._("Closing balance"),
-        }
 
     def _mlml_credit_line_terms(self):
         """When each of the company's own credit lines was in force.

@@ -19,6 +19,7 @@ from mlml_barter.statement import (
     line_in_force,
     plain_amount,
     statement_csv,
+    statement_csv_file,
 )
 
 START = date(2026, 3, 1)
@@ -233,6 +234,33 @@ def test_csv_amounts_read_back_in_either_language(amounts, point):
     read = [Decimal(row[4].replace(",", ".")) for row in rows[2:-1]]
     assert read == [row.amount for row in statement.rows]
     assert Decimal(rows[-1][5].replace(",", ".")) == statement.closing
+
+
+@pytest.mark.parametrize(
+    ("language_point", "written"),
+    [(",", ["-1234,50", "0,25", "-1234,25"]), (".", ["-1234.50", "0.25", "-1234.25"])],
+)
+def test_csv_file_takes_the_decimal_point_of_the_user_language(language_point, written):
+    statement = build_statement(
+        Decimal("-1234.5"),
+        [Movement(date=START, partner="Été", reference="P1", invoice="", amount=Decimal("0.25"))],
+        date_from=START,
+        date_to=END,
+    )
+    raw = statement_csv_file(statement, language_decimal_point=language_point)
+    # A byte-order mark first: spreadsheets read the accents right.
+    assert raw.startswith("\ufeff".encode())
+    rows = parse(raw.decode("utf-8-sig"))
+    assert [rows[1][-1], *rows[2][-2:]] == written
+    assert rows[2][1] == "Été"
+
+
+@pytest.mark.parametrize("language_point", ["", "٫", ";"])
+def test_csv_file_writes_a_point_for_any_other_language(language_point):
+    statement = build_statement(Decimal(-400), [], date_from=START, date_to=END)
+    raw = statement_csv_file(statement, language_decimal_point=language_point)
+    rows = parse(raw.decode("utf-8-sig"))
+    assert rows[1][-1] == "-400.00"
 
 
 JAN = date(2026, 1, 1)

@@ -439,28 +439,41 @@ class MlmlApi(models.AbstractModel):
 
     @api.model
     def _list_transfers(self, company, member, after, limit):
+        return self._page(
+            "mlml.transfer",
+            [
+                ("company_id", "=", company.id),
+                "|",
+                ("payer_id", "=", member.id),
+                ("payee_id", "=", member.id),
+            ],
+            "ledger_position",
+            after,
+            limit,
+            lambda transfer: self._transfer_json(transfer, member),
+        )
+
+    @api.model
+    def _page(self, model, domain, position_field, after, limit, to_json):
+        """One page of the records of ``domain`` after the cursor ``after``, in the
+        order of their ``position_field``: ``items`` (each ``to_json(record)``),
+        the cursor ``next`` to go on from, and ``has_more``."""
         # Past the largest position the database holds, nothing is left to read.
         position = min(wire.decode_cursor(after), MAX_POSITION)
         limit = wire.check_limit(limit)
-        transfers = (
-            self.env["mlml.transfer"]
+        records = (
+            self.env[model]
             .sudo()
             .search(
-                [
-                    ("company_id", "=", company.id),
-                    ("ledger_position", ">", position),
-                    "|",
-                    ("payer_id", "=", member.id),
-                    ("payee_id", "=", member.id),
-                ],
-                order="ledger_position",
+                [(position_field, ">", position), *domain],
+                order=position_field,
                 limit=limit + 1,
             )
         )
-        by_position = {t.ledger_position: t for t in transfers}
+        by_position = {record[position_field]: record for record in records}
         chosen, following, has_more = wire.page(list(by_position), position, limit)
         return {
-            "items": [self._transfer_json(by_position[p], member) for p in chosen],
+            "items": [to_json(by_position[p]) for p in chosen],
             "next": following,
             "has_more": has_more,
         }
@@ -524,31 +537,19 @@ class MlmlApi(models.AbstractModel):
 
     @api.model
     def _list_requests(self, company, member, after, limit):
-        # Past the largest position the database holds, nothing is left to read.
-        position = min(wire.decode_cursor(after), MAX_POSITION)
-        limit = wire.check_limit(limit)
-        requests = (
-            self.env["mlml.payment.request"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "=", company.id),
-                    ("feed_position", ">", position),
-                    "|",
-                    ("payer_id", "=", member.id),
-                    ("payee_id", "=", member.id),
-                ],
-                order="feed_position",
-                limit=limit + 1,
-            )
+        return self._page(
+            "mlml.payment.request",
+            [
+                ("company_id", "=", company.id),
+                "|",
+                ("payer_id", "=", member.id),
+                ("payee_id", "=", member.id),
+            ],
+            "feed_position",
+            after,
+            limit,
+            lambda request: self._request_json(request, member),
         )
-        by_id = {r.feed_position: r for r in requests}
-        chosen, following, has_more = wire.page(list(by_id), position, limit)
-        return {
-            "items": [self._request_json(by_id[i], member) for i in chosen],
-            "next": following,
-            "has_more": has_more,
-        }
 
     @api.model
     def _get_request(self, company, member, request_id, role):
@@ -650,56 +651,34 @@ class MlmlApi(models.AbstractModel):
 
     @api.model
     def _list_obligations(self, company, member, after, limit):
-        position = min(wire.decode_cursor(after), MAX_POSITION)
-        limit = wire.check_limit(limit)
-        obligations = (
-            self.env["mlml.obligation"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "=", company.id),
-                    ("feed_position", ">", position),
-                    "|",
-                    ("creditor_id", "=", member.id),
-                    ("debtor_id", "=", member.id),
-                ],
-                order="feed_position",
-                limit=limit + 1,
-            )
+        return self._page(
+            "mlml.obligation",
+            [
+                ("company_id", "=", company.id),
+                "|",
+                ("creditor_id", "=", member.id),
+                ("debtor_id", "=", member.id),
+            ],
+            "feed_position",
+            after,
+            limit,
+            lambda obligation: obligation._json(member),
         )
-        by_position = {o.feed_position: o for o in obligations}
-        chosen, following, has_more = wire.page(list(by_position), position, limit)
-        return {
-            "items": [by_position[p]._json(member) for p in chosen],
-            "next": following,
-            "has_more": has_more,
-        }
 
     @api.model
     def _list_compensations(self, company, member, after, limit):
-        position = min(wire.decode_cursor(after), MAX_POSITION)
-        limit = wire.check_limit(limit)
-        runs = (
-            self.env["mlml.compensation"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "confirmed"),
-                    ("feed_position", ">", position),
-                    ("member_ids.partner_id", "=", member.id),
-                ],
-                order="feed_position",
-                limit=limit + 1,
-            )
+        return self._page(
+            "mlml.compensation",
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "confirmed"),
+                ("member_ids.partner_id", "=", member.id),
+            ],
+            "feed_position",
+            after,
+            limit,
+            lambda run: run._json(member),
         )
-        by_position = {run.feed_position: run for run in runs}
-        chosen, following, has_more = wire.page(list(by_position), position, limit)
-        return {
-            "items": [by_position[p]._json(member) for p in chosen],
-            "next": following,
-            "has_more": has_more,
-        }
 
     # ------------------------------------------------------------------
     # Problems

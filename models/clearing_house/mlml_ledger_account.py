@@ -4,7 +4,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from ...mlml_barter.ledger import Account, lock_order
-from ...mlml_barter.statement import Movement, build_statement, statement_csv
+from ...mlml_barter.statement import Movement, build_statement
 
 
 class MlmlLedgerAccount(models.Model):
@@ -440,43 +440,20 @@ class MlmlLedgerAccount(models.Model):
     def action_export_statement_csv(self, date_from=None, date_to=None):
         """The account's statement as a CSV file: all its transfers, or those of a period."""
         self.ensure_one()
-        labels = {
-            "date": self.env._("Date"),
-            "partner": self.env._("Partner"),
-            "reference": self.env._("Reference"),
-            "invoice": self.env._("Invoice"),
-            "amount": self.env._("Amount"),
-            "balance": self.env._("Balance"),
-            "opening": self.env._("Opening balance"),
-            "closing": self.env._("Closing balance"),
-        }
-        content = statement_csv(
-            self._statement(date_from, date_to), labels, rounding=self.currency_id.rounding
-        )
+        statement = self._statement(date_from, date_to)
+        today = fields.Date.context_today(self)
+        # All its transfers: from the first one (or today, with none) to today.
+        first = statement.rows[0].date if statement.rows else today
         name = self.env._(
-            "Statement %(number)s %(member)s",
+            "Statement %(number)s %(member)s %(date_from)s to %(date_to)s",
             number=self.member_number or "",
             member=self.partner_id.name,
+            date_from=(date_from or first).isoformat(),
+            date_to=(date_to or today).isoformat(),
         )
-        attachment = (
-            self.env["ir.attachment"]
-            .sudo()
-            .create(
-                {
-                    "name": f"{name}.csv",
-                    # With a byte-order mark, spreadsheets read the accents right.
-                    "raw": content.encode("utf-8-sig"),
-                    "mimetype": "text/csv",
-                    "res_model": self._name,
-                    "res_id": self.id,
-                }
-            )
+        return self.env["mlml.statement"]._csv_download(
+            statement, self.currency_id, name, self.sudo()
         )
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
-            "target": "download",
-        }
 
     def action_generate_api_key(self):
         self.ensure_one()

@@ -1,6 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
-from odoo.tools.misc import format_date
 
 
 class MlmlLedgerStatementWizard(models.TransientModel):
@@ -22,15 +20,7 @@ class MlmlLedgerStatementWizard(models.TransientModel):
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
         for wizard in self:
-            if wizard.date_from > wizard.date_to:
-                raise ValidationError(
-                    self.env._(
-                        "The statement cannot start on %(date_from)s, after its end on "
-                        "%(date_to)s: choose a start date on or before the end date.",
-                        date_from=format_date(self.env, wizard.date_from),
-                        date_to=format_date(self.env, wizard.date_to),
-                    )
-                )
+            self.env["mlml.statement"]._check_period(wizard.date_from, wizard.date_to)
 
     def action_print_pdf(self):
         self.ensure_one()
