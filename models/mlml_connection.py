@@ -282,6 +282,20 @@ class MlmlConnection(models.AbstractModel):
         )
 
     @api.model
+    def _required_backend(self, company):
+        """The backend of the company's ledger; refused when the company is not connected."""
+        backend = self._backend(company)
+        if backend is None:
+            raise UserError(
+                self.env._(
+                    "%(company)s is not connected to a clearing house: enter its URL and API "
+                    "key in the settings first.",
+                    company=company.name,
+                )
+            )
+        return backend
+
+    @api.model
     def _error_text(self, company, error):
         """What an accountant reads of a ledger's error, and what to do."""
         company.ensure_one()
@@ -540,15 +554,7 @@ class MlmlConnection(models.AbstractModel):
         and new values. Return (created, updated) partners.
         """
         company.ensure_one()
-        backend = self._backend(company)
-        if backend is None:
-            raise UserError(
-                self.env._(
-                    "%(company)s is not connected to a clearing house: enter its URL and API "
-                    "key in the settings first.",
-                    company=company.name,
-                )
-            )
+        backend = self._required_backend(company)
         try:
             members = backend.members()
         except BackendError as error:

@@ -181,15 +181,7 @@ class MlmlSetOff(models.AbstractModel):
         """Submit the company's open invoices and bills with other members to the
         compensation: (declared moves, {move: reason not submitted})."""
         company.ensure_one()
-        backend = self.env["mlml.connection"]._backend(company)
-        if backend is None:
-            raise UserError(
-                self.env._(
-                    "%(company)s is not connected to a clearing house: enter its URL and API "
-                    "key in the settings first.",
-                    company=company.name,
-                )
-            )
+        backend = self.env["mlml.connection"]._required_backend(company)
         try:
             self._book_compensations(company, backend)
             declared, refused = self._declare_obligations(company, backend)
