@@ -1,12 +1,78 @@
 import importlib.util
 import json
+import re
 from contextlib import contextmanager
+from pathlib import Path
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user
+from odoo.tools import mute_logger
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mlml_barter.mlml_barter import api_spec
+
+ADDON = Path(__file__).resolve().parent.parent
+#: Keys that once lifted a guard: every forged context keeps them.
+FORMER_BYPASSES = ("mlml_ledger_booking", "mlml_compensation_booking")
+#: Values shaped as the add-on would read them, where ``True`` would say less.
+FORGED_SHAPES = {
+    "mlml_decision": "approve",
+    "mlml_bounds_override": {"payment_ids": [], "move_ids": [], "reason": "Je force"},
+    "mlml_bounds_notes": ["forced"],
+    "mlml_qr_amount": "1.00",
+    "_force_unlink": True,
+}
+CONTEXT_READS = (
+    re.compile(r"context\.get\(\s*[\"'](mlml_\w+)[\"']"),
+    re.compile(r"context\[\s*[\"'](mlml_\w+)[\"']\s*\]"),
+    re.compile(r"with_context\([^)]*?\b(mlml_\w+)\s*="),
+    re.compile(r"^\w+_KEY\s*=\s*[\"'](mlml_\w+)[\"']", re.MULTILINE),
+)
+
+
+def context_keys_read():
+    """Every ``mlml_*`` context key the add-on's code reads or sets."""
+    keys = set()
+    for folder in ("models", "wizards", "controllers", "report"):
+        for path in (ADDON / folder).rglob("*.py"):
+            text = path.read_text()
+            for pattern in CONTEXT_READS:
+                keys.update(pattern.findall(text))
+    return keys
+
+
+def forged_context():
+    """A context with every ``mlml_*`` key the add-on reads (and the former
+    bypasses, and Odoo's uninstall flag) set, as any JSON-RPC caller may send it."""
+    forged = dict.fromkeys(sorted(context_keys_read() | set(FORMER_BYPASSES)), True)
+    return {**forged, **FORGED_SHAPES}
+
+
+class JsonRpcCalls:
+    """Calls of a model's method through /web/dataset/call_kw, as a user, with
+    every context key forged (on an ``HttpCase``)."""
+
+    def rpc(self, login, model, method, args, kwargs=None, password=None, context=None):
+        """``model.method(*args, **kwargs)`` as ``login``; return the HTTP response."""
+        self.env.flush_all()
+        self.authenticate(login, password or login)
+        kwargs = dict(kwargs or {})
+        kwargs["context"] = {**forged_context(), **(context or {}), **kwargs.get("context", {})}
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {"model": model, "method": method, "args": args, "kwargs": kwargs},
+        }
+        with mute_logger("odoo.http"):
+            response = self.url_open(
+                f"/web/dataset/call_kw/{model}/{method}",
+                data=json.dumps(payload),
+                headers={"Content-Type": "application/json"},
+            )
+        response.raise_for_status()
+        self.env.invalidate_all()
+        return response
 
 
 def solver_missing():

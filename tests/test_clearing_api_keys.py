@@ -9,20 +9,8 @@ from odoo.tools import mute_logger
 from odoo.addons.mlml_barter.mlml_barter import api_spec
 from odoo.addons.mlml_barter.models.clearing_house import mlml_api
 
+from .common import forged_context
 from .test_clearing_ledger import ClearingHouseCommon
-
-#: Every context key the add-on reads or once read, as a forging client sends them.
-FORGED_CONTEXT = {
-    "mlml_booking": True,
-    "mlml_ledger_booking": True,
-    "mlml_compensation_booking": True,
-    "mlml_bounds_override": True,
-    "mlml_bounds_notes": ["forced"],
-    "mlml_decision": True,
-    "mlml_ledger_decided": True,
-    "mlml_sending": True,
-    "mlml_qr_amount": 1.0,
-}
 
 
 @tagged("post_install", "-at_install")
@@ -240,7 +228,7 @@ class TestClearingApiKeys(ClearingHouseCommon, HttpCase):
         count = self.Key.search_count([])
         apikeys = self.env["res.users.apikeys"].sudo().search_count([])
         notes = len(self.alpha.message_ids)
-        kwargs = {"context": FORGED_CONTEXT}
+        kwargs = {"context": forged_context()}
         calls = [
             ("res.partner", "mlml_generate_api_key", [self.alpha.ids], "AccessError"),
             ("res.partner", "action_mlml_generate_api_key", [self.alpha.ids], "AccessError"),

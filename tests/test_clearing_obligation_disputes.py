@@ -7,16 +7,10 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
-from .common import solver_missing
+from .common import forged_context, solver_missing
 from .test_clearing_obligations_api import ObligationsApiCommon
 
-#: Every context key the add-on reads, as a client would forge them.
 NBSP = "\N{NO-BREAK SPACE}"
-FORGED = {
-    "mlml_booking": True,
-    "mlml_bounds_override": {"reason": "Je force"},
-    "mlml_skip_checks": True,
-}
 #: The fields of an obligation in the API, as before disputes existed.
 OBLIGATION_FIELDS = {
     "id",
@@ -280,7 +274,7 @@ class TestClearingObligationDisputes(ObligationsApiCommon):
                     "model": "mlml.obligation",
                     "method": "write",
                     "args": [obligation.ids, values],
-                    "kwargs": {"context": FORGED},
+                    "kwargs": {"context": forged_context()},
                 },
             }
             with mute_logger("odoo.http"):
@@ -297,4 +291,4 @@ class TestClearingObligationDisputes(ObligationsApiCommon):
             ("figures", False, 70.0),
         )
         with self.assert_refused(UserError, "come from the members' declarations"):
-            obligation.with_user(staff).with_context(**FORGED).write({"dispute": False})
+            obligation.with_user(staff).with_context(**forged_context()).write({"dispute": False})

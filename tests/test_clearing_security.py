@@ -6,47 +6,17 @@ key the add-on reads set in the call, and checks that it is refused and that
 nothing changed in the database.
 """
 
-import json
-import re
-from pathlib import Path
-
 from odoo.tests import HttpCase, tagged
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
 from odoo.addons.mlml_barter.models.clearing_house.mlml_guards import BOOKING_KEY
 
+from .common import FORMER_BYPASSES, JsonRpcCalls, context_keys_read, forged_context
 from .test_clearing_obligations_api import ObligationsApiCommon
-
-ADDON = Path(__file__).resolve().parent.parent
-#: The keys that once lifted a guard, kept in every forged context.
-FORMER_BYPASSES = ("mlml_ledger_booking", "mlml_compensation_booking")
-CONTEXT_READS = (
-    re.compile(r"context\.get\(\s*[\"'](mlml_\w+)[\"']"),
-    re.compile(r"context\[\s*[\"'](mlml_\w+)[\"']\s*\]"),
-    re.compile(r"with_context\([^)]*?\b(mlml_\w+)\s*="),
-    re.compile(r"^\w+_KEY\s*=\s*[\"'](mlml_\w+)[\"']", re.MULTILINE),
-)
-
-
-def context_keys_read():
-    """Every ``mlml_*`` context key the add-on's code reads or sets."""
-    keys = set()
-    for folder in ("models", "wizards", "controllers", "report"):
-        for path in (ADDON / folder).rglob("*.py"):
-            text = path.read_text()
-            for pattern in CONTEXT_READS:
-                keys.update(pattern.findall(text))
-    return keys
-
-
-def forged_context():
-    """A context with every ``mlml_*`` key set, as any JSON-RPC caller may send it."""
-    keys = context_keys_read() | set(FORMER_BYPASSES)
-    return {key: True for key in sorted(keys)}
 
 
 @tagged("post_install", "-at_install")
-class TestClearingSecurity(ObligationsApiCommon, HttpCase):
+class TestClearingSecurity(JsonRpcCalls, ObligationsApiCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -58,25 +28,8 @@ class TestClearingSecurity(ObligationsApiCommon, HttpCase):
         cls.Request = cls.env["mlml.payment.request"]
 
     def call_kw(self, login, model, method, args, kwargs=None):
-        """``model.method(*args, **kwargs)`` through /web/dataset/call_kw, as ``login``,
-        with every mlml_* context key set; return the JSON-RPC answer."""
-        self.authenticate(login, login)
-        kwargs = dict(kwargs or {})
-        kwargs["context"] = {**kwargs.get("context", {}), **forged_context()}
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {"model": model, "method": method, "args": args, "kwargs": kwargs},
-        }
-        with mute_logger("odoo.http"):
-            response = self.url_open(
-                f"/web/dataset/call_kw/{model}/{method}",
-                data=json.dumps(payload),
-                headers={"Content-Type": "application/json"},
-            )
-        response.raise_for_status()
-        return response.json()
+        """The JSON-RPC answer of ``model.method`` called as ``login``, context forged."""
+        return self.rpc(login, model, method, args, kwargs).json()
 
     def assert_rpc_refused(self, answer, error, text):
         self.assertIn("error", answer, answer.get("result"))

@@ -7,27 +7,14 @@ house's answer stays waiting and unchanged until it answers, and the secrets of
 the connection are written, never read back.
 """
 
-import json
 import socket
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tools import mute_logger
 
+from .common import JsonRpcCalls
 from .test_clearing_ledger import ClearingHouseCommon
 
-#: Every context key the add-on reads, as a JSON-RPC caller would forge them
-#: (the uninstall flag included).
-FORGED = {
-    "mlml_sending": True,
-    "mlml_booking": True,
-    "mlml_ledger_decided": True,
-    "mlml_decision": "approve",
-    "mlml_bounds_override": {"payment_ids": [], "reason": "Je force"},
-    "mlml_bounds_notes": [],
-    "mlml_qr_amount": "1.00",
-    "_force_unlink": True,
-}
 WAITING = "waits to be sent to the clearing house, which may already have made it"
 LEDGER_ONLY = "written from the clearing house's answers only, never by hand"
 SECRETS = ("mlml_clearing_house_key", "mlml_cyclos_token", "mlml_cyclos_password")
@@ -41,7 +28,7 @@ SETTINGS = (
 
 
 @tagged("post_install", "-at_install")
-class TestConnectorSecurity(ClearingHouseCommon, HttpCase):
+class TestConnectorSecurity(JsonRpcCalls, ClearingHouseCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -92,28 +79,15 @@ class TestConnectorSecurity(ClearingHouseCommon, HttpCase):
     def call_kw(self, login, model, method, args, kwargs=None, password=None):
         """``model.method(*args, **kwargs)`` over JSON-RPC as ``login``, with the
         forged context: (the answer, the body as sent)."""
-        self.env.flush_all()
-        self.authenticate(login, password or login)
-        kwargs = dict(kwargs or {})
-        kwargs["context"] = {
-            **FORGED,
-            "allowed_company_ids": [self.member.id],
-            **kwargs.get("context", {}),
-        }
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {"model": model, "method": method, "args": args, "kwargs": kwargs},
-        }
-        with mute_logger("odoo.http"):
-            response = self.url_open(
-                f"/web/dataset/call_kw/{model}/{method}",
-                data=json.dumps(payload),
-                headers={"Content-Type": "application/json"},
-            )
-        response.raise_for_status()
-        self.env.invalidate_all()
+        response = self.rpc(
+            login,
+            model,
+            method,
+            args,
+            kwargs,
+            password=password,
+            context={"allowed_company_ids": [self.member.id]},
+        )
         return response.json(), response.text
 
     def assert_rpc_refused(self, answer, message, error="odoo.exceptions.UserError"):
