@@ -18,6 +18,7 @@ from . import account_move
 from . import account_move_send
 from . import account_partial_reconcile
 from . import account_payment
+from . import account_payment_send
 from . import account_payment_method
 from . import account_payment_method_line
 from . import product_template
