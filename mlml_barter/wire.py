@@ -97,9 +97,10 @@ def format_amount(amount):
 
 def check_idempotency_key(key):
     """Return the key of a request that must not be made twice, or refuse it."""
-    if not isinstance(key, str) or not key.strip():
+    # Only HTTP's own blanks around a header's value: any other character is the key's.
+    if not isinstance(key, str) or not key.strip(" \t"):
         raise RuleError("idempotency_key_missing")
-    key = key.strip()
+    key = key.strip(" \t")
     if len(key) > MAX_KEY_LENGTH or not _KEY.match(key):
         raise RuleError("idempotency_key_invalid", max_length=MAX_KEY_LENGTH)
     return key

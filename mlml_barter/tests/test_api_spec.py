@@ -4,6 +4,7 @@ import re
 
 import pytest
 from hypothesis import (
+    example,
     given,
     strategies as st,
 )
@@ -137,6 +138,8 @@ def test_the_described_amounts_are_exactly_the_accepted_ones(text):
         st.text(alphabet="ab \t", max_size=5),
     )
 )
+# Python's strip() takes \x1f for a blank, HTTP does not: the key keeps it, and is refused.
+@example("0\x1f")
 def test_the_described_keys_are_exactly_the_accepted_ones(key):
     # HTTP strips the spaces around a header's value before the server reads it.
     sent = key.strip(" \t")
