@@ -90,6 +90,10 @@ class AccountJournal(models.Model):
                     "mlml_is_barter": True,
                     "mlml_balance": currency.format(company.mlml_balance),
                     "mlml_credit_limit": currency.format(company.mlml_credit_limit),
+                    "mlml_credit_read": company._mlml_credit_from_ledger()
+                    and format_datetime(
+                        self.env, company.sudo().mlml_ledger_read_date, dt_format="short"
+                    ),
                     "mlml_available_credit": currency.format(company.mlml_available_credit),
                     "mlml_balance_ceiling": company.mlml_balance_ceiling
                     and currency.format(company.mlml_balance_ceiling),

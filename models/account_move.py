@@ -14,6 +14,17 @@ from .mlml_bounds_grant import BoundsNote, grant_in, ledger_decided, notes_in
 from .mlml_inputs import check_numbers
 
 INVOICE_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
+
+#: The mark of the add-on's own code writing the part a seller asked on a bill
+#: (:func:`seller_part`): a Python object no JSON-RPC context can carry.
+_SELLER_PART = object()
+
+
+def seller_part(bills):
+    """``bills``, marked as written by the matching of the seller's request."""
+    return bills.with_context(mlml_seller_part=_SELLER_PART)
+
+
 MLML_SHARE_FIELDS = ("mlml_share", "mlml_amount", "mlml_amount_typed")
 
 
@@ -75,10 +86,31 @@ class AccountMove(models.Model):
         help="The MLML part entered by hand: it is kept when the lines change as long as "
         "it fits. 0: the part follows the share.",
     )
+    mlml_seller_amount = fields.Monetary(
+        string="MLML Part Asked by the Seller",
+        currency_field="mlml_currency_id",
+        readonly=True,
+        copy=False,
+        help="On a bill: the MLML part the supplier asked through the clearing house (its "
+        "payment request). The seller's split decides: the bill's MLML part is this one, "
+        "whatever the acceptance rate typed on the supplier would give.",
+    )
+    mlml_rate_amount = fields.Monetary(
+        string="MLML Part From the Acceptance Rate",
+        currency_field="mlml_currency_id",
+        compute="_compute_mlml_rate_amount",
+        help="On a bill: the MLML part the acceptance rate typed on the supplier would give.",
+    )
     mlml_notice = fields.Char(
         string="MLML Notice",
         compute="_compute_mlml_notice",
         help="Why the MLML part is not the share of the eligible amount.",
+    )
+    mlml_seller_notice = fields.Char(
+        string="Seller's MLML Part",
+        compute="_compute_mlml_seller_notice",
+        help="On a bill: the MLML part its seller asked, and what the acceptance rate "
+        "typed here would give when it differs.",
     )
     mlml_cash_amount = fields.Monetary(
         string="Cash Part",
@@ -212,25 +244,57 @@ class AccountMove(models.Model):
             )
             move.mlml_eligible_amount = max(eligible, 0.0)
 
-    @api.depends("move_type", "partner_id", "currency_id", "company_id")
+    @api.depends("move_type", "partner_id", "currency_id", "company_id", "mlml_seller_amount")
     def _compute_mlml_share(self):
         for move in self:
             if move._mlml_share_blocker():
                 move.mlml_share = 0.0
             elif move.is_sale_document(include_receipts=False):
                 move.mlml_share = move.company_id.mlml_default_share
+            elif move._mlml_seller_decides():
+                move.mlml_share = float(
+                    split.share_for(move.mlml_eligible_amount, move.mlml_seller_amount, 0)
+                )
             else:
                 move.mlml_share = move.commercial_partner_id.mlml_acceptance_rate
 
-    @api.depends("mlml_share", "mlml_eligible_amount", "amount_total", "mlml_amount_typed")
+    def _mlml_seller_decides(self):
+        """Does the seller's asked part make this bill's MLML part?"""
+        self.ensure_one()
+        return bool(
+            self.is_purchase_document(include_receipts=False)
+            and self.mlml_seller_amount
+            and split.fits(self.mlml_eligible_amount, self.mlml_seller_amount, 0)
+        )
+
+    @api.depends("mlml_eligible_amount", "partner_id", "move_type")
+    def _compute_mlml_rate_amount(self):
+        for move in self:
+            rate = move.commercial_partner_id.mlml_acceptance_rate
+            if move.is_purchase_document(include_receipts=False) and rate:
+                move.mlml_rate_amount = move._mlml_part_of_share(rate) or 0.0
+            else:
+                move.mlml_rate_amount = 0.0
+
+    @api.depends(
+        "mlml_share",
+        "mlml_eligible_amount",
+        "amount_total",
+        "mlml_amount_typed",
+        "mlml_seller_amount",
+    )
     def _compute_mlml_amount(self):
         """The share of the eligible amount, within the cap.
 
         The cap and the products' exclusion are read when the part is computed:
         changing them later does not rewrite the MLML part of posted invoices.
-        A part entered by hand is kept as long as it fits.
+        A part entered by hand is kept as long as it fits. On a bill, the part
+        the seller asked decides.
         """
         for move in self:
+            if move._mlml_seller_decides():
+                move.mlml_amount = move.mlml_seller_amount
+                continue
             cap = move._mlml_cap()
             typed = move.mlml_amount_typed
             if typed and split.fits(move.mlml_eligible_amount, typed, cap):
@@ -315,6 +379,8 @@ class AccountMove(models.Model):
 
         cap = self._mlml_cap()
         typed = self.mlml_amount_typed
+        if self._mlml_seller_decides():
+            return False  # told by mlml_seller_notice
         if typed and not split.fits(self.mlml_eligible_amount, typed, cap):
             return self._mlml_text(
                 self.env._(
@@ -341,6 +407,45 @@ class AccountMove(models.Model):
                 )
             )
         return False
+
+    @api.depends("mlml_seller_amount", "mlml_rate_amount", "mlml_amount")
+    def _compute_mlml_seller_notice(self):
+        for move in self:
+            move.mlml_seller_notice = move._mlml_seller_notice()
+
+    def _mlml_seller_notice(self):
+        """On a bill whose seller asked its MLML part: that part, and what the
+        acceptance rate typed here would have given when it differs."""
+        self.ensure_one()
+        if not self._mlml_seller_decides():
+            return False
+        currency = self.mlml_currency_id
+
+        def fmt(value):
+            return formatLang(self.env, value, currency_obj=currency)
+
+        if (
+            not self.mlml_rate_amount
+            or currency.compare_amounts(self.mlml_rate_amount, self.mlml_seller_amount) == 0
+        ):
+            return self._mlml_text(
+                self.env._(
+                    "MLML part asked by %(supplier)s through the clearing house: %(asked)s.",
+                    supplier=self.commercial_partner_id.name,
+                    asked=fmt(self.mlml_seller_amount),
+                )
+            )
+        return self._mlml_text(
+            self.env._(
+                "%(supplier)s asks %(asked)s through the clearing house (the MLML part its "
+                "invoice asks); its acceptance rate typed here (%(rate)s %%) would give "
+                "%(local)s. The seller's part applies: pay %(asked)s, and the rest in euros.",
+                supplier=self.commercial_partner_id.name,
+                asked=fmt(self.mlml_seller_amount),
+                rate=formatLang(self.env, self.commercial_partner_id.mlml_acceptance_rate),
+                local=fmt(self.mlml_rate_amount),
+            )
+        )
 
     @api.onchange("mlml_amount")
     def _onchange_mlml_amount(self):
@@ -562,6 +667,17 @@ class AccountMove(models.Model):
     def write(self, vals):
         check_numbers(self, [vals], MLML_SHARE_FIELDS)
         self._mlml_check_computed_write([vals])
+        if "mlml_seller_amount" in vals and (
+            self.env.context.get("mlml_seller_part") is not _SELLER_PART
+        ):
+            raise UserError(
+                self._mlml_text(
+                    self.env._(
+                        "The MLML part asked by the seller comes from its payment request at "
+                        "the clearing house: it is never typed."
+                    )
+                )
+            )
         if MLML_SHARE_FIELDS & vals.keys():
             self._mlml_check_share_lock(vals)
         if "state" in vals:
@@ -575,6 +691,7 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         Request = self.env["mlml.member.request"]
         Request._ask_for(posted.filtered(lambda move: move.move_type == "out_invoice"))
+        Request._match_open(bills=posted.filtered(lambda move: move.move_type == "in_invoice"))
         reversed_invoices = posted.filtered(
             lambda move: move.move_type == "out_refund" and move.reversed_entry_id
         ).reversed_entry_id
@@ -596,7 +713,9 @@ class AccountMove(models.Model):
         )
         by_move = {request.move_id.id: request for request in requests}
         for move in self:
-            move.mlml_request_id = by_move.get(move.id, False)
+            # Nothing to pay on a bill whose MLML part is paid, however it was.
+            paid = move.state == "posted" and move.currency_id.is_zero(move.mlml_residual)
+            move.mlml_request_id = not paid and by_move.get(move.id, False)
 
     def action_mlml_pay_request(self):
         self.ensure_one()
@@ -759,15 +878,21 @@ class AccountMove(models.Model):
         if verdict.accepted and not verdict.warning:
             return
         if not verdict.accepted:
-            raise UserError(
-                self._mlml_text(
-                    self.env._(
-                        "%(figures)s\nPay less, or ask the clearing house for a larger credit "
-                        "line. An MLML manager may force this entry.",
-                        figures=self._mlml_breach_message(company, verdict.breach, entering),
-                    )
+            figures = self._mlml_breach_message(company, verdict.breach, entering)
+            if company._mlml_credit_from_ledger():
+                # The clearing house grants the line and decides: nobody forces it here.
+                advice = self.env._(
+                    "%(figures)s\nPay less, or ask the clearing house for a larger credit "
+                    "line (the line above is the one it granted, read from it).",
+                    figures=figures,
                 )
-            )
+            else:
+                advice = self.env._(
+                    "%(figures)s\nPay less, or ask the clearing house for a larger credit "
+                    "line. An MLML manager may force this entry.",
+                    figures=figures,
+                )
+            raise UserError(self._mlml_text(advice))
         collector = notes_in(self.env.context)
         for move in self:
             note = BoundsNote(

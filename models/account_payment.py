@@ -43,6 +43,12 @@ class AccountPayment(models.Model):
     mlml_is_barter = fields.Boolean(
         string="Barter Payment", related="journal_id.currency_id.mlml_is_barter"
     )
+    mlml_ledger_decides = fields.Boolean(
+        string="The Clearing House Decides",
+        related="company_id.mlml_credit_from_ledger",
+        help="The company is connected: its clearing house decides on its payments and "
+        "its credit line, nobody forces them here.",
+    )
     # A payment of a company connected to its clearing house is a transfer there.
     mlml_send_state = fields.Selection(
         selection=[

@@ -23,6 +23,48 @@ from .mlml_set_off import MlmlCompensationError
 
 _logger = logging.getLogger(__name__)
 
+#: The mark of the add-on's own code writing what the ledger said of the
+#: company's account (:meth:`MlmlConnection._store_account`): a Python object,
+#: compared with ``is``, which no JSON-RPC context can carry.
+_LEDGER_READ = object()
+
+#: What only the ledger's answers write on a company: its account as the
+#: clearing house keeps it, and the synchronisation's result.
+LEDGER_ACCOUNT_FIELDS = frozenset(
+    {
+        "mlml_ledger_member_state",
+        "mlml_ledger_member_number",
+        "mlml_ledger_credit_limit",
+        "mlml_ledger_balance_ceiling",
+        "mlml_ledger_read_date",
+        "mlml_ledger_balance",
+        "mlml_sync_difference",
+        "mlml_sync_date",
+        "mlml_sync_message",
+        "mlml_sync_failed",
+        "mlml_connection_message",
+        "mlml_connection_ok",
+        "mlml_connection_date",
+    }
+)
+
+
+#: The ledger's refusals that are about the other member of a payment or a
+#: request (suspended, unknown, above its ceiling), not about the company.
+OTHER_MEMBER_REFUSALS = frozenset(
+    {"payee_not_active", "payee_cannot_receive", "member_unknown", "not_a_party"}
+)
+
+
+def reading_ledger(env):
+    """Is this the add-on's own code writing what the ledger said?"""
+    return env.context.get("mlml_ledger_read") is _LEDGER_READ
+
+
+def ledger_read(records):
+    """``records`` in superuser mode, marked as writing what the ledger said."""
+    return records.sudo().with_context(mlml_ledger_read=_LEDGER_READ)
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -155,6 +197,54 @@ class ResCompany(models.Model):
         groups="mlml_barter.group_mlml_user",
         help="The balance the clearing house gave at the last synchronisation.",
     )
+    # The company's account as the clearing house keeps it, read at every
+    # connection test and synchronisation: the clearing house decides them.
+    mlml_ledger_member_state = fields.Selection(
+        selection=[
+            ("candidate", "Candidate"),
+            ("active", "Active"),
+            ("suspended", "Suspended"),
+            ("resigned", "Resigned"),
+        ],
+        string="Membership at the Clearing House",
+        readonly=True,
+        copy=False,
+        groups="mlml_barter.group_mlml_user",
+    )
+    mlml_ledger_member_number = fields.Char(
+        string="Member Number at the Clearing House",
+        readonly=True,
+        copy=False,
+        groups="mlml_barter.group_mlml_user",
+    )
+    mlml_ledger_credit_limit = fields.Monetary(
+        string="Credit Limit at the Clearing House",
+        currency_field="mlml_currency_id",
+        readonly=True,
+        copy=False,
+        groups="mlml_barter.group_mlml_user",
+        help="How far below zero the clearing house lets the company's balance go.",
+    )
+    mlml_ledger_balance_ceiling = fields.Monetary(
+        string="Balance Ceiling at the Clearing House",
+        currency_field="mlml_currency_id",
+        readonly=True,
+        copy=False,
+        groups="mlml_barter.group_mlml_user",
+        help="How far above zero the clearing house lets the company's balance go (0: no ceiling).",
+    )
+    mlml_ledger_read_date = fields.Datetime(
+        string="Account Read On",
+        readonly=True,
+        copy=False,
+        help="When the company's membership, credit line and balance were last read from "
+        "the clearing house.",
+    )
+    mlml_connection_message = fields.Char(
+        string="Connection Test Result", readonly=True, copy=False
+    )
+    mlml_connection_ok = fields.Boolean(string="Connection Test Passed", readonly=True, copy=False)
+    mlml_connection_date = fields.Datetime(string="Connection Tested On", readonly=True, copy=False)
     mlml_sync_difference = fields.Monetary(
         string="Difference with the Clearing House",
         currency_field="mlml_currency_id",
@@ -318,6 +408,8 @@ class MlmlConnection(models.AbstractModel):
                     "The clearing house refused the API key: it is wrong or was revoked. "
                     "Ask the clearing house for a new key and paste it in the settings."
                 )
+            if error.status == 403 and self._about_another_member(error):
+                return self.env._("The clearing house refused: %(detail)s", detail=detail)
             if error.status == 403:
                 return self.env._(
                     "The clearing house refused the company's key: %(detail)s Check with "
@@ -347,7 +439,7 @@ class MlmlConnection(models.AbstractModel):
         its refusals in the user's language; Cyclos' are worded here."""
         company.ensure_one()
         if (
-            error.status in (401, 403)
+            (error.status in (401, 403) and not self._about_another_member(error))
             or error.code in ("not_a_clearing_house", "not_a_cyclos_server")
             or not error.detail
         ):
@@ -374,6 +466,13 @@ class MlmlConnection(models.AbstractModel):
                 missing=fmt(problem["missing"]),
             )
         return error.detail
+
+    @api.model
+    def _about_another_member(self, error):
+        """Is the refusal about the other member (the payee, a member asked),
+        not about the company or its key? Then the company's key is fine and
+        its credit line has nothing to do with it."""
+        return error.code in OTHER_MEMBER_REFUSALS
 
     @api.model
     def _cyclos_error_text(self, company, error, url):
@@ -413,7 +512,20 @@ class MlmlConnection(models.AbstractModel):
 
     @api.model
     def _test_connection(self, company):
-        """What the clearing house says of the company's account: (ok, message)."""
+        """What the clearing house says of the company's account: (ok, message),
+        kept on the company until the next test."""
+        ok, message = self._test_account(company)
+        ledger_read(company).write(
+            {
+                "mlml_connection_ok": ok,
+                "mlml_connection_message": message,
+                "mlml_connection_date": fields.Datetime.now(),
+            }
+        )
+        return ok, message
+
+    @api.model
+    def _test_account(self, company):
         company.ensure_one()
         backend = self._backend(company, retries=0)
         if backend is None:
@@ -431,6 +543,7 @@ class MlmlConnection(models.AbstractModel):
             return False, self._error_text(company, error)
         finally:
             backend.close()
+        self._store_account(company, account)
         currency = company.mlml_currency_id
 
         def fmt(amount):
@@ -476,6 +589,7 @@ class MlmlConnection(models.AbstractModel):
             self.env["mlml.member.request"]._synchronize(company, backend)
             self.env["mlml.set.off"]._compensation_step(company, backend)
             account = backend.account()
+            self._store_account(company, account)
         except BackendError as error:
             return self._sync_done(company, False, self._error_text(company, error))
         except MlmlCompensationError as error:
@@ -505,8 +619,62 @@ class MlmlConnection(models.AbstractModel):
             values["mlml_sync_difference"] = difference
         if not ok:
             _logger.info("MLML synchronisation of company %s: %s", company.id, message)
-        company.write(values)
+        ledger_read(company).write(values)
         return ok
+
+    @api.model
+    def _store_account(self, company, account):
+        """Keep what the ledger says of the company's account (read with ``GET
+        account``): its membership and number, credit limit, ceiling and balance.
+
+        The clearing house decides them: the company's credit line and bounds
+        follow them from now on, and the company's own partner takes the
+        membership state and number the clearing house gives, noted on it."""
+        company.ensure_one()
+        states = dict(company._fields["mlml_ledger_member_state"].selection)
+        state = account.state if account.state in states else False
+        ledger_read(company).write(
+            {
+                "mlml_ledger_member_state": state,
+                "mlml_ledger_member_number": account.member_number or False,
+                "mlml_ledger_credit_limit": float(account.credit_limit),
+                "mlml_ledger_balance_ceiling": float(account.balance_ceiling or 0),
+                "mlml_ledger_balance": float(account.balance),
+                "mlml_ledger_read_date": fields.Datetime.now(),
+            }
+        )
+        partner = ledger_read(company.partner_id)
+        values = {}
+        if (
+            account.member_number
+            and partner.mlml_member_number != account.member_number
+            and not partner.search_count(
+                [
+                    ("mlml_member_number", "=", account.member_number),
+                    ("commercial_partner_id", "!=", partner.id),
+                ],
+                limit=1,
+            )
+        ):
+            # (A number another partner has here stays the other's: the directory
+            # refresh shows which.)
+            values["mlml_member_number"] = account.member_number
+        if state and partner.mlml_member_state != state:
+            values["mlml_member_state"] = state
+            if not partner.mlml_join_date and state == "active":
+                values["mlml_join_date"] = fields.Date.context_today(partner)
+        if not values:
+            return
+        labels = dict(partner._fields["mlml_member_state"]._description_selection(self.env))
+        partner.write(values)
+        partner.message_post(
+            body=Markup("<p>%s</p>")
+            % self.env._(
+                "Membership read from the clearing house: %(state)s, member number %(number)s.",
+                state=labels.get(partner.mlml_member_state, partner.mlml_member_state),
+                number=partner.mlml_member_number or "-",
+            )
+        )
 
     @api.model
     def _compare_balance(self, company, account, booked):
@@ -571,7 +739,10 @@ class MlmlConnection(models.AbstractModel):
         }
         created = updated = Partner
         today = fields.Date.context_today(company)
+        own_number = company.partner_id.mlml_member_number
         for member in members:
+            if own_number and member.member_number == own_number:
+                continue  # the company itself: its membership is read with its account
             offers = self._activities(company, member.offers)
             needs = self._activities(company, member.needs)
             partner = known.get(member.member_number)

@@ -2,7 +2,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import format_datetime, formatLang
 
 from ..mlml_barter import credit_lines
 from ..mlml_barter.amounts import RuleError
@@ -173,7 +173,34 @@ class MlmlCreditLine(models.Model):
                         "and Refuse buttons: create the line without them."
                     )
                 )
-        return super().create(vals_list)
+        lines = super().create(vals_list)
+        lines._check_not_from_ledger()
+        return lines
+
+    def _check_not_from_ledger(self):
+        """Nobody grants his own company a credit line: a connected company's
+        is the clearing house's, read from it."""
+        for line in self:
+            company = line.company_id
+            if line.partner_id.commercial_partner_id == company.partner_id and (
+                company._mlml_credit_from_ledger()
+            ):
+                currency = company.mlml_currency_id
+                raise UserError(
+                    self.env._(
+                        "The credit line of %(company)s is granted by the clearing house: "
+                        "%(limit)s, read from it on %(date)s at the last connection test or "
+                        "synchronisation. Ask the clearing house for another one; it is "
+                        "read again at the next synchronisation.",
+                        company=company.name,
+                        limit=formatLang(
+                            self.env,
+                            company.sudo().mlml_ledger_credit_limit,
+                            currency_obj=currency,
+                        ),
+                        date=format_datetime(self.env, company.sudo().mlml_ledger_read_date),
+                    )
+                )
 
     def write(self, vals):
         check_numbers(self, [vals], ["credit_limit", "balance_ceiling"])
@@ -262,6 +289,7 @@ class MlmlCreditLine(models.Model):
 
     def _check_decision(self, new_state):
         self.ensure_one()
+        self._check_not_from_ledger()
         try:
             credit_lines.check_transition(
                 self.state, new_state, self.partner_id.commercial_partner_id.mlml_member_state

@@ -6,9 +6,11 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
+from ..mlml_barter import split
 from ..mlml_barter.amounts import to_decimal
 from ..mlml_barter.backend import BackendError, Refused, Unanswered
 from ..mlml_barter.wire import format_amount
+from .account_move import seller_part
 
 _logger = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class MlmlMemberRequest(models.Model):
             ("failed", "Refused by the clearing house"),
             ("open", "Open"),
             ("accepted", "Paid"),
+            ("paid_elsewhere", "Paid another way"),
             ("refused", "Refused"),
             ("cancelled", "Cancelled"),
         ],
@@ -228,22 +231,33 @@ class MlmlMemberRequest(models.Model):
 
     def _cancel_remote(self):
         self.ensure_one()
-        backend = self.company_id._mlml_backend(retries=1)
-        if backend is None:
+        answer = self._cancel_at_clearing_house()
+        if answer is None:
             return False
+        self.write({"state": answer.state, "cancel_asked": False, "message": False})
+        return True
+
+    def _cancel_at_clearing_house(self, backend=None):
+        """Cancel the request at the clearing house (with ``backend``, or one of
+        its own); its answer, or None when it did not cancel it (the reason in
+        ``message``)."""
+        self.ensure_one()
+        own = backend is None
+        if own:
+            backend = self.company_id._mlml_backend(retries=1)
+            if backend is None:
+                return None
         try:
-            answer = backend.cancel_request(self.remote_id)
+            return backend.cancel_request(self.remote_id)
         except Unanswered as error:
             self.message = self.company_id._mlml_error_text(error)
-            return False
         except Refused as error:
             # Accepted or refused meanwhile: the synchronisation brings its state.
             self.message = error.detail
-            return False
         finally:
-            backend.close()
-        self.write({"state": answer.state, "cancel_asked": False, "message": False})
-        return True
+            if own:
+                backend.close()
+        return None
 
     @api.model
     def _cron_send(self):
@@ -279,7 +293,68 @@ class MlmlMemberRequest(models.Model):
                 company.mlml_request_cursor = page.cursor
             if not page.has_more:
                 break
+        self._match_open(company=company)
+        self._close_paid(self.env["account.move"], company=company, backend=backend)
         return received
+
+    @api.model
+    def _match_open(self, company=None, bills=None):
+        """Match the open received requests that have no bill yet with the bill
+        of their supplier whose reference is theirs: those of ``company``, or
+        those that ``bills`` (just posted) answer."""
+        domain = [("direction", "=", "received"), ("state", "=", "open"), ("move_id", "=", False)]
+        if bills is not None:
+            bills = bills.filtered("ref")
+            if not bills:
+                return
+            domain += [
+                ("company_id", "in", bills.company_id.ids),
+                ("reference", "in", bills.mapped("ref")),
+            ]
+        else:
+            domain.append(("company_id", "=", company.id))
+        for request in self.sudo().search(domain, order="id"):
+            request.with_company(request.company_id)._match_bill()
+
+    @api.model
+    def _close_paid(self, moves, company=None, backend=None):
+        """Close as paid the open requests whose MLML part was paid another way
+        (a direct payment, a transfer reconciled by hand, the back office): the
+        requests of ``moves``, or all those of ``company``. A request the company
+        made is cancelled at the clearing house first, so that its customer's
+        Odoo closes it too (when the clearing house does not answer, the next
+        synchronisation tries again)."""
+        domain = [("state", "=", "open"), ("move_id", "!=", False)]
+        if company is not None:
+            domain.append(("company_id", "=", company.id))
+        else:
+            if not moves:
+                return
+            domain.append(("move_id", "in", moves.ids))
+        requests = self.sudo().search(domain, order="id")
+        for request in requests.filtered(lambda r: r._mlml_part_paid()):
+            if request.direction == "sent" and not request._cancel_at_clearing_house(backend):
+                continue
+            request.write({"state": "paid_elsewhere", "message": False})
+            request._note_on_document(
+                self.env._(
+                    "The MLML part of %(document)s is paid: the payment request of %(amount)s "
+                    "(%(member)s) is closed as paid.",
+                    document=request.move_id.name,
+                    amount=formatLang(self.env, request.amount, currency_obj=request.currency_id),
+                    member=request.partner_id.display_name or request.member_number,
+                )
+            )
+
+    def _mlml_part_paid(self):
+        """Is the MLML part of the request's invoice or bill paid?"""
+        self.ensure_one()
+        document = self.move_id
+        return (
+            document.state == "posted"
+            and not document.currency_id.is_zero(document.mlml_amount)
+            and document.currency_id.is_zero(document.mlml_residual)
+        )
 
     @api.model
     def _take(self, company, item):
@@ -307,8 +382,17 @@ class MlmlMemberRequest(models.Model):
             "transfer_number": item.transfer.number if item.transfer else False,
             "remote_id": str(item.id),
         }
+        if (
+            request
+            and item.state == "cancelled"
+            and (
+                request.state == "paid_elsewhere" or (request.move_id and request._mlml_part_paid())
+            )
+        ):
+            # Closed by the seller because the part was paid another way.
+            values["state"] = "paid_elsewhere"
         if request:
-            changed = request.state != item.state
+            changed = request.state != values["state"]
             request.write(values)
             if changed and request.direction == "sent" and item.state == "refused":
                 request._note_on_document(
@@ -377,6 +461,24 @@ class MlmlMemberRequest(models.Model):
             )
             return
         self.move_id = bill
+        settled = bill._mlml_barter_settlement()[0]
+        if not split.fits(bill.mlml_eligible_amount, self.amount, 0):
+            self.message = self.env._(
+                "The request asks %(amount)s, more than the untaxed amount of bill %(bill)s "
+                "that may be paid in MLML (%(eligible)s): check the bill with the supplier, "
+                "or refuse the request.",
+                amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                bill=bill.name,
+                eligible=formatLang(
+                    self.env, bill.mlml_eligible_amount, currency_obj=bill.currency_id
+                ),
+            )
+            return
+        if self.currency_id.compare_amounts(settled, self.amount) <= 0 and (
+            self.currency_id.compare_amounts(bill.mlml_seller_amount, self.amount) != 0
+        ):
+            # The seller's split decides the bill's MLML part.
+            seller_part(bill.sudo()).write({"mlml_seller_amount": self.amount})
         if self.currency_id.compare_amounts(self.amount, bill.mlml_residual) > 0:
             self.message = self.env._(
                 "The request asks %(amount)s, more than the MLML part left to pay on bill "
@@ -426,6 +528,16 @@ class MlmlMemberRequest(models.Model):
                     "the reference %(reference)s first, or refuse the request.",
                     request=self.name,
                     reference=self.reference,
+                )
+            )
+        if self._mlml_part_paid():
+            raise UserError(
+                self.env._(
+                    "The MLML part of bill %(bill)s is already paid: nothing is left to pay "
+                    "for the request %(request)s. It is closed as paid at the next "
+                    "synchronisation.",
+                    bill=bill.name,
+                    request=self.name,
                 )
             )
         if self.currency_id.compare_amounts(self.amount, bill.mlml_residual) > 0:

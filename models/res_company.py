@@ -6,6 +6,7 @@ from odoo.tools.misc import formatLang
 
 from ..mlml_barter.amounts import RuleError, check_amount, check_percent
 from ..mlml_barter.network import DEFAULT_NETWORK, check_name
+from .mlml_connection import LEDGER_ACCOUNT_FIELDS, reading_ledger
 from .mlml_inputs import check_numbers
 
 # Where the barter account goes, by chart of accounts: a French company books
@@ -82,6 +83,12 @@ class ResCompany(models.Model):
         compute="_compute_mlml_credit_line",
     )
 
+    mlml_credit_from_ledger = fields.Boolean(
+        string="Credit Line From the Clearing House",
+        compute="_compute_mlml_credit_line",
+        help="The company is connected and its membership and credit line were read from "
+        "the clearing house: they are the clearing house's, not typed here.",
+    )
     mlml_balance = fields.Monetary(
         string="Barter Balance",
         currency_field="mlml_currency_id",
@@ -130,7 +137,14 @@ class ResCompany(models.Model):
     def _default_mlml_currency_id(self):
         return self.env["res.currency"].search([("mlml_is_barter", "=", True)], limit=1)
 
-    @api.depends("partner_id.mlml_credit_line_ids.state")
+    @api.depends(
+        "partner_id.mlml_credit_line_ids.state",
+        "mlml_ledger_read_date",
+        "mlml_ledger_credit_limit",
+        "mlml_ledger_balance_ceiling",
+        "mlml_backend",
+        "mlml_clearing_house_url",
+    )
     def _compute_mlml_credit_line(self):
         today = fields.Date.context_today(self)
         lines = (
@@ -149,10 +163,25 @@ class ResCompany(models.Model):
             line.company_id: line for line in lines if line.partner_id == line.company_id.partner_id
         }
         for company in self:
+            if company._mlml_credit_from_ledger():
+                # Connected: the clearing house grants the line; it is read from it.
+                ledger = company.sudo()
+                company.mlml_credit_from_ledger = True
+                company.mlml_credit_line_id = False
+                company.mlml_credit_limit = ledger.mlml_ledger_credit_limit
+                company.mlml_balance_ceiling = ledger.mlml_ledger_balance_ceiling
+                continue
             line = by_company.get(company, lines.browse())
+            company.mlml_credit_from_ledger = False
             company.mlml_credit_line_id = line.sudo(False)
             company.mlml_credit_limit = line.credit_limit
             company.mlml_balance_ceiling = line.balance_ceiling
+
+    def _mlml_credit_from_ledger(self):
+        """Does the company's credit line come from its ledger? Yes once a
+        connected company has read its account there."""
+        self.ensure_one()
+        return bool(self.sudo().mlml_ledger_read_date) and self._mlml_connected()
 
     # The balance itself moves by SQL: mlml.balance invalidates these fields.
     @api.depends("mlml_credit_limit", "mlml_balance_ceiling")
@@ -240,6 +269,16 @@ class ResCompany(models.Model):
 
     def write(self, vals):
         check_numbers(self, [vals], MLML_NUMBER_FIELDS)
+        if LEDGER_ACCOUNT_FIELDS & vals.keys() and not reading_ledger(self.env):
+            raise AccessError(
+                self._mlml_text(
+                    self.env._(
+                        "The company's membership, credit line, balance and synchronisation "
+                        "result are what the clearing house said: they are read from it at "
+                        "every connection test and synchronisation, and never typed."
+                    )
+                )
+            )
         house_fields = ("mlml_is_clearing_house", "mlml_commission_percent", "mlml_repay_suspended")
         changing = any(
             name in vals and company[name] != vals[name]

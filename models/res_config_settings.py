@@ -23,6 +23,11 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.partner_id.mlml_charter_date", readonly=False
     )
     mlml_credit_line_id = fields.Many2one(related="company_id.mlml_credit_line_id")
+    mlml_credit_from_ledger = fields.Boolean(related="company_id.mlml_credit_from_ledger")
+    mlml_ledger_read_date = fields.Datetime(related="company_id.mlml_ledger_read_date")
+    mlml_connection_message = fields.Char(related="company_id.mlml_connection_message")
+    mlml_connection_ok = fields.Boolean(related="company_id.mlml_connection_ok")
+    mlml_connection_date = fields.Datetime(related="company_id.mlml_connection_date")
     mlml_is_clearing_house = fields.Boolean(
         related="company_id.mlml_is_clearing_house", readonly=False
     )
@@ -145,11 +150,13 @@ class ResConfigSettings(models.TransientModel):
             "tag": "display_notification",
             "params": {
                 "type": "success" if ok else "danger",
-                "sticky": not ok,
+                # Read at leisure; the settings keep it too, under the button.
+                "sticky": True,
                 "title": self.env._("Cyclos connection")
                 if self.company_id.sudo().mlml_backend == "cyclos"
                 else self.env._("Clearing house connection"),
                 "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 

@@ -3,10 +3,11 @@ from lxml import etree
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import format_datetime, formatLang
 
 from ..mlml_barter import membership
 from ..mlml_barter.amounts import RuleError, check_percent
+from .mlml_connection import reading_ledger
 from .mlml_inputs import check_numbers
 
 # The views of the member directory: "New" there records a candidate member.
@@ -376,7 +377,7 @@ class ResPartner(models.Model):
             for partner in self
         ):
             self._mlml_check_user()
-        if any(name in vals for name in MEMBERSHIP_FIELDS):
+        if any(name in vals for name in MEMBERSHIP_FIELDS) and not reading_ledger(self.env):
             changing = self.filtered(
                 lambda p: any(
                     name in vals and p._fields[name].convert_to_write(p[name], p) != vals[name]
@@ -385,6 +386,7 @@ class ResPartner(models.Model):
             )
             if changing:
                 self._mlml_check_manager()
+                changing._mlml_check_not_from_ledger()
                 # Contacts follow their company: the company's own record decides.
                 changing.filtered(
                     lambda p: p.commercial_partner_id == p
@@ -403,6 +405,24 @@ class ResPartner(models.Model):
                         partner=partner,
                     )
         return super().write(vals)
+
+    def _mlml_check_not_from_ledger(self):
+        """A connected company's own membership is the clearing house's: it is
+        read from it, never typed in that company (the clearing house's own
+        company, where it is kept, changes it)."""
+        company = self.env.company
+        if company.partner_id in self.commercial_partner_id and company._mlml_credit_from_ledger():
+            raise UserError(
+                self._mlml_text(
+                    self.env._(
+                        "The membership of %(company)s is the clearing house's: it is read "
+                        "from it at every connection test and synchronisation (last read "
+                        "on %(date)s). Ask the clearing house to change it.",
+                        company=company.name,
+                        date=format_datetime(self.env, company.mlml_ledger_read_date),
+                    )
+                )
+            )
 
     def _mlml_check_manager(self):
         if not (self.env.su or self.env.user.has_group("mlml_barter.group_mlml_manager")):

@@ -145,16 +145,21 @@ class TestConnectorRequests(ClearingApiCalls, ConnectedMemberCommon):
         self.api(
             "POST",
             "/payment-requests",
-            {"payer": "CH-D", "amount": "80.00", "reference": "FA-ALPHA-9"},
+            {"payer": "CH-D", "amount": "150.00", "reference": "FA-ALPHA-9"},
         )
         self.synchronize()
         lonely, greedy = self.Request.search([("direction", "=", "received")], order="id")
         self.assertFalse(lonely.move_id)
         self.assertIn("No posted bill of Alpha Nettoyage has the reference FA-X", lonely.message)
         self.assertEqual(greedy.move_id, bill)
-        self.assertIn("more than the MLML part left to pay on bill", greedy.message)
+        # More than the bill's untaxed amount: the seller's part cannot be this bill's.
+        self.assertIn(
+            "asks 150.00 MLML, more than the untaxed amount of bill",
+            greedy.message.replace("\xa0", " "),
+        )
+        self.assertEqual(bill.mlml_amount, 50.0)
         count = self.ledger_count()
-        with self.assertRaisesRegex(UserError, "more than the MLML part"):
+        with self.assertRaisesRegex(UserError, "more than the untaxed amount"):
             greedy.action_pay()
         with self.assertRaisesRegex(UserError, "matches no bill"):
             lonely.action_pay()

@@ -24,7 +24,12 @@ class AccountPaymentRegister(models.TransientModel):
     def _compute_mlml_may_force(self):
         manager = self.env.user.has_group("mlml_barter.group_mlml_manager")
         for wizard in self:
-            wizard.mlml_may_force = manager and wizard._mlml_barter_journal()
+            # A connected company's clearing house decides: nobody forces it here.
+            wizard.mlml_may_force = (
+                manager
+                and wizard._mlml_barter_journal()
+                and not wizard.company_id._mlml_credit_from_ledger()
+            )
 
     def action_create_payments(self):
         """Create the payments; past the bounds, log it on the invoices paid and tell
@@ -67,7 +72,12 @@ class AccountPaymentRegister(models.TransientModel):
             payment = vals["payment"]
             if payment.mlml_send_state == "to_send":
                 payment.invoice_ids = vals["to_reconcile"].move_id
-        return super()._reconcile_payments(to_process, edit_mode=edit_mode)
+        result = super()._reconcile_payments(to_process, edit_mode=edit_mode)
+        # A request for an MLML part paid here is closed as paid.
+        self.env["mlml.member.request"]._close_paid(
+            self.env["account.move"].union(*(vals["to_reconcile"].move_id for vals in to_process))
+        )
+        return result
 
     def _mlml_barter_journal(self):
         return bool(self.journal_id.currency_id.mlml_is_barter)
