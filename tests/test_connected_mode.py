@@ -246,7 +246,12 @@ class TestConnectedModeEndToEnd(EndToEndCommon):
         amount = self.b.rpc("account.payment.register", "read", [wizard], ["amount"])[0]
         self.assertEqual(amount["amount"], 400.0)
         # Nobody types the seller's part.
-        message = self.b_refused("account.move", "write", [[bill], {"mlml_seller_amount": 100.0}])
+        message = self.b_refused(
+            "account.move",
+            "write",
+            [[bill], {"mlml_seller_amount": 100.0}],
+            {"context": {"mlml_seller_part": True}},
+        )
         self.assertIn("never typed", message)
 
         self.b.rpc("mlml.member.request", "action_pay", [request["id"]])
