@@ -120,7 +120,7 @@ class MlmlAccount(models.TransientModel):
 class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
-    mlml_reference = fields.Char(string="Reference", compute="_compute_mlml_match")
+    mlml_reference = fields.Char(string="Transfer Reference", compute="_compute_mlml_match")
     mlml_paid_move_id = fields.Many2one(
         comodel_name="account.move", string="Document Paid", compute="_compute_mlml_match"
     )

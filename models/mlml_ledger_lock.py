@@ -140,10 +140,9 @@ class AccountPayment(models.Model):
 
     def unlink(self):
         # Before the payment's own refusal, which offers to cancel it instead.
-        if not _unlocked(self.env):
-            made = self.filtered(lambda p: p.mlml_transfer_ref and p.move_id.state == "posted")
-            if made:
-                raise UserError(made[0].move_id._mlml_ledger_lock_text())
+        self.move_id.filtered(
+            lambda m: m.origin_payment_id.mlml_transfer_ref
+        )._mlml_check_ledger_lock()
         return super().unlink()
 
 
