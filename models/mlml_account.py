@@ -49,6 +49,13 @@ class MlmlAccount(models.TransientModel):
         compute="_compute_account",
     )
 
+    @api.depends("company_id")
+    def _compute_display_name(self):
+        for account in self:
+            account.display_name = self.env._(
+                "MLML Account of %(company)s", company=account.company_id.name
+            )
+
     @api.model
     def _figures(self, company):
         """The balance, credit line and available credit the screen shows: the one
@@ -175,10 +182,11 @@ class MlmlTransferMatch(models.TransientModel):
         readonly=True,
         domain="[('mlml_transfer_ref', '!=', False)]",
     )
+    transfer_number = fields.Char(related="statement_line_id.mlml_transfer_number")
     partner_id = fields.Many2one(related="statement_line_id.partner_id")
     amount = fields.Monetary(related="statement_line_id.amount")
     currency_id = fields.Many2one(related="statement_line_id.currency_id")
-    note = fields.Char(related="statement_line_id.mlml_match_note")
+    note = fields.Char(string="Why It Waits", related="statement_line_id.mlml_match_note")
     candidate_ids = fields.Many2many(comodel_name="account.move", compute="_compute_candidate_ids")
     move_id = fields.Many2one(
         comodel_name="account.move",
