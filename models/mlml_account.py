@@ -219,6 +219,10 @@ class MlmlTransferMatch(models.TransientModel):
             lambda aml: aml.display_type == "payment_term" and not aml.reconciled
         )
         account = terms[:1].account_id
+        # Odoo Community lets its billing users reconcile, not write statement lines:
+        # the checks above are the user's, the rewrite of the line's counterpart the
+        # add-on's own, as Odoo's reconciliation does it.
+        line = line.sudo()
         line.with_context(force_delete=True, skip_readonly_check=True).write(
             {
                 "line_ids": [fields.Command.clear()]
@@ -239,7 +243,8 @@ class MlmlTransferMatch(models.TransientModel):
         )
         move.message_post(body=text)
         line.move_id.message_post(
-            body=self.env._("Matched by hand with %(move)s.", move=move.display_name)
+            body=self.env._("Matched by hand with %(move)s.", move=move.display_name),
+            author_id=self.env.user.partner_id.id,
         )
         return {"type": "ir.actions.act_window_close"}
 
