@@ -443,6 +443,7 @@ class MlmlSetOff(models.AbstractModel):
                         "name": f"{label} — {move.name}",
                         "account_id": terms[:1].account_id.id,
                         "partner_id": move.commercial_partner_id.id,
+                        "mlml_set_off_move_id": move.id,
                         "debit": 0.0 if selling else amount,
                         "credit": amount if selling else 0.0,
                     }
