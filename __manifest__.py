@@ -39,6 +39,7 @@
         "views/mlml_clearing_house_views.xml",
         "views/mlml_compensation_views.xml",
         "views/mlml_portal_templates.xml",
+        "wizards/mlml_member_suspend_views.xml",
     ],
     "demo": [
         "demo/res_company_demo.xml",
