@@ -40,6 +40,16 @@ class MlmlLedgerAccount(models.Model):
         related="partner_id.mlml_member_number", string="Account Number", store=True
     )
     member_state = fields.Selection(related="partner_id.mlml_member_state", string="Membership")
+    holder_state = fields.Selection(
+        selection=lambda self: [
+            *self.env["res.partner"]._fields["mlml_member_state"]._description_selection(self.env),
+            ("house", self.env._("Clearing house")),
+        ],
+        string="Holder",
+        compute="_compute_holder_state",
+        help="The membership of the account's holder, or the clearing house for its own "
+        "account (where commissions go: no credit line, no ceiling).",
+    )
     balance = fields.Monetary(readonly=True, aggregator="sum")
     last_transfer_at = fields.Datetime(string="Last Transfer", readonly=True)
     credit_limit = fields.Monetary(compute="_compute_bounds")
@@ -95,6 +105,14 @@ class MlmlLedgerAccount(models.Model):
             elif ceiling and account.balance >= 0.9 * ceiling:
                 near = "ceiling"
             account.near_bound = near
+
+    @api.depends("partner_id.mlml_member_state", "company_id.partner_id")
+    def _compute_holder_state(self):
+        for account in self:
+            if account.partner_id == account.company_id.partner_id:
+                account.holder_state = "house"
+            else:
+                account.holder_state = account.partner_id.mlml_member_state
 
     def _compute_transfer_ids(self):
         for account in self:
