@@ -127,6 +127,17 @@ class MlmlLedgerAccount(models.Model):
                 limit=200,
             )
 
+    def web_read(self, specification):
+        """The history read on one account's form: each transfer seen from that
+        account (signed, with the running balance). The view cannot pass the
+        account's partner itself: a field's context is evaluated before any
+        record is read."""
+        history = specification.get("transfer_ids")
+        if history is not None and len(self) == 1:
+            context = {**history.get("context", {}), "mlml_ledger_partner_id": self.partner_id.id}
+            specification = {**specification, "transfer_ids": {**history, "context": context}}
+        return super().web_read(specification)
+
     # ------------------------------------------------------------------
     # The clearing house
     # ------------------------------------------------------------------

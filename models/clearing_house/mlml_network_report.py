@@ -57,7 +57,11 @@ class MlmlNetworkReport(models.TransientModel):
                 [("company_id", "=", company.id), *STANDING]
             )
             report.reversed_count = Transfer.search_count(
-                [("company_id", "=", company.id), ("state", "=", "reversed")]
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "reversed"),
+                    ("channel", "!=", "commission"),
+                ]
             )
             self.env.cr.execute(
                 "SELECT COALESCE(SUM(balance), 0) FROM mlml_ledger_account WHERE company_id = %s",
@@ -130,8 +134,7 @@ class MlmlNetworkReport(models.TransientModel):
                 account.member_number or "",
                 account.partner_id.name,
                 self._money(account.balance),
-                self._money(account.credit_limit),
-                self._money(account.balance_ceiling) if account.balance_ceiling else "∞",
+                *self._bounds(account),
                 labels.get(account.near_bound, "") if account.near_bound else "",
             )
             for account in accounts
@@ -147,6 +150,16 @@ class MlmlNetworkReport(models.TransientModel):
             ],
             rows,
             numeric=(2, 3, 4),
+        )
+
+    def _bounds(self, account):
+        """The credit limit and ceiling of a member's account; none for the
+        clearing house's own, where commissions go."""
+        if account.holder_state == "house":
+            return ("", "")
+        return (
+            self._money(account.credit_limit),
+            self._money(account.balance_ceiling) if account.balance_ceiling else "∞",
         )
 
     @api.model

@@ -742,8 +742,7 @@ class MlmlTransfer(models.Model):
             message = refusal.args[0]
             if refusal.code in BOUND_CODES and is_ledger_manager(self.env):
                 message = self.env._(
-                    "%(refusal)s As an MLML manager, you may force it: tick “%(force)s” and "
-                    "say why.",
+                    "%(refusal)s To force it, tick “%(force)s” and say why.",
                     refusal=message,
                     force=force_label,
                 )
