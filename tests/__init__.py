@@ -42,3 +42,4 @@ from . import test_clearing_security
 from . import test_clearing_api_keys
 from . import test_connector_security
 from . import test_back_office
+from . import test_back_office_tours

@@ -166,6 +166,11 @@ class TestBackOffice(ClearingHouseCommon):
         for setting in ("mlml_clearing_house_connection", "mlml_compensation"):
             (node,) = arch.xpath(f"//setting[@id='{setting}']")
             self.assertEqual(node.get("invisible"), "mlml_is_clearing_house", setting)
+        arch = self.arch("mlml.company.settings")
+        (group,) = arch.xpath("//group[field[@name='mlml_balance']]/..")
+        self.assertEqual(group.get("invisible"), "mlml_is_clearing_house")
+        settings = self.env["mlml.company.settings"].with_user(self.manager).create({})
+        self.assertTrue(settings.mlml_is_clearing_house)
 
     # Point 13: a suspension asks why, and says it.
     def test_suspending_a_member_asks_the_reason_and_logs_it(self):
