@@ -180,7 +180,7 @@ class TestBackOffice(ClearingHouseCommon):
         wizard = (
             self.env["mlml.member.suspend"]
             .with_user(self.manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"reason": "Cotisation impayée depuis mars"})
         )
         self.assertEqual(wizard.partner_ids, self.alpha)
