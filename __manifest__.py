@@ -40,6 +40,7 @@
         "views/mlml_compensation_views.xml",
         "views/mlml_portal_templates.xml",
         "views/mlml_account_views.xml",
+        "wizards/mlml_member_suspend_views.xml",
     ],
     "demo": [
         "demo/res_company_demo.xml",

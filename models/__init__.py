@@ -31,3 +31,4 @@ from . import mlml_member_request
 from . import mlml_statement
 from . import mlml_ledger_lock
 from . import mlml_account
+from . import ir_module_module

@@ -8,24 +8,36 @@ class AccountPaymentMethodLine(models.Model):
     @api.depends("journal_id", "payment_method_id.name")
     @api.depends_context("hide_payment_journal_id", "lang")
     def _compute_display_name(self):
-        """A barter line named as its method reads in the user's language.
+        """A line named as its method reads in the user's language.
 
-        The line keeps a copy of its method's name in the language of whoever
-        created the journal (often English, at install); while nobody renamed
-        it, the reader sees the method's name in their own language.
+        A line keeps a copy of its method's name in the language of whoever
+        created the journal (English at install, before the translations are
+        loaded: "MLML Transfer", "Manual Payment"); while nobody renamed it,
+        the reader sees the method's name in their own language.
         """
         result = super()._compute_display_name()
-        for line in self.filtered(lambda line: line.code == "mlml" and line.name):
-            method = line.payment_method_id
-            translated = method.name
-            default_names = {
-                method.with_context(lang=code).name
-                for code, _name in self.env["res.lang"].get_installed()
-            }
-            if line.name != translated and line.name in default_names:
+        for line in self.filtered("name"):
+            translated = line.payment_method_id.name
+            if line.name != translated and line.name in line._mlml_default_names():
                 line.display_name = line.display_name.replace(line.name, translated, 1)
-            line.display_name = line._mlml_text(line.display_name)
+            if line.code == "mlml":
+                line.display_name = line._mlml_text(line.display_name)
         return result
+
+    def _mlml_default_names(self):
+        """The names of the line's method in English and in every active language."""
+        method = self.payment_method_id
+        codes = {"en_US", *(code for code, _name in self.env["res.lang"].get_installed())}
+        return {method.with_context(lang=code).name for code in codes}
+
+    def _mlml_name_in_company_language(self):
+        """Give the lines still named after their method the method's name in
+        their company's language (as shown in the journal's settings)."""
+        for line in self:
+            lang = line.journal_id.company_id.partner_id.lang or self.env.lang
+            name = line.payment_method_id.with_context(lang=lang).name
+            if line.name != name and line.name in line._mlml_default_names():
+                line.name = name
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -371,7 +371,7 @@ class ResCompany(models.Model):
         currency = self.mlml_currency_id
         account = self.env["account.account"].create(self._mlml_prepare_account_vals())
         self._mlml_translate_account(account)
-        return self.env["account.journal"].create(
+        journal = self.env["account.journal"].create(
             {
                 "name": currency.symbol,
                 "code": self._mlml_free_journal_code(currency.symbol),
@@ -381,6 +381,8 @@ class ResCompany(models.Model):
                 "company_id": self.id,
             }
         )
+        self._mlml_translate_records(journal)
+        return journal
 
     def _mlml_prepare_account_vals(self):
         """The barter account: class 517 on a French chart, a bank account otherwise."""
@@ -403,6 +405,23 @@ class ResCompany(models.Model):
 
     def _mlml_account_name(self):
         return self.env._("%(currency)s Account", currency=self.mlml_currency_id.symbol)
+
+    def _mlml_translate_records(self, journal=None):
+        """Name what the add-on made for the company in every active language:
+        the barter account, the payment methods of the barter journal. Done when
+        the journal is made and again whenever translations are loaded (a
+        language activated later, or the install itself, whose translations
+        come after the journal)."""
+        for company in self:
+            barter_journal = journal or company.mlml_journal_id
+            if not barter_journal:
+                continue
+            if barter_journal.default_account_id:
+                company._mlml_translate_account(barter_journal.default_account_id)
+            (
+                barter_journal.inbound_payment_method_line_ids
+                | barter_journal.outbound_payment_method_line_ids
+            )._mlml_name_in_company_language()
 
     def _mlml_translate_account(self, account):
         """Name the barter account in every active language, as charts do."""

@@ -22,6 +22,7 @@ MEMBERSHIP_FIELDS = (
     "mlml_member_number",
     "mlml_join_date",
     "mlml_charter_date",
+    "mlml_suspension_reason",
 )
 
 
@@ -52,6 +53,12 @@ class ResPartner(models.Model):
         help="The number the clearing house gave the member.",
     )
     mlml_join_date = fields.Date(string="Member Since", tracking=True, copy=False)
+    mlml_suspension_reason = fields.Text(
+        string="Reason for Suspension",
+        readonly=True,
+        copy=False,
+        help="Why an MLML manager suspended the member; kept in its chatter too.",
+    )
     mlml_charter_date = fields.Date(
         string="Charter Signed On",
         tracking=True,
@@ -574,10 +581,35 @@ class ResPartner(models.Model):
         return self._mlml_set_member_state("candidate")
 
     def action_mlml_activate(self):
-        return self._mlml_set_member_state("active")
+        result = self._mlml_set_member_state("active")
+        self.filtered("mlml_suspension_reason").mlml_suspension_reason = False
+        return result
 
-    def action_mlml_suspend(self):
-        return self._mlml_set_member_state("suspended")
+    def action_mlml_suspend(self, reason=None):
+        """Suspend the member for ``reason``; without one, ask it (a suspension
+        stops the member's payments in the whole network)."""
+        if not (reason or "").strip():
+            self._mlml_check_manager()
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Suspend %(member)s", member=self[:1].display_name),
+                "res_model": "mlml.member.suspend",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_partner_ids": self.ids},
+            }
+        self._mlml_set_member_state("suspended")
+        for partner in self:
+            partner.mlml_suspension_reason = reason.strip()
+            partner.message_post(
+                body=self.env._(
+                    "Suspended by %(user)s: %(reason)s. It neither pays nor is paid in the "
+                    "network until an MLML manager activates it again.",
+                    user=self.env.user.name,
+                    reason=reason.strip(),
+                )
+            )
+        return True
 
     def action_mlml_resign(self):
         return self._mlml_set_member_state("resigned")

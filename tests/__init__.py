@@ -43,3 +43,5 @@ from . import test_clearing_api_keys
 from . import test_connector_security
 from . import test_connected_mode
 from . import test_connector_ledger_lock
+from . import test_back_office
+from . import test_back_office_tours

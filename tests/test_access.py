@@ -37,7 +37,7 @@ class TestAccess(MlmlBarterCommon):
         self.line.with_user(self.manager).action_approve()
         self.assertEqual(self.line.state, "approved")
         self.assertEqual(self.line.decided_by_id, self.manager)
-        self.member.with_user(self.manager).action_mlml_suspend()
+        self.member.with_user(self.manager).action_mlml_suspend("Unpaid membership fee")
         self.assertEqual(self.member.mlml_member_state, "suspended")
 
     def test_internal_user_without_invoicing_sees_no_line(self):

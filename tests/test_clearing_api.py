@@ -178,7 +178,7 @@ class TestClearingApi(ClearingApiCalls, ClearingHouseCommon, HttpCase):
             self.assert_problem(missing, 400, "idempotency_key_missing")["field"], "Idempotency-Key"
         )
         # Inactive payee, inactive payer.
-        self.beta.action_mlml_suspend()
+        self.beta.action_mlml_suspend("Unpaid membership fee")
         self.assert_problem(self.pay(self.key_alpha, ok, idem="s-1"), 403, "payee_not_active")
         self.assert_problem(
             self.pay(self.key_beta, {**ok, "payee": "CH-A"}, idem="s-2"), 403, "payer_not_active"

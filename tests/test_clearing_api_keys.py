@@ -157,7 +157,7 @@ class TestClearingApiKeys(ClearingHouseCommon, HttpCase):
     def test_revoke_all_keys_of_a_suspended_member(self):
         keys = [self.alpha.mlml_generate_api_key() for _i in range(2)]
         other = self.beta.mlml_generate_api_key()
-        self.alpha.action_mlml_suspend()
+        self.alpha.action_mlml_suspend("Unpaid membership fee")
         self.assertEqual(self.alpha.with_user(self.manager).mlml_api_key_count, 2)
         # The form offers it to an MLML manager of the clearing house.
         arch = self.env["res.partner"].with_user(self.manager).get_views([(False, "form")])

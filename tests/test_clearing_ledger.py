@@ -186,7 +186,7 @@ class TestClearingLedger(ClearingHouseCommon):
 
     def test_suspended_members_never_pay_and_are_repaid_up_to_zero_if_allowed(self):
         self.book(self.alpha, self.beta, 300)
-        self.alpha.action_mlml_suspend()
+        self.alpha.action_mlml_suspend("Unpaid membership fee")
         with self.assert_refused(MlmlRefusal, "Alpha Nettoyage cannot pay: its membership is"):
             self.book(self.alpha, self.beta, 10)
         with self.assert_refused(MlmlRefusal, "Alpha Nettoyage cannot be paid"):

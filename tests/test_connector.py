@@ -562,7 +562,7 @@ class TestConnector(ConnectedMemberCommon):
         self.assertFalse(updated)
         # What another clearing house would list: a new member, other offers.
         self.alpha.mlml_offer_ids = self.activity_printing
-        self.beta.action_mlml_suspend()
+        self.beta.action_mlml_suspend("Unpaid membership fee")
         directory = [
             Member("CH-A", "Alpha Nettoyage", "Lille", offers=("Nettoyage test", "Vitrerie")),
             Member("CH-B", "Beta Imprimerie", "Lille"),

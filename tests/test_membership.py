@@ -44,7 +44,7 @@ class TestMembership(MlmlBarterCommon):
         with self.assert_refused(ValidationError, "cannot go from “Resigned” to “Active”"):
             self.member.mlml_member_state = "active"
         with self.assert_refused(ValidationError, "cannot go from “Resigned” to “Suspended”"):
-            self.member.action_mlml_suspend()
+            self.member.action_mlml_suspend("Unpaid membership fee")
         self.assertEqual(self.member.mlml_member_state, "resigned")
         self.member.action_mlml_candidate()
         self.assertEqual(self.member.mlml_member_state, "candidate")
@@ -88,7 +88,9 @@ class TestMembership(MlmlBarterCommon):
         # Odoo tracks records created in an earlier transaction: end the setup's.
         self.env.flush_all()
         self.env.cr.precommit.run()
-        self.member.with_context(tracking_disable=False, mail_notrack=False).action_mlml_suspend()
+        self.member.with_context(tracking_disable=False, mail_notrack=False).action_mlml_suspend(
+            "Unpaid membership fee"
+        )
         self.env.flush_all()
         self.env.cr.precommit.run()
         tracked = self.member.message_ids.sudo().tracking_value_ids.filtered(
@@ -124,7 +126,7 @@ class TestMembership(MlmlBarterCommon):
         self.assertEqual(contact.mlml_member_state, "active")
         self.assertEqual(contact.mlml_member_number, "MLML-0101")
         self.assertTrue(contact._mlml_may_trade())
-        self.member.action_mlml_suspend()
+        self.member.action_mlml_suspend("Unpaid membership fee")
         self.assertEqual(contact.mlml_member_state, "suspended")
         self.assertFalse(contact._mlml_may_trade())
 
@@ -140,7 +142,7 @@ class TestMembership(MlmlBarterCommon):
         self.assertEqual(member.mlml_member_state, "active")
         member.phone = "+33 3 20 00 00 00"  # other fields stay editable
         with self.assert_refused(AccessError, "Only MLML managers change the membership"):
-            member.action_mlml_suspend()
+            member.action_mlml_suspend("Unpaid membership fee")
         with self.assert_refused(AccessError, "Only MLML managers change the membership"):
             member.mlml_member_number = "MLML-9999"
         self.assertEqual(self.member.mlml_member_state, "active")

@@ -252,7 +252,7 @@ class TestMlmlPaymentRefused(MlmlPaymentCommon):
         self.assertFalse(self.env["account.payment"].search([("journal_id", "=", self.journal.id)]))
 
     def test_the_company_must_be_an_active_member(self):
-        self.env.company.partner_id.action_mlml_suspend()
+        self.env.company.partner_id.action_mlml_suspend("Unpaid membership fee")
         with self.assert_refused(ValidationError, "is not an active member of the network"):
             self.pay(10.0)
 

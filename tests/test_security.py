@@ -118,7 +118,7 @@ class TestSecurity(MlmlSecurityCommon):
     # 4. Membership checked at creation only
     def test_4_membership_checked_when_posting(self):
         payment = self.pay(10.0, post=False)
-        self.member.action_mlml_suspend()
+        self.member.action_mlml_suspend("Unpaid membership fee")
         before = self.snapshot(payment)
         with self.assert_refused(
             ValidationError, "Imprimerie Lilloise is not an active member of the network"
@@ -129,7 +129,7 @@ class TestSecurity(MlmlSecurityCommon):
 
     def test_4_company_membership_checked_when_posting(self):
         payment = self.pay(10.0, post=False)
-        self.env.company.partner_id.action_mlml_suspend()
+        self.env.company.partner_id.action_mlml_suspend("Unpaid membership fee")
         before = self.snapshot(payment)
         with self.assert_refused(ValidationError, "is not an active member of the network"):
             payment.with_user(self.billing).action_post()
@@ -159,12 +159,12 @@ class TestSecurity(MlmlSecurityCommon):
         other.partner_id.action_mlml_activate()
         before = self.snapshot(other.partner_id)
         with self.assert_refused(AccessError, "only an MLML manager of MLML Roubaix"):
-            other.partner_id.with_user(self.manager).action_mlml_suspend()
+            other.partner_id.with_user(self.manager).action_mlml_suspend("Unpaid membership fee")
         self.assertEqual(self.snapshot(other.partner_id), before)
         self.assertEqual(other.partner_id.mlml_member_state, "active")
         # A manager of both companies may; the company's own partner too.
         self.manager.company_ids += other
-        other.partner_id.with_user(self.manager).action_mlml_suspend()
+        other.partner_id.with_user(self.manager).action_mlml_suspend("Unpaid membership fee")
         self.assertEqual(other.partner_id.mlml_member_state, "suspended")
 
     # 7. Credit lines and balances readable by anyone
@@ -257,7 +257,7 @@ class TestSecurity(MlmlSecurityCommon):
         trade = self.entry(self.member)
         trade.with_user(self.billing).action_post()
         self.assert_balance(20.0)
-        self.member.action_mlml_suspend()
+        self.member.action_mlml_suspend("Unpaid membership fee")
         trade._reverse_moves(cancel=True)
         self.assert_balance(0.0)
 

@@ -4,3 +4,4 @@ from . import account_payment_register
 from . import mlml_company_settings
 from . import clearing_house
 from . import mlml_member_request_refuse
+from . import mlml_member_suspend

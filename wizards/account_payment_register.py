@@ -11,6 +11,9 @@ class AccountPaymentRegister(models.TransientModel):
     _inherit = "account.payment.register"
 
     mlml_notice = fields.Char(string="MLML Notice", compute="_compute_mlml_notice")
+    mlml_is_barter = fields.Boolean(
+        string="Barter Payment", related="journal_id.currency_id.mlml_is_barter"
+    )
 
     mlml_may_force = fields.Boolean(compute="_compute_mlml_may_force")
     mlml_bounds_reason = fields.Text(

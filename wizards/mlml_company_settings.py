@@ -23,6 +23,7 @@ class MlmlCompanySettings(models.TransientModel):
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     mlml_currency_id = fields.Many2one(related="company_id.mlml_currency_id")
+    mlml_is_clearing_house = fields.Boolean(related="company_id.mlml_is_clearing_house")
     mlml_default_share = fields.Float(
         string="Default Barter Share (%)",
         digits=(5, 2),

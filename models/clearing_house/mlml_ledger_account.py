@@ -40,6 +40,16 @@ class MlmlLedgerAccount(models.Model):
         related="partner_id.mlml_member_number", string="Account Number", store=True
     )
     member_state = fields.Selection(related="partner_id.mlml_member_state", string="Membership")
+    holder_state = fields.Selection(
+        selection=lambda self: [
+            *self.env["res.partner"]._fields["mlml_member_state"]._description_selection(self.env),
+            ("house", self.env._("Clearing house")),
+        ],
+        string="Holder",
+        compute="_compute_holder_state",
+        help="The membership of the account's holder, or the clearing house for its own "
+        "account (where commissions go: no credit line, no ceiling).",
+    )
     balance = fields.Monetary(readonly=True, aggregator="sum")
     last_transfer_at = fields.Datetime(string="Last Transfer", readonly=True)
     credit_limit = fields.Monetary(compute="_compute_bounds")
@@ -96,6 +106,14 @@ class MlmlLedgerAccount(models.Model):
                 near = "ceiling"
             account.near_bound = near
 
+    @api.depends("partner_id.mlml_member_state", "company_id.partner_id")
+    def _compute_holder_state(self):
+        for account in self:
+            if account.partner_id == account.company_id.partner_id:
+                account.holder_state = "house"
+            else:
+                account.holder_state = account.partner_id.mlml_member_state
+
     def _compute_transfer_ids(self):
         for account in self:
             account.transfer_ids = self.env["mlml.transfer"].search(
@@ -108,6 +126,17 @@ class MlmlLedgerAccount(models.Model):
                 order="ledger_position desc",
                 limit=200,
             )
+
+    def web_read(self, specification):
+        """The history read on one account's form: each transfer seen from that
+        account (signed, with the running balance). The view cannot pass the
+        account's partner itself: a field's context is evaluated before any
+        record is read."""
+        history = specification.get("transfer_ids")
+        if history is not None and len(self) == 1:
+            context = {**history.get("context", {}), "mlml_ledger_partner_id": self.partner_id.id}
+            specification = {**specification, "transfer_ids": {**history, "context": context}}
+        return super().web_read(specification)
 
     # ------------------------------------------------------------------
     # The clearing house

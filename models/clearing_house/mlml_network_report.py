@@ -4,6 +4,10 @@ from odoo import api, fields, models
 from odoo.tools.misc import format_date, formatLang
 
 LARGEST = 5
+# What the network page counts: the members' transfers that stand. A reversed
+# transfer and its reversal cancel out, commissions follow their transfer: the
+# header and the rows of the months leave them all out.
+STANDING = [("state", "=", "posted"), ("channel", "not in", ("reversal", "commission"))]
 
 
 class MlmlNetworkReport(models.TransientModel):
@@ -17,7 +21,17 @@ class MlmlNetworkReport(models.TransientModel):
     )
     currency_id = fields.Many2one(related="company_id.mlml_currency_id")
     account_count = fields.Integer(string="Accounts", compute="_compute_figures")
-    transfer_count = fields.Integer(string="Transfers", compute="_compute_figures")
+    transfer_count = fields.Integer(
+        string="Transfers",
+        compute="_compute_figures",
+        help="The members' transfers that stand: a reversed transfer and its reversal are "
+        "left out, and so are the commissions. The months below count the same way.",
+    )
+    reversed_count = fields.Integer(
+        string="Reversed (Left Out)",
+        compute="_compute_figures",
+        help="Transfers reversed since: neither they nor their reversals are counted.",
+    )
     balance_sum = fields.Monetary(
         string="Sum of Balances",
         compute="_compute_figures",
@@ -38,8 +52,16 @@ class MlmlNetworkReport(models.TransientModel):
             company = report.company_id
             accounts = self.env["mlml.ledger.account"].search([("company_id", "=", company.id)])
             report.account_count = len(accounts)
-            report.transfer_count = self.env["mlml.transfer"].search_count(
-                [("company_id", "=", company.id)]
+            Transfer = self.env["mlml.transfer"]
+            report.transfer_count = Transfer.search_count(
+                [("company_id", "=", company.id), *STANDING]
+            )
+            report.reversed_count = Transfer.search_count(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "reversed"),
+                    ("channel", "!=", "commission"),
+                ]
             )
             self.env.cr.execute(
                 "SELECT COALESCE(SUM(balance), 0) FROM mlml_ledger_account WHERE company_id = %s",
@@ -60,22 +82,32 @@ class MlmlNetworkReport(models.TransientModel):
     def _money(self, amount):
         return formatLang(self.env, float(amount), currency_obj=self.currency_id)
 
-    def _html_table(self, headers, rows):
+    def _html_table(self, headers, rows, numeric=(), note=""):
+        """A table of ``rows``; the columns whose index is in ``numeric`` aligned
+        right, as figures are; ``note`` under it, saying what it counts."""
         if not rows:
             return Markup("<p class='text-muted'>%s</p>") % self.env._("Nothing to show.")
-        head = Markup("").join(Markup("<th>%s</th>") % h for h in headers)
+
+        def cell(tag, index, content):
+            align = Markup(" class='text-end'") if index in numeric else Markup("")
+            return Markup("<%s%s>%s</%s>") % (Markup(tag), align, content, Markup(tag))
+
+        head = Markup("").join(cell("th", i, h) for i, h in enumerate(headers))
         body = Markup("").join(
-            Markup("<tr>%s</tr>") % Markup("").join(Markup("<td>%s</td>") % c for c in row)
+            Markup("<tr>%s</tr>") % Markup("").join(cell("td", i, c) for i, c in enumerate(row))
             for row in rows
         )
-        return Markup(
+        table = Markup(
             "<table class='table table-sm o_mlml_network'><thead><tr>%s</tr></thead>"
             "<tbody>%s</tbody></table>"
         ) % (head, body)
+        if note:
+            table += Markup("<p class='text-muted small'>%s</p>") % note
+        return table
 
     def _volume_table(self, company):
         groups = self.env["mlml.transfer"]._read_group(
-            [("company_id", "=", company.id), ("channel", "not in", ("reversal", "commission"))],
+            [("company_id", "=", company.id), *STANDING],
             groupby=["date:month"],
             aggregates=["amount:sum", "__count"],
             order="date:month desc",
@@ -86,7 +118,13 @@ class MlmlNetworkReport(models.TransientModel):
             for month, amount, count in groups
         ]
         return self._html_table(
-            [self.env._("Month"), self.env._("Volume"), self.env._("Transfers")], rows
+            [self.env._("Month"), self.env._("Volume"), self.env._("Transfers")],
+            rows,
+            numeric=(1, 2),
+            note=self.env._(
+                "The members' transfers that stand: a reversed transfer and its reversal are "
+                "left out, and so are the commissions."
+            ),
         )
 
     def _accounts_table(self, accounts):
@@ -96,8 +134,7 @@ class MlmlNetworkReport(models.TransientModel):
                 account.member_number or "",
                 account.partner_id.name,
                 self._money(account.balance),
-                self._money(account.credit_limit),
-                self._money(account.balance_ceiling) if account.balance_ceiling else "∞",
+                *self._bounds(account),
                 labels.get(account.near_bound, "") if account.near_bound else "",
             )
             for account in accounts
@@ -112,6 +149,17 @@ class MlmlNetworkReport(models.TransientModel):
                 "",
             ],
             rows,
+            numeric=(2, 3, 4),
+        )
+
+    def _bounds(self, account):
+        """The credit limit and ceiling of a member's account; none for the
+        clearing house's own, where commissions go."""
+        if account.holder_state == "house":
+            return ("", "")
+        return (
+            self._money(account.credit_limit),
+            self._money(account.balance_ceiling) if account.balance_ceiling else "∞",
         )
 
     @api.model

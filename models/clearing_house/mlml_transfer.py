@@ -1,5 +1,6 @@
 import dataclasses
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import Decimal
 
 from markupsafe import Markup
@@ -12,10 +13,19 @@ from odoo.tools.misc import formatLang
 from ...mlml_barter.amounts import RuleError, to_decimal
 from ...mlml_barter.ledger import decide_transfer
 from ...mlml_barter.membership import ACTIVE
-from .mlml_guards import STAFF_GROUP, booking, check_ledger_manager, data_fields, is_booking
+from .mlml_guards import (
+    STAFF_GROUP,
+    booking,
+    check_ledger_manager,
+    data_fields,
+    is_booking,
+    is_ledger_manager,
+)
 
 # Only these are ever written on a booked transfer, and only by the ledger itself.
 LEDGER_WRITABLE = {"state", "reversed_by_id", "commission_id"}
+# The refusals an MLML manager may force.
+BOUND_CODES = {"payer_below_credit_limit", "payee_cannot_receive"}
 
 
 class MlmlRefusal(UserError):
@@ -105,6 +115,16 @@ class MlmlTransfer(models.Model):
         readonly=True,
         help="An MLML manager booked this transfer past a bound.",
     )
+    account_amount = fields.Monetary(
+        string="Amount for the Account",
+        compute="_compute_account_figures",
+        help="Seen from the account whose history is read: negative when it paid.",
+    )
+    account_balance = fields.Monetary(
+        string="Balance After",
+        compute="_compute_account_figures",
+        help="The balance of the account whose history is read, once this transfer booked.",
+    )
     month = fields.Date(
         compute="_compute_month",
         store=True,
@@ -135,6 +155,39 @@ class MlmlTransfer(models.Model):
     def _compute_month(self):
         for transfer in self:
             transfer.month = transfer.date and transfer.date.replace(day=1)
+
+    @api.depends("amount", "payer_id", "payee_id")
+    @api.depends_context("mlml_ledger_partner_id")
+    def _compute_account_figures(self):
+        """A member's history: each transfer signed from its side, and the running
+        balance (the sum of its transfers up to this one, in ledger order)."""
+        partner_id = self.env.context.get("mlml_ledger_partner_id")
+        balances = {}
+        if partner_id and self.ids:
+            self.env.cr.execute(
+                """
+                SELECT id, balance FROM (
+                    SELECT id, SUM(CASE WHEN payee_id = %(partner)s THEN amount ELSE -amount END)
+                               OVER (PARTITION BY company_id ORDER BY ledger_position) AS balance
+                      FROM mlml_transfer
+                     WHERE company_id IN %(companies)s
+                       AND (payer_id = %(partner)s OR payee_id = %(partner)s)
+                ) history
+                 WHERE id IN %(ids)s
+                """,
+                {
+                    "partner": int(partner_id),
+                    "companies": tuple(self.company_id.ids),
+                    "ids": tuple(self.ids),
+                },
+            )
+            balances = dict(self.env.cr.fetchall())
+        for transfer in self:
+            if transfer.payer_id.id == partner_id:
+                transfer.account_amount = -transfer.amount
+            else:
+                transfer.account_amount = transfer.amount
+            transfer.account_balance = balances.get(transfer.id, 0.0)
 
     # ------------------------------------------------------------------
     # Never edited, never deleted
@@ -676,6 +729,24 @@ class MlmlTransfer(models.Model):
     # ------------------------------------------------------------------
     # Back office
     # ------------------------------------------------------------------
+
+    @api.model
+    @contextmanager
+    def _mlml_plain_refusal(self, force_label):
+        """Show the ledger's refusals on a back-office screen as the plain message
+        they are (the web client shows a UserError's subclass as a crash); past a
+        bound, tell an MLML manager how to force it with the box ``force_label``."""
+        try:
+            yield
+        except MlmlRefusal as refusal:
+            message = refusal.args[0]
+            if refusal.code in BOUND_CODES and is_ledger_manager(self.env):
+                message = self.env._(
+                    "%(refusal)s To force it, tick “%(force)s” and say why.",
+                    refusal=message,
+                    force=force_label,
+                )
+            raise UserError(message) from None
 
     def action_reverse_wizard(self):
         self.ensure_one()

@@ -20,11 +20,9 @@ class MlmlTransferReverse(models.TransientModel):
         if self.request_id:
             self.request_id.action_refuse(self.reason)
             return {"type": "ir.actions.act_window_close"}
-        reversal = self.transfer_id.reverse(self.reason, forced=self.force)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "mlml.transfer",
-            "res_id": reversal.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        with self.env["mlml.transfer"]._mlml_plain_refusal(
+            self._fields["force"]._description_string(self.env)
+        ):
+            self.transfer_id.reverse(self.reason, forced=self.force)
+        # Back on the transfer, reloaded: it reads "Reversed" and links its reversal.
+        return {"type": "ir.actions.act_window_close"}

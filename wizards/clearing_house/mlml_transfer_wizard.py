@@ -53,21 +53,25 @@ class MlmlTransferWizard(models.TransientModel):
                 "pay through the clearing house's API."
             ),
         )
-        transfer = self.env["mlml.transfer"]._book(
-            self.payer_id,
-            self.payee_id,
-            self.amount,
-            reference=self.reference,
-            memo=self.memo,
-            channel="back_office",
-            forced=self.force,
-            force_reason=self.force_reason,
-            company=self.company_id,
-        )
+        Transfer = self.env["mlml.transfer"]
+        with Transfer._mlml_plain_refusal(self._fields["force"]._description_string(self.env)):
+            transfer = Transfer._book(
+                self.payer_id,
+                self.payee_id,
+                self.amount,
+                reference=self.reference,
+                memo=self.memo,
+                channel="back_office",
+                forced=self.force,
+                force_reason=self.force_reason,
+                company=self.company_id,
+            )
+        # The new transfer replaces the screens it was made from: no breadcrumbs pile up.
         return {
             "type": "ir.actions.act_window",
             "res_model": "mlml.transfer",
             "res_id": transfer.id,
             "view_mode": "form",
-            "target": "current",
+            "views": [(False, "form")],
+            "target": "main",
         }

@@ -1,0 +1,160 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+
+// Only the record's own crumb: nothing piled up behind it.
+const ALONE = ".o_breadcrumb:not(:has(.breadcrumb-item)) .o_last_breadcrumb_item";
+
+/**
+ * The clearing house's staff make a transfer past a bound, then within it, and
+ * reverse it. Run by ``tests/test_back_office_tours.py`` (Alpha Nettoyage may
+ * pay 1,000.00).
+ */
+registry.category("web_tour.tours").add("mlml_back_office_transfer", {
+    url: "/odoo/vendor-bills",
+    steps: () => [
+        {
+            content: "Open the MLML menu",
+            trigger: ".o_menu_sections button:contains(MLML)",
+            run: "click",
+        },
+        {
+            content: "Two distinct payment requests entries",
+            trigger: ".dropdown-item:contains(Members' Payment Requests)",
+        },
+        {
+            content: "New Transfer",
+            trigger: ".dropdown-item:contains(New Transfer)",
+            run: "click",
+        },
+        {
+            content: "A payer that does not exist",
+            trigger: ".modal .o_field_widget[name=payer_id] input",
+            run: "edit Zorro",
+        },
+        {
+            content: "No partner is offered to be created",
+            trigger: ".o-autocomplete--dropdown-menu:not(:has(.o_m2o_dropdown_option_create)):not(:has(.o_m2o_dropdown_option_create_edit))",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=payer_id] input",
+            run: "edit Alpha",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-item:contains(Alpha Nettoyage)",
+            run: "click",
+        },
+        {
+            content: "The payer's balance is shown",
+            trigger: ".modal .o_field_widget[name=payer_balance]:contains(0.00)",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=payee_id] input",
+            run: "edit Beta",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-item:contains(Beta Imprimerie)",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=payee_balance]:contains(0.00)",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=amount] input",
+            run: "edit 5000",
+        },
+        {
+            content: "Make a transfer past the payer's credit line",
+            trigger: ".modal button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            content: "A plain message with the figures and how to force it, not a crash",
+            trigger: ".modal:contains(Invalid Operation) .o_error_dialog:contains(Alpha Nettoyage cannot pay 5,000.00):contains(To force it, tick):not(:contains(See technical details))",
+        },
+        {
+            trigger: ".o_error_dialog .o-default-button",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=amount] input",
+            run: "edit 100",
+        },
+        {
+            trigger: ".modal button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            content: "The transfer is shown in place of the screens it came from",
+            trigger: `body:not(:has(.modal)) ${ALONE}:contains(VIR/)`,
+        },
+        {
+            trigger: ".o_form_view button[name=action_reverse_wizard]",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=reason] textarea",
+            run: "edit Entered twice",
+        },
+        {
+            trigger: ".modal button[name=action_confirm]:contains(Reverse)",
+            run: "click",
+        },
+        {
+            content: "Back on the transfer, reversed, with no crumb added",
+            trigger: `body:not(:has(.modal)) ${ALONE}:contains(VIR/)`,
+        },
+        {
+            trigger: ".o_statusbar_status .o_arrow_button_current:contains(Reversed)",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name=reversed_by_id]:contains(VIR/)",
+        },
+    ],
+});
+
+/**
+ * An MLML manager suspends a member: asked why first, and the reason stays.
+ */
+registry.category("web_tour.tours").add("mlml_back_office_suspend", {
+    steps: () => [
+        {
+            trigger: ".o_notebook a.nav-link:contains(MLML)",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name=action_mlml_suspend]",
+            run: "click",
+        },
+        {
+            content: "The dialog says what a suspension does",
+            trigger: ".modal:contains(neither pays nor is paid in the whole network)",
+        },
+        {
+            content: "Without a reason, nothing is suspended",
+            trigger: ".modal button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=reason].o_field_invalid",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=reason] textarea",
+            run: "edit Membership fee unpaid since March",
+        },
+        {
+            trigger: ".modal button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            content: "Suspended, and why",
+            trigger: "body:not(:has(.modal)) .o_field_widget[name=mlml_member_state] .badge:contains(Suspended)",
+        },
+        {
+            trigger: ".o_field_widget[name=mlml_suspension_reason]:contains(Membership fee unpaid since March)",
+        },
+        {
+            trigger: ".o-mail-Message:contains(Membership fee unpaid since March)",
+        },
+    ],
+});
