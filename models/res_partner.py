@@ -529,23 +529,33 @@ class ResPartner(models.Model):
             partner.write(values)
         return True
 
-    @api.model
     def action_mlml_refresh_directory(self):
-        """Refresh the member directory from the company's clearing house."""
+        """Refresh the member directory from the company's clearing house, and say
+        what changed. A button of the members' kanban, list and form: the records
+        it is called on do not matter, the whole directory is refreshed."""
         self._mlml_check_manager()
-        created, updated = self.env.company.mlml_refresh_directory()
+        result = self.env.company.mlml_refresh_directory()
+        message = self.env._(
+            "%(created)s member(s) added, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(gone)s no longer in the directory; each change is in the member's chatter.",
+            created=len(result["created"]),
+            updated=len(result["updated"]),
+            unchanged=len(result["unchanged"]),
+            gone=len(result["gone"]),
+        )
+        if result["gone"]:
+            message += " " + self.env._(
+                "Suspended here, as the clearing house no longer lists them: %(members)s.",
+                members=", ".join(result["gone"].mapped("name")),
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success",
-                "title": self.env._("Member directory"),
-                "message": self.env._(
-                    "%(created)s member(s) added and %(updated)s updated from the clearing "
-                    "house; each change is in the member's chatter.",
-                    created=len(created),
-                    updated=len(updated),
-                ),
+                "type": "warning" if result["gone"] else "success",
+                "sticky": bool(result["gone"]),
+                "title": self.env._("Member directory refreshed"),
+                "message": message,
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
