@@ -41,3 +41,5 @@ from . import test_connector_compensation
 from . import test_clearing_security
 from . import test_clearing_api_keys
 from . import test_connector_security
+from . import test_directory_refresh
+from . import test_connector_statement
