@@ -29,3 +29,4 @@ from . import res_users
 from . import account_bank_statement_line
 from . import mlml_member_request
 from . import mlml_statement
+from . import res_users_apikeys_show

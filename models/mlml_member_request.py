@@ -412,6 +412,11 @@ class MlmlMemberRequest(models.Model):
                 )
             )
 
+    def _creation_message(self):
+        # Its own sentence, not mail's "%s created": the noun is feminine in French.
+        self.ensure_one()
+        return self.env._("Payment request created")
+
     def action_pay(self):
         """Accept the request at the clearing house (the transfer is made there,
         once for this request's key), then book the payment of the bill's MLML

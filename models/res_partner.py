@@ -228,7 +228,10 @@ class ResPartner(models.Model):
             "res_model": "res.users.apikeys.show",
             "views": [(self.env.ref("mlml_barter.mlml_api_key_view_form").id, "form")],
             "target": "new",
-            "context": {"default_key": key},
+            "context": {
+                "default_key": key,
+                "default_mlml_clearing_house_url": self.get_base_url(),
+            },
         }
 
     def action_mlml_revoke_api_keys(self):
@@ -450,6 +453,12 @@ class ResPartner(models.Model):
             )
 
     @api.model
+    def _mlml_quoted(self, text):
+        """``text`` between the quotes of the user's language (« » in French), as
+        the sentences it goes in quote."""
+        return self.env._("“%(text)s”", text=text)
+
+    @api.model
     def _mlml_check_transition(self, old, new, number, charter_date, partner=None):
         labels = dict(self._fields["mlml_member_state"]._description_selection(self.env))
         name = partner.display_name if partner else self.env._("This partner")
@@ -459,7 +468,7 @@ class ResPartner(models.Model):
                 self.env._(
                     "Choose the membership of %(member)s: one of %(states)s.",
                     member=name,
-                    states=", ".join(f"“{label}”" for label in labels.values()),
+                    states=", ".join(self._mlml_quoted(label) for label in labels.values()),
                 )
             )
         try:
@@ -489,7 +498,9 @@ class ResPartner(models.Model):
                     member=name,
                     old=labels[old],
                     new=labels[new],
-                    allowed=", ".join(f"“{labels[s]}”" for s in error.params["allowed"]),
+                    allowed=", ".join(
+                        self._mlml_quoted(labels[state]) for state in error.params["allowed"]
+                    ),
                 )
             ) from error
 

@@ -43,3 +43,4 @@ from . import test_clearing_api_keys
 from . import test_connector_security
 from . import test_directory_refresh
 from . import test_connector_statement
+from . import test_back_office_titles

@@ -1,7 +1,6 @@
 import json
 
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .servers import EndToEndCommon
@@ -41,21 +40,11 @@ class TestDirectoryRefresh(EndToEndCommon, HttpCase):
         local = cls._setup_member_a(keys["MA-1"], members[:3])
         cls.b, cls.c = local["MB-1"], local["MC-1"]
         cls.e = cls.create_member("Ébénisterie E", number="ME-1")
-        cls.manager = new_test_user(
-            cls.env,
-            login="mlml_dir_manager",
-            groups="account.group_account_invoice,mlml_barter.group_mlml_manager,"
-            "base.group_partner_manager",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.manager = cls.create_user(
+            "mlml_dir_manager", "account.group_account_invoice,mlml_barter.group_mlml_manager"
         )
-        cls.salesperson = new_test_user(
-            cls.env,
-            login="mlml_dir_sales",
-            groups="account.group_account_invoice,mlml_barter.group_mlml_user,"
-            "base.group_partner_manager",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.salesperson = cls.create_user(
+            "mlml_dir_sales", "account.group_account_invoice,mlml_barter.group_mlml_user"
         )
 
     def call_button(self, login, ids):
