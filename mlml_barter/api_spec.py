@@ -209,6 +209,12 @@ SCHEMAS = {
                 "nullable": True,
                 "description": "The number of the transfer this one reverses.",
             },
+            "reversal_reason": {
+                "type": "string",
+                "nullable": True,
+                "description": "Why the clearing house reversed the transfer ``reversal_of`` "
+                "(reversals only).",
+            },
             "idempotency_key": {
                 "type": "string",
                 "nullable": True,

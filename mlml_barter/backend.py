@@ -75,6 +75,8 @@ class Transfer:
     state: str = "posted"
     #: The number of the transfer this one reverses, if any.
     reversal_of: str | None = None
+    #: Why the ledger reversed that transfer (a reversal only, where the ledger says).
+    reversal_reason: str | None = None
     #: The idempotency key it was made with, where the ledger tells it.
     key: str | None = None
     #: How it was made: api, back_office, compensation (the liquidity part of

@@ -314,6 +314,7 @@ class ClearingHouseBackend(HttpBackend):
             direction=self._direction(item["direction"]),
             state=self._text(item.get("state") or "posted"),
             reversal_of=item.get("reversal_of") or None,
+            reversal_reason=self._text(item.get("reversal_reason") or "") or None,
             key=self._text(key) if key is not None else None,
             channel=self._text(item.get("channel") or ""),
         )

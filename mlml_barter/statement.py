@@ -22,6 +22,9 @@ from .amounts import CENT, RuleError, round_amount
 
 #: The columns of a statement, in order.
 COLUMNS = ("date", "partner", "reference", "invoice", "amount", "balance")
+#: The columns of a member's statement of its account: also the clearing house's
+#: transfer number, and a reversal's reason (``details``).
+DETAILED_COLUMNS = (*COLUMNS, "details")
 
 #: The labels of the CSV in English; the Odoo layer passes them translated.
 LABELS = {
@@ -31,6 +34,7 @@ LABELS = {
     "invoice": "Invoice",
     "amount": "Amount",
     "balance": "Balance",
+    "details": "Details",
     "opening": "Opening balance",
     "closing": "Closing balance",
 }
@@ -48,6 +52,8 @@ class Movement:
     reference: str
     invoice: str
     amount: object
+    #: What the ledger says of it: its transfer number, a reversal's reason.
+    details: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class Row:
     invoice: str
     amount: object  # Decimal, rounded
     balance: object  # Decimal, the running balance after this movement
+    details: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,7 @@ def build_statement(opening, movements, date_from=None, date_to=None, rounding=C
                 invoice=movement.invoice or "",
                 amount=amount,
                 balance=balance,
+                details=movement.details or "",
             )
         )
     return Statement(
@@ -131,45 +139,60 @@ def _text_cell(value):
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
-def statement_csv(statement, labels=None, rounding=CENT, decimal_point="."):
+def statement_csv(statement, labels=None, rounding=CENT, decimal_point=".", columns=COLUMNS):
     """Return ``statement`` as CSV text (encode it in UTF-8 to write it).
 
     ``labels`` maps the keys of :data:`LABELS` to the words of the user's
     language; missing keys fall back to English. ``decimal_point`` is the
     one of the user's language; the cells stay ``;`` separated, which no
-    decimal point is.
+    decimal point is. ``columns``: :data:`COLUMNS`, or
+    :data:`DETAILED_COLUMNS` for a statement with details.
     """
     if decimal_point not in (".", ","):
         raise RuleError("decimal_point_unsupported", decimal_point=decimal_point)
     labels = {**LABELS, **(labels or {})}
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";")
-    writer.writerow([labels[column] for column in COLUMNS])
+    writer.writerow([labels[column] for column in columns])
 
     def amount(value):
         return plain_amount(value, rounding, decimal_point)
 
+    def cells(**values):
+        return [values.get(column, "") for column in columns]
+
     writer.writerow(
-        [_date_cell(statement.date_from), "", labels["opening"], "", "", amount(statement.opening)]
+        cells(
+            date=_date_cell(statement.date_from),
+            reference=labels["opening"],
+            balance=amount(statement.opening),
+        )
     )
     for row in statement.rows:
         writer.writerow(
-            [
-                _date_cell(row.date),
-                _text_cell(row.partner),
-                _text_cell(row.reference),
-                _text_cell(row.invoice),
-                amount(row.amount),
-                amount(row.balance),
-            ]
+            cells(
+                date=_date_cell(row.date),
+                partner=_text_cell(row.partner),
+                reference=_text_cell(row.reference),
+                invoice=_text_cell(row.invoice),
+                amount=amount(row.amount),
+                balance=amount(row.balance),
+                details=_text_cell(row.details),
+            )
         )
     writer.writerow(
-        [_date_cell(statement.date_to), "", labels["closing"], "", "", amount(statement.closing)]
+        cells(
+            date=_date_cell(statement.date_to),
+            reference=labels["closing"],
+            balance=amount(statement.closing),
+        )
     )
     return out.getvalue()
 
 
-def statement_csv_file(statement, labels=None, rounding=CENT, language_decimal_point="."):
+def statement_csv_file(
+    statement, labels=None, rounding=CENT, language_decimal_point=".", columns=COLUMNS
+):
     """Return ``statement`` as the CSV file a user downloads, in bytes.
 
     The amounts take a comma where the user's language writes one
@@ -179,7 +202,7 @@ def statement_csv_file(statement, labels=None, rounding=CENT, language_decimal_p
     right.
     """
     decimal_point = "," if language_decimal_point == "," else "."
-    return statement_csv(statement, labels, rounding, decimal_point).encode("utf-8-sig")
+    return statement_csv(statement, labels, rounding, decimal_point, columns).encode("utf-8-sig")
 
 
 @dataclass(frozen=True)

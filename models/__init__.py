@@ -32,3 +32,4 @@ from . import mlml_statement
 from . import mlml_ledger_lock
 from . import mlml_account
 from . import ir_module_module
+from . import res_users_apikeys_show

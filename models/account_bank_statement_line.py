@@ -30,6 +30,18 @@ class AccountBankStatementLine(models.Model):
         copy=False,
         help="The transfer's number in the clearing house's ledger.",
     )
+    mlml_reversal_of = fields.Char(
+        string="Reverses Transfer",
+        readonly=True,
+        copy=False,
+        help="The number of the transfer the clearing house reversed with this one.",
+    )
+    mlml_reversal_reason = fields.Char(
+        string="Reversal Reason",
+        readonly=True,
+        copy=False,
+        help="Why the clearing house reversed that transfer, as it says it.",
+    )
 
     _sql_constraints = [
         (
@@ -46,7 +58,12 @@ class AccountBankStatementLine(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if {"mlml_transfer_ref", "mlml_transfer_number"} & vals.keys():
+        if {
+            "mlml_transfer_ref",
+            "mlml_transfer_number",
+            "mlml_reversal_of",
+            "mlml_reversal_reason",
+        } & vals.keys():
             self._mlml_check_from_ledger()
         return super().write(vals)
 
@@ -175,7 +192,7 @@ class AccountBankStatementLine(models.Model):
                 )
             if transfer.reversal_of:
                 notes.append(
-                    self.env._("Reverses transfer %(number)s.", number=transfer.reversal_of)
+                    self._mlml_reversal_text(transfer.reversal_of, transfer.reversal_reason)
                 )
             terms = document.line_ids.filtered(
                 lambda line: line.display_type == "payment_term" and not line.reconciled
@@ -188,6 +205,8 @@ class AccountBankStatementLine(models.Model):
                 "partner_id": partner.id,
                 "mlml_transfer_ref": str(transfer.id),
                 "mlml_transfer_number": transfer.number,
+                "mlml_reversal_of": transfer.reversal_of or False,
+                "mlml_reversal_reason": transfer.reversal_reason or False,
                 "narration": Markup("").join(
                     Markup("<p>%s</p>") % note for note in [transfer.memo, *notes] if note
                 ),
@@ -219,6 +238,15 @@ class AccountBankStatementLine(models.Model):
                 mlml_ledger_decided=LEDGER_DECIDED
             )._reconcile_plan(list(plan.values()))
         return lines
+
+    @api.model
+    def _mlml_reversal_text(self, number, reason):
+        """What a reversal says: the transfer it reverses, and why where known."""
+        if reason:
+            return self.env._(
+                "Reverses transfer %(number)s: %(reason)s", number=number, reason=reason
+            )
+        return self.env._("Reverses transfer %(number)s.", number=number)
 
     @api.model
     def _mlml_documents_named(self, company, transfers, partners):

@@ -719,7 +719,12 @@ class MlmlConnection(models.AbstractModel):
         Members are matched by member number; a missing one is created as an
         active member company; offers and needs follow the clearing house. A
         change to what was typed here is logged on the member with the old
-        and new values. Return (created, updated) partners.
+        and new values. An active member here with a number the directory no
+        longer lists (suspended or gone at the clearing house, which would
+        refuse its payments) is suspended here, said in its chatter; the
+        company's own partner is left to its connection. Return the partners
+        by what happened to them: ``created``, ``updated``, ``unchanged``,
+        ``gone``.
         """
         company.ensure_one()
         backend = self._required_backend(company)
@@ -737,7 +742,7 @@ class MlmlConnection(models.AbstractModel):
                 [("mlml_member_number", "in", numbers), ("is_company", "=", True)]
             )
         }
-        created = updated = Partner
+        created = updated = unchanged = Partner
         today = fields.Date.context_today(company)
         own_number = company.partner_id.mlml_member_number
         for member in members:
@@ -788,6 +793,7 @@ class MlmlConnection(models.AbstractModel):
                 )
                 partner.action_mlml_activate()
             if not changes:
+                unchanged |= partner
                 continue
             partner.write(values)
             lines = Markup("").join(
@@ -804,7 +810,25 @@ class MlmlConnection(models.AbstractModel):
                 % (self.env._("Updated from the directory of the clearing house:"), lines)
             )
             updated |= partner
-        return created, updated
+        gone = Partner.search(
+            [
+                ("mlml_member_number", "!=", False),
+                ("mlml_member_number", "not in", numbers),
+                ("is_company", "=", True),
+                ("mlml_member_state", "=", "active"),
+                ("id", "!=", company.partner_id.id),
+            ]
+        )
+        gone._mlml_set_member_state("suspended")
+        for partner in gone:
+            partner.message_post(
+                body=self.env._(
+                    "No longer in the directory of the clearing house (suspended or gone "
+                    "there, it refuses this member's payments): suspended here. A later "
+                    "refresh makes it active again if the clearing house lists it."
+                )
+            )
+        return {"created": created, "updated": updated, "unchanged": unchanged, "gone": gone}
 
     @api.model
     def _activities(self, company, names):

@@ -91,6 +91,10 @@ class MlmlCreditLine(models.Model):
     @api.depends("partner_id", "credit_limit", "balance_ceiling", "currency_id")
     def _compute_display_name(self):
         for line in self:
+            if not line.partner_id:
+                # A line being drafted: no member yet, no figures to show.
+                line.display_name = self.env._("New credit line")
+                continue
             ceiling = (
                 formatLang(self.env, line.balance_ceiling, currency_obj=line.currency_id)
                 if line.balance_ceiling
@@ -232,6 +236,11 @@ class MlmlCreditLine(models.Model):
                         )
                     )
         return super().write(vals)
+
+    def _creation_message(self):
+        # Its own sentence, not mail's "%s created": the noun is feminine in French.
+        self.ensure_one()
+        return self.env._("Credit line created")
 
     def action_submit(self):
         self._set_state("submitted")

@@ -514,6 +514,11 @@ class MlmlMemberRequest(models.Model):
                 )
             )
 
+    def _creation_message(self):
+        # Its own sentence, not mail's "%s created": the noun is feminine in French.
+        self.ensure_one()
+        return self.env._("Payment request created")
+
     def action_pay(self):
         """Accept the request at the clearing house (the transfer is made there,
         once for this request's key), then book the payment of the bill's MLML
@@ -565,7 +570,18 @@ class MlmlMemberRequest(models.Model):
             # Paid by an earlier attempt whose answer was lost (a ledger that does not
             # answer again with the transfer): the synchronisation books it.
             self.write({"state": "accepted", "message": False})
-            return True
+            return self._paid_and_told(
+                bill,
+                self.env._(
+                    "The clearing house had already paid the request %(request)s "
+                    "(%(amount)s to %(supplier)s): the next synchronisation books its "
+                    "transfer on %(bill)s.",
+                    request=self.name,
+                    amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                    supplier=bill.commercial_partner_id.display_name,
+                    bill=bill.display_name,
+                ),
+            )
         journal = company.mlml_journal_id
         payment = (
             self.env["account.payment"]
@@ -593,7 +609,35 @@ class MlmlMemberRequest(models.Model):
                 "message": False,
             }
         )
-        return True
+        return self._paid_and_told(
+            bill,
+            self.env._(
+                "MLML part of %(bill)s paid through the clearing house: transfer "
+                "%(transfer)s of %(amount)s to %(supplier)s, for the request %(request)s.",
+                bill=bill.display_name,
+                transfer=transfer.number,
+                amount=formatLang(self.env, self.amount, currency_obj=self.currency_id),
+                supplier=bill.commercial_partner_id.display_name,
+                request=self.name,
+            ),
+        )
+
+    def _paid_and_told(self, bill, message):
+        """Say ``message`` in the chatter of the bill and of the request, and to
+        the user; then show the bill again, paid."""
+        body = Markup("<p>%s</p>") % message
+        bill.message_post(body=body)
+        self.message_post(body=body)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("MLML part paid"),
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_refuse_wizard(self):
         self.ensure_one()

@@ -413,7 +413,6 @@ class MlmlSetOff(models.AbstractModel):
                     own=currency.name,
                 )
             )
-        clearing, journal = self._ensure_compensation(company)
         label = self.env._("Settled by multilateral compensation %(run)s", run=run.number)
         lines, documents = [], []
         for item in run.invoices:
@@ -451,7 +450,10 @@ class MlmlSetOff(models.AbstractModel):
             )
             documents.append((move, amount))
         if not lines:
+            # Nothing of the company's was set off: no entry, and no journal whose
+            # empty card would stand on the dashboard.
             return Move
+        clearing, journal = self._ensure_compensation(company)
         balance = currency.round(sum(cmd[2]["debit"] - cmd[2]["credit"] for cmd in lines))
         if not currency.is_zero(balance):
             lines.append(
@@ -493,7 +495,7 @@ class MlmlSetOff(models.AbstractModel):
                 "%(entry)s).",
                 run=run.number,
                 amount=formatLang(self.env, amount, currency_obj=currency),
-                entry=entry.name,
+                entry=entry._get_html_link(title=entry.name),
             )
             if currency.compare_amounts(amount, open_before) > 0:
                 text += " " + self.env._(

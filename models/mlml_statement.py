@@ -2,7 +2,7 @@ from odoo import api, models
 from odoo.exceptions import ValidationError
 from odoo.tools.misc import format_date
 
-from ..mlml_barter.statement import statement_csv_file
+from ..mlml_barter.statement import COLUMNS, statement_csv_file
 
 
 class MlmlStatement(models.AbstractModel):
@@ -36,15 +36,18 @@ class MlmlStatement(models.AbstractModel):
             "invoice": self.env._("Invoice"),
             "amount": self.env._("Amount"),
             "balance": self.env._("Balance"),
+            "details": self.env._("Details"),
             "opening": self.env._("Opening balance"),
             "closing": self.env._("Closing balance"),
         }
 
     @api.model
-    def _csv_download(self, statement, currency, name, owner):
+    def _csv_download(self, statement, currency, name, owner, columns=COLUMNS):
         """``statement`` as the CSV file ``name``.csv, in the user's language."""
         decimal_point = self.env["res.lang"]._get_data(code=self.env.lang).decimal_point or "."
-        raw = statement_csv_file(statement, self._labels(), currency.rounding, decimal_point)
+        raw = statement_csv_file(
+            statement, self._labels(), currency.rounding, decimal_point, columns
+        )
         return self._download(raw, f"{name}.csv", "text/csv", owner)
 
     @api.model

@@ -482,8 +482,8 @@ class ResCompany(models.Model):
         return done
 
     def mlml_refresh_directory(self):
-        """Bring the member directory up to date with the clearing house's:
-        (created, updated) partners."""
+        """Bring the member directory up to date with the clearing house's: the
+        partners ``created``, ``updated``, ``unchanged`` and ``gone`` (a dict)."""
         return self.env["mlml.connection"]._refresh_directory(self)
 
     def _mlml_ensure_compensation(self):

@@ -236,7 +236,10 @@ class ResPartner(models.Model):
             "res_model": "res.users.apikeys.show",
             "views": [(self.env.ref("mlml_barter.mlml_api_key_view_form").id, "form")],
             "target": "new",
-            "context": {"default_key": key},
+            "context": {
+                "default_key": key,
+                "default_mlml_clearing_house_url": self.get_base_url(),
+            },
         }
 
     def action_mlml_revoke_api_keys(self):
@@ -477,6 +480,12 @@ class ResPartner(models.Model):
             )
 
     @api.model
+    def _mlml_quoted(self, text):
+        """``text`` between the quotes of the user's language (« » in French), as
+        the sentences it goes in quote."""
+        return self.env._("“%(text)s”", text=text)
+
+    @api.model
     def _mlml_check_transition(self, old, new, number, charter_date, partner=None):
         labels = dict(self._fields["mlml_member_state"]._description_selection(self.env))
         name = partner.display_name if partner else self.env._("This partner")
@@ -486,7 +495,7 @@ class ResPartner(models.Model):
                 self.env._(
                     "Choose the membership of %(member)s: one of %(states)s.",
                     member=name,
-                    states=", ".join(f"“{label}”" for label in labels.values()),
+                    states=", ".join(self._mlml_quoted(label) for label in labels.values()),
                 )
             )
         try:
@@ -516,7 +525,9 @@ class ResPartner(models.Model):
                     member=name,
                     old=labels[old],
                     new=labels[new],
-                    allowed=", ".join(f"“{labels[s]}”" for s in error.params["allowed"]),
+                    allowed=", ".join(
+                        self._mlml_quoted(labels[state]) for state in error.params["allowed"]
+                    ),
                 )
             ) from error
 
@@ -556,23 +567,33 @@ class ResPartner(models.Model):
             partner.write(values)
         return True
 
-    @api.model
     def action_mlml_refresh_directory(self):
-        """Refresh the member directory from the company's clearing house."""
+        """Refresh the member directory from the company's clearing house, and say
+        what changed. A button of the members' kanban, list and form: the records
+        it is called on do not matter, the whole directory is refreshed."""
         self._mlml_check_manager()
-        created, updated = self.env.company.mlml_refresh_directory()
+        result = self.env.company.mlml_refresh_directory()
+        message = self.env._(
+            "%(created)s member(s) added, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(gone)s no longer in the directory; each change is in the member's chatter.",
+            created=len(result["created"]),
+            updated=len(result["updated"]),
+            unchanged=len(result["unchanged"]),
+            gone=len(result["gone"]),
+        )
+        if result["gone"]:
+            message += " " + self.env._(
+                "Suspended here, as the clearing house no longer lists them: %(members)s.",
+                members=", ".join(result["gone"].mapped("name")),
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success",
-                "title": self.env._("Member directory"),
-                "message": self.env._(
-                    "%(created)s member(s) added and %(updated)s updated from the clearing "
-                    "house; each change is in the member's chatter.",
-                    created=len(created),
-                    updated=len(updated),
-                ),
+                "type": "warning" if result["gone"] else "success",
+                "sticky": bool(result["gone"]),
+                "title": self.env._("Member directory refreshed"),
+                "message": message,
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }

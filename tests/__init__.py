@@ -45,3 +45,6 @@ from . import test_connected_mode
 from . import test_connector_ledger_lock
 from . import test_back_office
 from . import test_back_office_tours
+from . import test_directory_refresh
+from . import test_connector_statement
+from . import test_back_office_titles

@@ -557,9 +557,8 @@ class TestConnector(ConnectedMemberCommon):
 
     def test_directory_is_refreshed_from_the_clearing_house(self):
         # Over HTTP: the members of this database are the clearing house's.
-        created, updated = self.member.mlml_refresh_directory()
-        self.assertFalse(created)
-        self.assertFalse(updated)
+        result = self.member.mlml_refresh_directory()
+        self.assertFalse(result["created"] | result["updated"] | result["gone"])
         # What another clearing house would list: a new member, other offers.
         self.alpha.mlml_offer_ids = self.activity_printing
         self.beta.action_mlml_suspend("Unpaid membership fee")
@@ -574,7 +573,10 @@ class TestConnector(ConnectedMemberCommon):
             action = (
                 self.env["res.partner"].with_company(self.member).action_mlml_refresh_directory()
             )
-        self.assertIn("1 member(s) added and 2 updated", action["params"]["message"])
+        self.assertIn(
+            "1 member(s) added, 2 updated, 0 unchanged, 1 no longer in the directory",
+            action["params"]["message"],
+        )
         zeta = self.env["res.partner"].search([("mlml_member_number", "=", "CH-Z")])
         self.assertRecordValues(
             zeta,
@@ -597,7 +599,8 @@ class TestConnector(ConnectedMemberCommon):
         self.assertIn("Suspended → Active", self.beta.message_ids[0].body)
         # Again: nothing changes.
         with patch.object(ClearingHouseBackend, "members", return_value=directory):
-            self.assertEqual(self.member.mlml_refresh_directory(), (self.env["res.partner"],) * 2)
+            result = self.member.mlml_refresh_directory()
+        self.assertFalse(result["created"] | result["updated"] | result["gone"])
         # Only MLML managers refresh it.
         user = self.create_user("con_dir", "account.group_account_invoice")
         with self.assertRaises(AccessError):

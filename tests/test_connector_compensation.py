@@ -227,7 +227,8 @@ class TestConnectorCompensation(MlmlBarterCommon, TransactionCase):
         self.assertRegex(
             str(invoice.message_ids[0].body),
             rf"Settled by multilateral compensation CMP/0001: \S*80\.00\S* set off "
-            rf"\(entry {entry.name}\)\.",
+            rf"\(entry <a href=\"[^\"]*\" data-oe-model=\"account.move\" "
+            rf"data-oe-id=\"{entry.id}\">{entry.name}</a>\)\.",
         )
         self.assertEqual(self.company.mlml_compensation_cursor, "1")
         # The same run read again (a cursor lost, or the feed read twice): nothing more.
@@ -262,6 +263,21 @@ class TestConnectorCompensation(MlmlBarterCommon, TransactionCase):
         with self.ledger(FakeLedger([run])):
             self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
         self.assertEqual(invoice.amount_residual, 40.0)
+
+    def test_a_run_that_set_off_nothing_of_the_company_books_nothing(self):
+        invoice = self.document("out_invoice", self.c, 120.0)
+        run = self.make_run("CMP/0002", [(invoice.name, "MA-1", "MC-1", 120.0, 0.0)])
+        with self.ledger(FakeLedger([run])):
+            self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
+        self.assertFalse(self.env["account.move"].search([("mlml_compensation_ref", "=", "7")]))
+        # No empty "Compensation" journal on the dashboard of a company never set off.
+        self.assertFalse(self.company.mlml_compensation_journal_id)
+        self.assertFalse(
+            self.env["account.journal"].search(
+                [("company_id", "=", self.company.id), ("code", "=like", "COMP%")]
+            )
+        )
+        self.assertEqual(invoice.amount_residual, 120.0)
 
     def test_a_network_without_compensation_synchronises_as_before(self):
         self.company.mlml_compensation_auto = True

@@ -87,6 +87,7 @@ class TestMlmlStatement(MlmlPaymentCommon):
                     "invoice": "",
                     "amount": -800.0,
                     "balance": -1000.0,
+                    "details": "",
                 },
                 {
                     "date": self.received.date,
@@ -95,6 +96,7 @@ class TestMlmlStatement(MlmlPaymentCommon):
                     "invoice": "",
                     "amount": 2500.0,
                     "balance": 1500.0,
+                    "details": "",
                 },
                 {
                     "date": self.bill_payment.date,
@@ -103,6 +105,7 @@ class TestMlmlStatement(MlmlPaymentCommon):
                     "invoice": self.bill.name,
                     "amount": -300.0,
                     "balance": 1200.0,
+                    "details": "",
                 },
             ],
         )
@@ -210,7 +213,7 @@ class TestMlmlStatement(MlmlPaymentCommon):
         rows = list(csv.reader(io.StringIO(attachment.raw.decode("utf-8-sig")), delimiter=";"))
         # Decimal commas, no thousands separator: French Excel reads numbers.
         self.assertEqual(
-            [row[4:] for row in rows[1:]],
+            [row[4:6] for row in rows[1:]],
             [
                 ["", "-200,00"],
                 ["-800,00", "-1000,00"],
@@ -230,7 +233,9 @@ class TestMlmlStatement(MlmlPaymentCommon):
         )
         sheet = openpyxl.load_workbook(io.BytesIO(attachment.raw)).active
         rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-        self.assertEqual(rows[0], ["Date", "Partner", "Reference", "Invoice", "Amount", "Balance"])
+        self.assertEqual(
+            rows[0], ["Date", "Partner", "Reference", "Invoice", "Amount", "Balance", "Details"]
+        )
         member = self.member.display_name
         as_date = [row[0].date() for row in rows[1:]]
         self.assertEqual(
@@ -241,11 +246,11 @@ class TestMlmlStatement(MlmlPaymentCommon):
         self.assertEqual(
             [row[1:] for row in rows[1:]],
             [
-                [None, "Opening balance", None, None, -200.0],
-                [member, self.paid.move_id.name, None, -800.0, -1000.0],
-                [member, self.received.move_id.name, None, 2500.0, 1500.0],
-                [member, self.bill_payment.move_id.name, self.bill.name, -300.0, 1200.0],
-                [None, "Closing balance", None, None, 1200.0],
+                [None, "Opening balance", None, None, -200.0, None],
+                [member, self.paid.move_id.name, None, -800.0, -1000.0, None],
+                [member, self.received.move_id.name, None, 2500.0, 1500.0, None],
+                [member, self.bill_payment.move_id.name, self.bill.name, -300.0, 1200.0, None],
+                [None, "Closing balance", None, None, 1200.0, None],
             ],
         )
 
@@ -266,8 +271,8 @@ class TestMlmlStatement(MlmlPaymentCommon):
         self.assertEqual(
             rows,
             [
-                ["Date", "Partner", "Reference", "Invoice", "Amount", "Balance"],
-                [self.date_from.isoformat(), "", "Opening balance", "", "", "-200.00"],
+                ["Date", "Partner", "Reference", "Invoice", "Amount", "Balance", "Details"],
+                [self.date_from.isoformat(), "", "Opening balance", "", "", "-200.00", ""],
                 [
                     self.paid.date.isoformat(),
                     member,
@@ -275,6 +280,7 @@ class TestMlmlStatement(MlmlPaymentCommon):
                     "",
                     "-800.00",
                     "-1000.00",
+                    "",
                 ],
                 [
                     self.received.date.isoformat(),
@@ -283,6 +289,7 @@ class TestMlmlStatement(MlmlPaymentCommon):
                     "",
                     "2500.00",
                     "1500.00",
+                    "",
                 ],
                 [
                     self.bill_payment.date.isoformat(),
@@ -291,8 +298,9 @@ class TestMlmlStatement(MlmlPaymentCommon):
                     self.bill.name,
                     "-300.00",
                     "1200.00",
+                    "",
                 ],
-                [self.date_to.isoformat(), "", "Closing balance", "", "", "1200.00"],
+                [self.date_to.isoformat(), "", "Closing balance", "", "", "1200.00", ""],
             ],
         )
 

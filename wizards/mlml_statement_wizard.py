@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..mlml_barter.credit_lines import CLOSED, KEPT
 from ..mlml_barter.statement import (
-    COLUMNS,
+    DETAILED_COLUMNS,
     LineTerm,
     Movement,
     build_statement,
@@ -62,7 +62,11 @@ class MlmlStatementWizard(models.TransientModel):
     def action_export_csv(self):
         self.ensure_one()
         return self.env["mlml.statement"]._csv_download(
-            self._mlml_statement(), self.currency_id, self._mlml_file_name(), self
+            self._mlml_statement(),
+            self.currency_id,
+            self._mlml_file_name(),
+            self,
+            columns=DETAILED_COLUMNS,
         )
 
     def action_export_xlsx(self):
@@ -79,17 +83,27 @@ class MlmlStatementWizard(models.TransientModel):
         amount_format = book.add_format(
             {"num_format": "#,##0" + ("." + "0" * decimals if decimals else "")}
         )
-        sheet.write_row(0, 0, [labels[column] for column in COLUMNS], bold)
-        rows = [(statement.date_from, "", labels["opening"], "", None, statement.opening)]
+        sheet.write_row(0, 0, [labels[column] for column in DETAILED_COLUMNS], bold)
+        rows = [(statement.date_from, "", labels["opening"], "", None, statement.opening, "")]
         rows += [
-            (row.date, row.partner, row.reference, row.invoice, row.amount, row.balance)
+            (
+                row.date,
+                row.partner,
+                row.reference,
+                row.invoice,
+                row.amount,
+                row.balance,
+                row.details,
+            )
             for row in statement.rows
         ]
-        rows.append((statement.date_to, "", labels["closing"], "", None, statement.closing))
-        for index, (day, partner, reference, invoice, amount, balance) in enumerate(rows, 1):
+        rows.append((statement.date_to, "", labels["closing"], "", None, statement.closing, ""))
+        for index, (day, partner, reference, invoice, amount, balance, details) in enumerate(
+            rows, 1
+        ):
             sheet.write_datetime(index, 0, fields.Datetime.to_datetime(day), date_format)
             # write_string: a partner named "=…" stays a name, never a formula.
-            for column, text in ((1, partner), (2, reference), (3, invoice)):
+            for column, text in ((1, partner), (2, reference), (3, invoice), (6, details)):
                 if text:
                     sheet.write_string(index, column, text)
             if amount is not None:
@@ -98,6 +112,7 @@ class MlmlStatementWizard(models.TransientModel):
         sheet.set_column(0, 0, 12)
         sheet.set_column(1, 3, 28)
         sheet.set_column(4, 5, 14)
+        sheet.set_column(6, 6, 40)
         book.close()
         return self.env["mlml.statement"]._download(
             out.getvalue(),
@@ -151,6 +166,7 @@ class MlmlStatementWizard(models.TransientModel):
                 reference=line.move_name or "",
                 invoice=", ".join(invoices[line].mapped("name")),
                 amount=line.amount_currency,
+                details=self._mlml_details(line.move_id),
             )
             for line in lines
         ]
@@ -161,6 +177,26 @@ class MlmlStatementWizard(models.TransientModel):
             date_to=self.date_to,
             rounding=self.currency_id.rounding,
         )
+
+    @api.model
+    def _mlml_details(self, move):
+        """What the clearing house says of the entry ``move``: the number of the
+        transfer it books and, for a reversal, the transfer it reverses and why."""
+        statement_line = move.statement_line_id
+        number = statement_line.mlml_transfer_number or move.origin_payment_id.mlml_transfer_number
+        if not number:
+            return ""
+        details = self.env._("Transfer %(number)s", number=number)
+        if statement_line.mlml_reversal_of:
+            details = "; ".join(
+                [
+                    details,
+                    self.env["account.bank.statement.line"]._mlml_reversal_text(
+                        statement_line.mlml_reversal_of, statement_line.mlml_reversal_reason
+                    ),
+                ]
+            )
+        return details
 
     @api.model
     def _mlml_linked_invoices(self, lines):
@@ -230,6 +266,7 @@ class MlmlStatementWizard(models.TransientModel):
                     "invoice": row.invoice,
                     "amount": float(row.amount),
                     "balance": float(row.balance),
+                    "details": row.details,
                 }
                 for row in statement.rows
             ],

@@ -11,6 +11,8 @@ from hypothesis import (
 
 from mlml_barter.amounts import RuleError
 from mlml_barter.statement import (
+    COLUMNS,
+    DETAILED_COLUMNS,
     LABELS,
     LineTerm,
     Movement,
@@ -160,6 +162,27 @@ def test_csv_neutralises_formulas_and_quotes_separators():
     assert rows[2][4] == "5.00"
 
 
+def test_detailed_csv_carries_the_ledger_details_last():
+    statement = build_statement(
+        0,
+        [
+            Movement(START, "Alpha", "MLML/1", "", -5, "Transfer VIR/2026/00001"),
+            Movement(START, "Alpha", "MLML/2", "", 5, "=Reverses VIR/2026/00001: error"),
+        ],
+    )
+    rows = parse(statement_csv(statement, columns=DETAILED_COLUMNS))
+    assert rows[0][-1] == "Details"
+    assert [row[-1] for row in rows[1:]] == [
+        "",
+        "Transfer VIR/2026/00001",
+        "'=Reverses VIR/2026/00001: error",
+        "",
+    ]
+    assert all(len(row) == 7 for row in rows)
+    # The plain columns stay six: the clearing house's statement has no details.
+    assert all(len(row) == 6 for row in parse(statement_csv(statement)))
+
+
 @given(opening=money, items=movements())
 def test_closing_is_opening_plus_the_movements(opening, items):
     statement = build_statement(opening, items, START, END)
@@ -184,7 +207,7 @@ def test_each_row_adds_its_amount_and_the_last_one_is_the_closing(opening, items
 def test_the_csv_parses_back_to_the_same_figures(opening, items):
     statement = build_statement(opening, items, START, END)
     rows = parse(statement_csv(statement).encode("utf-8").decode("utf-8"))
-    assert rows[0] == [LABELS[key] for key in LABELS if key not in ("opening", "closing")]
+    assert rows[0] == [LABELS[key] for key in COLUMNS]
     assert rows[1] == [START.isoformat(), "", LABELS["opening"], "", "", plain_amount(opening)]
     assert Decimal(rows[1][5]) == statement.opening
     assert rows[-1][2] == LABELS["closing"]

@@ -332,6 +332,7 @@ class MlmlApi(models.AbstractModel):
             "channel": transfer.channel,
             "state": transfer.state,
             "reversal_of": transfer.reversal_of_id.name or None,
+            "reversal_reason": (transfer.reversal_of_id and transfer.reversal_reason) or None,
             "idempotency_key": (transfer.payer_id == member and transfer.idempotency_key) or None,
         }
 

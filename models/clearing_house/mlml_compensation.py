@@ -49,7 +49,7 @@ class MlmlCompensation(models.Model):
     _order = "id desc"
     _check_company_auto = True
 
-    name = fields.Char(string="Number", readonly=True, copy=False, default="/")
+    name = fields.Char(string="Number", readonly=True, copy=False)
     company_id = fields.Many2one(
         comodel_name="res.company",
         required=True,
@@ -249,6 +249,11 @@ class MlmlCompensation(models.Model):
             limit, ceiling = lines.get(account.partner_id.id, (0.0, 0.0))
             liquidity[account.partner_id.id] = member_liquidity(account.balance, limit, ceiling)
         return liquidity
+
+    def _creation_message(self):
+        # Its own sentence, not mail's "%s created": the noun is feminine in French.
+        self.ensure_one()
+        return self.env._("Compensation run created")
 
     def action_simulate(self):
         """Find the largest set-off, without and with liquidity, and show it."""

@@ -583,6 +583,11 @@ class MlmlObligation(models.Model):
     # Back office
     # ------------------------------------------------------------------
 
+    def _creation_message(self):
+        # Its own sentence, not mail's "%s created": the noun is feminine in French.
+        self.ensure_one()
+        return self.env._("Obligation created")
+
     def action_withdraw(self):
         """Withdraw the obligations from the compensation, with the reason typed."""
         self._check_withdrawer()

@@ -222,6 +222,11 @@ class MlmlPaymentRequest(models.Model):
                 state=self.state,
             )
 
+    def _creation_message(self):
+        # Its own sentence, not mail's "%s created": the noun is feminine in French.
+        self.ensure_one()
+        return self.env._("Payment request created")
+
     def action_accept(self, channel="back_office", idempotency_key=None, fingerprint=None):
         """The buyer accepts: the transfer is booked. Accepting again pays nothing more:
         the transfer made the first time is returned."""
