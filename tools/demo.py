@@ -20,6 +20,7 @@ when it fails half-way.
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -43,6 +44,9 @@ users.write({'lang': 'fr_FR', 'tz': 'Europe/Paris'})
 env.cr.commit()
 """
 )
+
+
+LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ")
 
 
 def run(command, **kwargs):
@@ -77,6 +81,8 @@ class Demo:
         else:
             self.cluster = odoo_env.Cluster().start()
             self.db_args = self.cluster.odoo_args()
+            print(f"PostgreSQL: {self.cluster.base}", flush=True)
+        print(f"Files: {self.workdir}", flush=True)
 
     def make_database(self, name, demo):
         """A French company with Invoicing and the add-on (its demo data if ``demo``)."""
@@ -148,6 +154,15 @@ class Demo:
             time.sleep(0.5)
         raise RuntimeError(f"the server of {database.name} did not answer on {database.url}")
 
+    def log_problems(self):
+        """The WARNING and ERROR lines of the servers' logs."""
+        return [
+            line
+            for database in self.servers
+            for line in (self.workdir / f"{database.name}.log").read_text().splitlines()
+            if LOG_PROBLEM.match(line)
+        ]
+
     def stop(self):
         """Stop every server, drop what was made, remove the files; quietly."""
         for database in self.servers:
@@ -162,13 +177,16 @@ class Demo:
         if self.cluster:
             self.cluster.stop()
         else:
-            for name in self.databases:
-                subprocess.run(
+            drops = [
+                subprocess.Popen(
                     [self.odoo, "db", *map(str, self.odoo_args()), "drop", name],
-                    check=False,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
+                for name in self.databases
+            ]
+            for drop in drops:
+                drop.wait()
         subprocess.run(["rm", "-rf", str(self.workdir)], check=False)
 
     # ------------------------------------------------------------------
@@ -243,6 +261,8 @@ def main():
     )
     args = parser.parse_args()
     odoo_env.exit_on_sigterm()
+    # Ctrl-C stops the demo even when it was started with SIGINT ignored (in the background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     odoo, reason = odoo_env.find_odoo()
     if odoo is None:
@@ -256,6 +276,11 @@ def main():
         else:
             demo.network()
         if args.no_wait:
+            problems = demo.log_problems()
+            for line in problems:
+                print(line, flush=True)
+            if problems:
+                raise RuntimeError(f"{len(problems)} WARNING or ERROR lines in the servers' logs")
             print("DEMO READY", flush=True)
         else:
             demo.wait()

@@ -69,7 +69,22 @@ class Database:
         return answer["result"]
 
     def company(self):
-        return self.call("res.company", "search_read", [], ["partner_id", "mlml_journal_id"])[0]
+        return self.call(
+            "res.company",
+            "search_read",
+            [],
+            ["partner_id", "mlml_journal_id", "account_sale_tax_id", "account_purchase_tax_id"],
+        )[0]
+
+    def accountant_view(self):
+        """The admin sees the accounting dashboard first, without onboarding tips."""
+        group = self.call(
+            "ir.model.data",
+            "search_read",
+            [("module", "=", "account"), ("name", "=", "group_account_user")],
+            ["res_id"],
+        )[0]["res_id"]
+        self.call("res.users", "write", [2], {"groups_id": [(4, group)], "tour_enabled": False})
 
 
 # The members of the network, as the clearing house knows them: name, number, city,
@@ -196,6 +211,7 @@ class Builder:
     def clearing_house(self):
         ch = self.ch
         company = ch.company()
+        ch.accountant_view()
         ch.call(
             "res.company",
             "write",
@@ -272,6 +288,7 @@ class Builder:
     def connect(self, db, member):
         # Each database was copied from one: each gets an identity of its own.
         db.call("ir.config_parameter", "set_param", "database.uuid", str(uuid.uuid4()))
+        db.accountant_view()
         company = db.company()
         db.call(
             "res.company",
@@ -315,13 +332,19 @@ class Builder:
         """A document of ``seller`` (a member number whose Odoo holds it) to
         ``buyer``, posted: (id, name)."""
         db = self.db(seller)
+        tax = self.companies[db.label][f"account_{'sale' if kind == 'out' else 'purchase'}_tax_id"]
+        taxes = [(6, 0, [tax[0]] if tax else [])]
         values = {
             "move_type": f"{kind}_invoice",
             "partner_id": self.partners[db.label, buyer],
             "invoice_date": self.day(months, days),
             "ref": ref or False,
             "invoice_line_ids": [
-                (0, 0, {"name": name, "quantity": quantity, "price_unit": price})
+                (
+                    0,
+                    0,
+                    {"name": name, "quantity": quantity, "price_unit": price, "tax_ids": taxes},
+                )
                 for name, quantity, price in lines
             ],
         }

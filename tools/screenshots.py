@@ -80,15 +80,31 @@ class Browser:
         return page
 
     @staticmethod
-    def shoot(page, url, name, ready, scroll_to=None):
-        page.goto(url)
+    def app(page, name):
+        page.click(".o_navbar_apps_menu button")
+        page.locator(f".o_app:has-text('{name}')").first.click()
+        page.wait_for_selector(f".o_main_navbar:has-text('{name}')", timeout=60000)
+
+    @staticmethod
+    def menu(page, section, item):
+        page.locator(f".o_menu_sections button:has-text('{section}')").first.click()
+        page.locator(f".o-dropdown--menu .dropdown-item:text-is('{item}')").first.click()
+
+    @staticmethod
+    def open_row(page, text):
+        page.wait_for_selector(f".o_data_row:has-text('{text}')", timeout=60000)
+        page.locator(f".o_data_row:has-text('{text}') td.o_data_cell").first.click()
+
+    @staticmethod
+    def shoot(page, name, ready, scroll_to=None, full_page=False):
+        """Wait for ``ready`` and save the page as ``name``.png."""
         page.wait_for_selector(ready, timeout=60000)
-        page.wait_for_load_state("networkidle")
         if scroll_to:
             page.locator(scroll_to).first.scroll_into_view_if_needed()
-        page.wait_for_timeout(800)
+        # The bus keeps a request open: the page never goes idle; let it settle.
+        page.wait_for_timeout(2500)
         path = OUT / f"{name}.png"
-        page.screenshot(path=str(path))
+        page.screenshot(path=str(path), full_page=full_page)
         print(f"saved {path.relative_to(ROOT)}", flush=True)
 
 
@@ -122,8 +138,9 @@ def main():
         args.member,
         member_db,
         "account.move",
-        "search",
+        "search_read",
         [("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("mlml_amount", ">", 0)],
+        ["name"],
         order="invoice_date",
         limit=1,
     )
@@ -131,8 +148,9 @@ def main():
         args.clearing_house,
         ch_db,
         "mlml.compensation",
-        "search",
+        "search_read",
         [("state", "=", "confirmed")],
+        ["name"],
         order="id desc",
         limit=1,
     )
@@ -142,31 +160,20 @@ def main():
     with sync_playwright() as playwright:
         browser = Browser(playwright, args.chromium)
         page = browser.session(args.member)
-        browser.shoot(
-            page,
-            f"{args.member}/odoo/action-account.action_move_out_invoice_type/{invoice[0]}",
-            "mixed_invoice",
-            ".o_form_view .o_field_widget[name=partner_id]",
-        )
-        browser.shoot(
-            page,
-            f"{args.member}/odoo/action-account.open_account_journal_dashboard_kanban",
-            "mlml_card",
-            ".o_kanban_record .o_kanban_card_header",
-            scroll_to=".o_kanban_record:has-text('MLML')",
-        )
+        browser.app(page, "Facturation")
+        card = ".o_kanban_record:has-text('Le compte de la société')"
+        browser.shoot(page, "mlml_card", card, scroll_to=card)
+        browser.menu(page, "Clients", "Factures")
+        browser.open_row(page, invoice[0]["name"])
+        browser.shoot(page, "mixed_invoice", ".o_form_view .o_mlml_group", full_page=True)
         page = browser.session(args.clearing_house)
+        browser.app(page, "Facturation")
+        browser.menu(page, "MLML", "Réseau")
+        browser.shoot(page, "network", ".o_form_view", full_page=True)
+        browser.menu(page, "MLML", "Compensations")
+        browser.open_row(page, run[0]["name"])
         browser.shoot(
-            page,
-            f"{args.clearing_house}/odoo/action-mlml_barter.mlml_network_report_action_server",
-            "network",
-            ".o_form_view",
-        )
-        browser.shoot(
-            page,
-            f"{args.clearing_house}/odoo/action-mlml_barter.mlml_compensation_action/{run[0]}",
-            "compensation",
-            ".o_form_view .o_field_widget[name=name]",
+            page, "compensation", ".o_form_view .o_field_widget[name=name]", full_page=True
         )
         browser.browser.close()
 
