@@ -104,7 +104,12 @@ class Demo:
 
     def copy_database(self, source, name):
         self.databases.append(name)
-        run([self.odoo, "db", *self.odoo_args(), "duplicate", source, name])
+        with open(self.workdir / "databases.log", "a") as log:
+            run(
+                [self.odoo, "db", *self.odoo_args(), "duplicate", source, name],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def serve(self, database):
         log = open(self.workdir / f"{database.name}.log", "w")  # noqa: SIM115

@@ -87,8 +87,9 @@ class Browser:
 
     @staticmethod
     def menu(page, section, item):
+        """Open the menu ``item`` (its xml id) of the top menu ``section`` (its label)."""
         page.locator(f".o_menu_sections button:has-text('{section}')").first.click()
-        page.locator(f".o-dropdown--menu .dropdown-item:text-is('{item}')").first.click()
+        page.locator(f".o-dropdown--menu [data-menu-xmlid='{item}']").first.click()
 
     @staticmethod
     def open_row(page, text):
@@ -104,7 +105,16 @@ class Browser:
         # The bus keeps a request open: the page never goes idle; let it settle.
         page.wait_for_timeout(2500)
         path = OUT / f"{name}.png"
-        page.screenshot(path=str(path), full_page=full_page)
+        if full_page:
+            # Odoo scrolls inside its content: the window grows to show all of it.
+            height = page.evaluate(
+                "() => { const c = document.querySelector('.o_action_manager .o_content');"
+                " return c ? c.scrollHeight + c.getBoundingClientRect().top : 0; }"
+            )
+            page.set_viewport_size({"width": WIDTH, "height": int(max(HEIGHT, min(height, 2400)))})
+            page.wait_for_timeout(1000)
+        page.screenshot(path=str(path))
+        page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
         print(f"saved {path.relative_to(ROOT)}", flush=True)
 
 
@@ -163,14 +173,14 @@ def main():
         browser.app(page, "Facturation")
         card = ".o_kanban_record:has-text('Le compte de la société')"
         browser.shoot(page, "mlml_card", card, scroll_to=card)
-        browser.menu(page, "Clients", "Factures")
+        browser.menu(page, "Clients", "account.menu_action_move_out_invoice_type")
         browser.open_row(page, invoice[0]["name"])
         browser.shoot(page, "mixed_invoice", ".o_form_view .o_mlml_group", full_page=True)
         page = browser.session(args.clearing_house)
         browser.app(page, "Facturation")
-        browser.menu(page, "MLML", "Réseau")
+        browser.menu(page, "MLML", "mlml_barter.mlml_network_report_menu")
         browser.shoot(page, "network", ".o_form_view", full_page=True)
-        browser.menu(page, "MLML", "Compensations")
+        browser.menu(page, "MLML", "mlml_barter.mlml_compensation_menu")
         browser.open_row(page, run[0]["name"])
         browser.shoot(
             page, "compensation", ".o_form_view .o_field_widget[name=name]", full_page=True
