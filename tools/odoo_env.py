@@ -69,7 +69,10 @@ def free_port():
 
 
 def port_free(port):
+    """Nobody listens on ``port`` (a port a stopped server leaves in TIME_WAIT is free,
+    as Odoo binds with SO_REUSEADDR)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
