@@ -48,8 +48,7 @@
         "demo/res_partner_demo.xml",
         "demo/mlml_credit_line_demo.xml",
         "demo/product_demo.xml",
-        "demo/account_move_demo.xml",
-        "demo/mlml_demo.xml",
+        "demo/mlml_documents_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["mlml_barter/static/src/**/*"],

@@ -1,10 +1,15 @@
+import logging
+
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import convert_file
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+_logger = logging.getLogger(__name__)
 
 # The demo's payments: (name, document paid, paid in MLML?, months and days ago), the
 # xml ids being account_payment_mlml_demo_<name> and account_move_mlml_<document>.
@@ -19,6 +24,8 @@ DEMO_PAYMENTS = [
     ("lemaire_mlml", "bill_lemaire", True, 1, 15),
 ]
 DEMO_REFUSED = "account_payment_mlml_demo_refused"
+# The demo's documents, which need the company's chart of accounts.
+DEMO_DOCUMENTS = ["demo/account_move_demo.xml", "demo/mlml_demo.xml"]
 
 
 class MlmlDemo(models.AbstractModel):
@@ -26,6 +33,33 @@ class MlmlDemo(models.AbstractModel):
 
     _name = "mlml.demo"
     _description = "Barter Demo Data"
+
+    @api.model
+    def _mlml_demo_documents(self):
+        """Load the demo's invoices and payments once the company has its chart.
+
+        Installed from *Apps* on a database whose company has no chart of
+        accounts yet, Invoicing and the localisation come in the same go and
+        Odoo loads the chart only once every module is loaded: after this demo
+        data, whose invoices need the chart's journals. The documents then
+        wait for that moment (``IrModuleModule._register_hook``).
+        """
+        if not self.env.ref("base.main_company").chart_template:
+            self.env.registry._mlml_demo_pending = True
+            return
+        # Loaded once, as Odoo loads demo data: on a later update of the add-on, the
+        # documents already there are left as they are.
+        loaded = self.env.ref("mlml_barter.account_move_mlml_invoice_beffroi", False)
+        for name in DEMO_DOCUMENTS:
+            convert_file(
+                self.env,
+                "mlml_barter",
+                name,
+                {},
+                mode="update" if loaded else "init",
+                noupdate=True,
+                kind="demo",
+            )
 
     @api.model
     def _mlml_load_demo(self, move_xmlids):
@@ -125,3 +159,23 @@ class AccountPayment(models.Model):
         if self.env.context.get(MODULE_UNINSTALL_FLAG):
             self.filtered(lambda payment: payment.state not in ("draft", "canceled")).action_draft()
         return super().unlink()
+
+
+class IrModuleModule(models.Model):
+    """The demo's documents, when they waited for the company's chart."""
+
+    _inherit = "ir.module.module"
+
+    def _register_hook(self):
+        # Odoo's own hook loads the chart of a company that had none.
+        super()._register_hook()
+        registry = self.env.registry
+        if not getattr(registry, "_mlml_demo_pending", False):
+            return
+        del registry._mlml_demo_pending
+        demo = self.env["mlml.demo"]
+        try:
+            with self.env.cr.savepoint():
+                demo._mlml_demo_documents()
+        except Exception:
+            _logger.exception("The demo's invoices and payments could not be loaded")

@@ -68,6 +68,27 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def port_free(port):
+    """Nobody listens on ``port`` (a port a stopped server leaves in TIME_WAIT is free,
+    as Odoo binds with SO_REUSEADDR)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_ports(count):
+    """The first of ``count`` consecutive free ports on 127.0.0.1."""
+    for _attempt in range(100):
+        first = free_port()
+        if first + count < 65536 and all(port_free(first + i) for i in range(count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports found")
+
+
 def _pg_bindir():
     found = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),

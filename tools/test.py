@@ -6,7 +6,9 @@
    PO checks, manifestoo's license check, and the French translation check;
 3. the Odoo tier, wherever Odoo 18.0 is installed (``ODOO_BIN`` or ``odoo`` on
    PATH): a throwaway PostgreSQL cluster; the add-on installed with its demo
-   data on a generic company then uninstalled; installed on a French company
+   data on a generic company then uninstalled; installed with its demo data as
+   from Apps on a French company without a chart yet; the demo command built and
+   stopped (``tools/demo.py --no-wait``); installed on a French company
    and its tests run with ``--test-tags /mlml_barter``, the Cyclos mock
    (``mlml_barter/tests/cyclos_mock_server.py``) served from the tools' venv
    meanwhile. A failed test, an ERROR or a WARNING line in a log fails the tier.
@@ -267,7 +269,14 @@ def odoo_tier(odoo, tally, workdir):
                 rc = rc or 1
             report_log("uninstall", rc, lines, tally, log)
 
-        # 2. A French company: the tests of the add-on.
+        # 2. From Apps: a French company with no chart of accounts yet, the add-on
+        # installed with its demo data by its button (Invoicing and the chart come with it).
+        apps_install(odoo, data_dir, cluster, base, tally, workdir)
+
+        # 3. The demo command builds its network and stops, leaving nothing behind.
+        demo_check(tally, workdir)
+
+        # 4. A French company: the tests of the add-on.
         log = workdir / "french-base.log"
         rc, lines = run_odoo(
             "French company", [*base, "-d", "mlml_fr", "-i", "base", "--without-demo", "all"], log
@@ -322,6 +331,85 @@ def odoo_tier(odoo, tally, workdir):
             tally.check("odoo tests ran", False, f" (no test ran; log: {log})")
         report_log("tests log (French chart)", rc, lines, tally, log)
         check_pot(odoo, base, tally, workdir)
+
+
+def odoo_shell(odoo, data_dir, cluster, database):
+    return [
+        odoo,
+        "shell",
+        "--data-dir",
+        data_dir,
+        *cluster.odoo_args(),
+        "-d",
+        database,
+        "--no-http",
+        "--log-level",
+        "info",
+    ]
+
+
+def apps_install(odoo, data_dir, cluster, base, tally, workdir):
+    """Install the add-on with its demo data as from *Apps*, on a company of a country
+    that has no chart of accounts yet."""
+    log = workdir / "apps-base.log"
+    rc, lines = run_odoo(
+        "a database with demo data, no chart", [*base, "-d", "mlml_apps", "-i", "base"], log
+    )
+    if not report_log("database for Apps (demo data)", rc, lines, tally, log):
+        return
+    log = workdir / "apps-install.log"
+    rc, lines = run_odoo(
+        "install from Apps, with demo data, on a company without chart",
+        odoo_shell(odoo, data_dir, cluster, "mlml_apps"),
+        log,
+        stdin=(
+            "env.company.country_id = env.ref('base.fr')\n"
+            "env.cr.commit()\n"
+            f"module = env['ir.module.module'].search([('name', '=', '{ADDON}')])\n"
+            "module.button_immediate_install()\n"
+            "env.cr.commit()\n"
+            "env.invalidate_all()\n"
+            f"demo = env.ref('{ADDON}.account_payment_mlml_demo_refused', False)\n"
+            "print('MODULE STATE', module.state, env.company.chart_template, bool(demo))\n"
+        ),
+    )
+    if not any("MODULE STATE installed fr True" in line for line in lines):
+        rc = rc or 1
+    report_log("install from Apps (no chart yet, demo data)", rc, lines, tally, log)
+
+
+def demo_check(tally, workdir):
+    """``tools/demo.py --no-wait`` on free ports: the network is built, its
+    balances agree, then every server stops and every file is removed."""
+    print("--- the demo command", flush=True)
+    port = odoo_env.free_ports(4)
+    log = workdir / "demo.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    with open(log, "w") as out:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "demo.py"), "--no-wait", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            timeout=3600,
+            check=False,
+        )
+    text = log.read_text(errors="replace")
+    left = [
+        line.split(": ", 1)[1]
+        for line in text.splitlines()
+        if line.startswith(("Files: ", "PostgreSQL: ")) and Path(line.split(": ", 1)[1]).exists()
+    ]
+    listening = [p for p in range(port, port + 4) if not odoo_env.port_free(p)]
+    ok = result.returncode == 0 and "DEMO READY" in text and not left and not listening
+    note = (
+        ""
+        if ok
+        else (
+            f" (exit {result.returncode}, left: {left}, still listening: {listening}; log: {log})"
+        )
+    )
+    tally.check("demo: network built, stopped, removed", ok, note)
 
 
 def check_pot(odoo, base, tally, workdir):
