@@ -41,3 +41,4 @@ from . import test_connector_compensation
 from . import test_clearing_security
 from . import test_clearing_api_keys
 from . import test_connector_security
+from . import test_clearing_compensation_acceptance

@@ -812,7 +812,7 @@ class MlmlCompensationLine(models.Model):
                 texts.append(
                     self.env._(
                         "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off, %(mlml)s "
-                        "received in MLML.",
+                        "received on your MLML account.",
                         partner=line.debtor_id.display_name,
                         **values,
                     )
@@ -821,7 +821,7 @@ class MlmlCompensationLine(models.Model):
                 texts.append(
                     self.env._(
                         "Your bill %(invoice)s of %(partner)s: %(set_off)s set off, %(mlml)s "
-                        "paid in MLML.",
+                        "paid from your MLML account.",
                         partner=line.creditor_id.display_name,
                         **values,
                     )
