@@ -266,12 +266,12 @@ def _columns(obligations):
     one fails does the loop run, to name the first obligation at fault.
     """
     obligations = list(obligations)
-    ids = [obligation.id for obligation in obligations]
-    debtors = [obligation.debtor for obligation in obligations]
-    creditors = [obligation.creditor for obligation in obligations]
-    cents = [obligation.cents for obligation in obligations]
-    mlml = [obligation.mlml_cents for obligation in obligations]
-    given = [part for part in mlml if part is not None]
+    ids = list(map(operator.attrgetter("id"), obligations))
+    debtors = list(map(operator.attrgetter("debtor"), obligations))
+    creditors = list(map(operator.attrgetter("creditor"), obligations))
+    cents = list(map(operator.attrgetter("cents"), obligations))
+    mlml = list(map(operator.attrgetter("mlml_cents"), obligations))
+    given = [] if mlml.count(None) == len(mlml) else [part for part in mlml if part is not None]
     if not (
         set(map(type, cents)) <= {int}
         and (not cents or min(cents) > 0)
@@ -338,15 +338,16 @@ def _pairs(tails, heads, capacities, house, numpy):
     return pairs, pair_capacities, order, pair_of_sorted
 
 
-def _liquidity_arcs(bounds, index, payable, accepted, house, numpy):
+def _liquidity_arcs(bounds, index, payable, accepted, split, house, numpy):
     """Each member's MLML room as arcs [tail, head, capacity] to and from the house.
 
     The member receives on the arc from its receipts node (``house + 1`` + its
-    index) to the house, and pays on the arc from the house to it; the
-    receiving arcs come first. What it accepts in MLML on its invoices and its
-    payables bound what its transfer can carry: an unbounded side ("no
-    ceiling", -1 here) gets that finite capacity. A member without invoices
-    has nothing to move.
+    index, where it accepts only part of its invoices in MLML: ``split``; else
+    the member itself) to the house, and pays on the arc from the house to
+    it; the receiving arcs come first. What it accepts in MLML on its
+    invoices and its payables bound what its transfer can carry: an
+    unbounded side ("no ceiling", -1 here) gets that finite capacity. A
+    member without invoices has nothing to move.
     """
     rooms = numpy.array(
         [
@@ -364,7 +365,7 @@ def _liquidity_arcs(bounds, index, payable, accepted, house, numpy):
     houses = numpy.full(len(nodes), house, dtype=numpy.int64)
     return numpy.stack(
         [
-            numpy.concatenate([nodes + house + 1, houses]),
+            numpy.concatenate([nodes + (house + 1) * split[nodes], houses]),
             numpy.concatenate([houses, nodes]),
             numpy.concatenate([to_receive, to_pay]),
         ],
@@ -372,26 +373,37 @@ def _liquidity_arcs(bounds, index, payable, accepted, house, numpy):
     )
 
 
-def _liquid_network(pairs, pair_capacities, pair_accepts, accepted, liquidity_arcs, house, numpy):
+def _liquid_network(
+    pairs, pair_capacities, pair_accepts, accepted, split, liquidity_arcs, house, numpy
+):
     """The arcs (tails, heads, capacities, costs) of a compensation with liquidity.
 
     Per pair of members, its euro part to the creditor and its MLML part to
     the creditor's receipts node (both cost -1); per member, its receipts on
-    to itself (set off) and, in ``liquidity_arcs``, on to the house.
+    to itself (set off) and, in ``liquidity_arcs``, on to the house. A member
+    that accepts all its invoices in MLML (not ``split``) needs no receipts
+    node: its invoices go to it, and it receives from itself, as a network
+    without MLML parts. Arcs of no capacity are left out; returns also which
+    pairs have a euro arc and which an MLML arc.
     """
     members = numpy.arange(len(accepted), dtype=numpy.int64)
-    count = len(pairs)
-    tails = numpy.concatenate([pairs[:, 0], pairs[:, 0], members + house + 1])
-    heads = numpy.concatenate([pairs[:, 1], pairs[:, 1] + house + 1, members])
-    capacities = numpy.concatenate([pair_capacities - pair_accepts, pair_accepts, accepted])
+    euro_capacities = pair_capacities - pair_accepts
+    euro = euro_capacities > 0
+    mlml = pair_accepts > 0
+    receipts = split & (accepted > 0)
+    mlml_heads = pairs[mlml, 1] + (house + 1) * split[pairs[mlml, 1]]
+    tails = numpy.concatenate([pairs[euro, 0], pairs[mlml, 0], members[receipts] + house + 1])
+    heads = numpy.concatenate([pairs[euro, 1], mlml_heads, members[receipts]])
+    capacities = numpy.concatenate([euro_capacities[euro], pair_accepts[mlml], accepted[receipts]])
     costs = numpy.zeros(len(tails) + len(liquidity_arcs), dtype=numpy.int64)
-    costs[: 2 * count] = -1
-    return (
+    costs[: int(euro.sum()) + int(mlml.sum())] = -1
+    network = (
         numpy.concatenate([tails, liquidity_arcs[:, 0]]),
         numpy.concatenate([heads, liquidity_arcs[:, 1]]),
         numpy.concatenate([capacities, liquidity_arcs[:, 2]]),
         costs,
     )
+    return network, euro, mlml
 
 
 def _solve(tails, heads, capacities, costs, min_cost_flow, numpy):
@@ -459,13 +471,24 @@ def compensate(obligations, liquidity=None):
         numpy.add.at(accepted, heads, accepts)
         pair_accepts = numpy.zeros(len(pairs), dtype=numpy.int64)
         numpy.add.at(pair_accepts, pair_of_sorted, accepts[order])
-        liquidity_arcs = _liquidity_arcs(bounds, index, payable, accepted, house, numpy)
-        network = _liquid_network(
-            pairs, pair_capacities, pair_accepts, accepted, liquidity_arcs, house, numpy
+        split = (accepted < receivable).astype(numpy.int64)
+        liquidity_arcs = _liquidity_arcs(bounds, index, payable, accepted, split, house, numpy)
+        network, euro, mlml = _liquid_network(
+            pairs,
+            pair_capacities,
+            pair_accepts,
+            accepted,
+            split.astype(bool),
+            liquidity_arcs,
+            house,
+            numpy,
         )
         all_flows = _solve(*network, min_cost_flow, numpy)
-        euro_flows = all_flows[: len(pairs)]
-        mlml_flows = all_flows[len(pairs) : 2 * len(pairs)]
+        euro_count = int(euro.sum())
+        euro_flows = numpy.zeros(len(pairs), dtype=numpy.int64)
+        euro_flows[euro] = all_flows[:euro_count]
+        mlml_flows = numpy.zeros(len(pairs), dtype=numpy.int64)
+        mlml_flows[mlml] = all_flows[euro_count : euro_count + int(mlml.sum())]
         mlml_parts = _spread(mlml_flows, pair_accepts, order, pair_of_sorted, accepts, numpy)
         euro_parts = _spread(
             euro_flows,
