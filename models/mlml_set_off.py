@@ -523,6 +523,8 @@ class MlmlSetOff(models.AbstractModel):
             if terms:
                 (line | terms).reconcile()
             move.mlml_declared_amount = max(0.0, currency.round(move.mlml_declared_amount - amount))
+            if not currency.is_zero(mlml):
+                move.mlml_compensation_mlml = currency.round(move.mlml_compensation_mlml + mlml)
             text = self.env._(
                 "Settled by multilateral compensation %(run)s: %(amount)s set off (entry "
                 "%(entry)s).",

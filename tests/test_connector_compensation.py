@@ -305,16 +305,17 @@ class TestConnectorCompensation(MlmlBarterCommon, TransactionCase):
             self.assertRegex(
                 line.name,
                 rf"^Settled by multilateral compensation CMP/0004 — {move.name}: "
-                rf"\S*{set_off}\S* set off, \S*{mlml}\S* in MLML$",
+                rf"[^,]*\b{set_off}\b[^,]* set off, [^,]*\b{mlml}\b[^,]* in MLML$",
             )
         self.assertEqual((invoice.payment_state, bill.payment_state), ("paid", "paid"))
+        self.assertEqual((invoice.mlml_compensation_mlml, bill.mlml_compensation_mlml), (15.0, 5.0))
         self.assertRegex(
             str(invoice.message_ids[0].body).replace("&nbsp;", " "),
-            r"Settled by multilateral compensation CMP/0004: \S*40\.00\S*, of which \S*25\.00\S* "
-            r"set off and \S*15\.00\S* received in MLML on the MLML account",
+            r"Settled by multilateral compensation CMP/0004: [^,]*\b40\.00\b[^,]*, of which "
+            r"[^,]*\b25\.00\b.* set off and .*\b15\.00\b.* received in MLML on the MLML account",
         )
         self.assertRegex(
             str(bill.message_ids[0].body).replace("&nbsp;", " "),
-            r"CMP/0004: \S*30\.00\S*, of which \S*25\.00\S* set off and \S*5\.00\S* paid in MLML "
-            r"from the MLML account",
+            r"CMP/0004: [^,]*\b30\.00\b[^,]*, of which [^,]*\b25\.00\b.* set off and .*\b5\.00\b.* "
+            r"paid in MLML from the MLML account",
         )
