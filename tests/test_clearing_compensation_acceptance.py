@@ -146,6 +146,11 @@ class TestCompensationAcceptance(ObligationsApiCommon):
         self.assertEqual(self.figures(self.beta), (0.0, 10.0, 240.0, 10.0, "ceiling"))
         self.assertEqual((member.can_receive, member.no_ceiling), (10.0, False))
         self.assertEqual(self.line(self.ab).received_with, 10.0)
+        self.run.action_confirm_without()
+        self.assertIn(
+            "Your invoice FAC/B/1 to Alpha Nettoyage: 560.00 € set off.<br>",
+            str(self.beta.message_ids[0].body).replace("&nbsp;", " "),
+        )
 
     def test_the_mlml_part_is_the_creditors_and_read_as_declared(self):
         # Absent: not declared, as before (null in the API).

@@ -808,7 +808,21 @@ class MlmlCompensationLine(models.Model):
                     self.env, mlml, currency_obj=line.compensation_id.mlml_currency_id
                 ),
             }
-            if line.creditor_id == member:
+            if not line.compensation_id.with_liquidity:
+                texts.append(
+                    self.env._(
+                        "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off.",
+                        partner=line.debtor_id.display_name,
+                        **values,
+                    )
+                    if line.creditor_id == member
+                    else self.env._(
+                        "Your bill %(invoice)s of %(partner)s: %(set_off)s set off.",
+                        partner=line.creditor_id.display_name,
+                        **values,
+                    )
+                )
+            elif line.creditor_id == member:
                 texts.append(
                     self.env._(
                         "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off, %(mlml)s "
