@@ -14,6 +14,7 @@ from .wire import (
     FILLED_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
     MAX_BODY_BYTES,
+    PART_PATTERN,
     TEXT_PATTERN,
 )
 
@@ -45,6 +46,7 @@ PROBLEMS = {
     "reason_missing": 400,
     "currency_not_accepted": 400,
     "obligation_to_oneself": 400,
+    "mlml_open_above_amount": 400,
     "unauthorized": 401,
     "not_a_member": 403,
     "payer_not_active": 403,
@@ -317,6 +319,20 @@ SCHEMAS = {
                 "description": "The clearing house's currency (EUR); other currencies are refused.",
             },
             "due_date": {"type": "string", "format": "date"},
+            "mlml_open": {
+                "type": "string",
+                "pattern": PART_PATTERN,
+                "nullable": True,
+                "example": "400.00",
+                "description": "The creditor's: what it still accepts in MLML on the invoice, "
+                "its MLML part (its acceptance rate's share, as on the invoice) less what it "
+                "already received in MLML on it; at most the amount, 0.00 when it accepts no "
+                "MLML. A compensation run with liquidity pays the creditor no more MLML on this "
+                "invoice (a creditor accepting 0 % receives no MLML from a run). Absent or "
+                "null: not declared, the whole amount open may be paid in MLML, within the "
+                "creditor's ceiling. Each declaration of the creditor sets it (the debtor need "
+                "not declare it again); a debtor's is not read.",
+            },
         },
     },
     "Obligation": {
@@ -346,6 +362,12 @@ SCHEMAS = {
             "amount_open": {**_AMOUNT_OUT, "description": "What is still open on it."},
             "currency": {"type": "string", "example": "EUR"},
             "due_date": {"type": "string", "format": "date"},
+            "mlml_open": {
+                **_AMOUNT_OUT,
+                "nullable": True,
+                "description": "What the creditor still accepts in MLML on it, as it declared "
+                "it, less what runs paid it in MLML since; null: not declared.",
+            },
             "state": {
                 "type": "string",
                 "enum": ["declared", "confirmed", "partly_cleared", "cleared", "withdrawn"],
@@ -378,6 +400,13 @@ SCHEMAS = {
             "role": {"type": "string", "enum": ["creditor", "debtor"]},
             "amount": {**_AMOUNT_OUT, "description": "What was open on it in the run."},
             "amount_cleared": {**_AMOUNT_OUT, "description": "What the run set off."},
+            "amount_mlml": {
+                **_AMOUNT_OUT,
+                "description": "Of what the run cleared on it, what the caller's MLML account "
+                "received (its invoice: within the MLML part it declared still accepted) or "
+                "paid (its bill) in a run with liquidity; the rest was set off. 0.00 without "
+                "liquidity.",
+            },
         },
     },
     "Compensation": {

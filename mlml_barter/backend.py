@@ -138,6 +138,8 @@ class Obligation:
     declared_by_creditor: bool = False
     confirmed_by_debtor: bool = False
     withdrawal_reason: str | None = None
+    #: What the creditor still accepts in MLML on it, as declared (None: not declared).
+    mlml_open: Decimal | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,6 +162,9 @@ class CompensatedInvoice:
     #: What was open on it in the run, and what the run set off.
     amount: Decimal
     amount_cleared: Decimal
+    #: Of what the run cleared, what the member's MLML account received (its
+    #: invoice) or paid (its bill) in a run with liquidity; the rest was set off.
+    amount_mlml: Decimal = Decimal(0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,10 +262,13 @@ class Backend(abc.ABC):
         """Withdraw a request the member made."""
 
     @abc.abstractmethod
-    def declare_obligation(self, key, invoice, creditor, debtor, amount, currency, due_date):
+    def declare_obligation(
+        self, key, invoice, creditor, debtor, amount, currency, due_date, mlml_open=None
+    ):
         """Declare an open invoice (the creditor) or bill (the debtor) for the
         multilateral compensation: ``amount`` is what is still open on it in
-        ``currency``. Declaring the same figures again changes nothing; other
+        ``currency``; ``mlml_open`` (the creditor's, optional) what of it the
+        creditor still accepts in MLML. Declaring the same figures again changes nothing; other
         figures (partly paid) replace the old ones. Return the :class:`Obligation`."""
 
     @abc.abstractmethod

@@ -172,7 +172,9 @@ class ClearingHouseBackend(HttpBackend):
         answer = self._post(f"payment-requests/{self._id(request_id)}/cancel", None, key=None)
         return self._read(self._request, answer.body)
 
-    def declare_obligation(self, key, invoice, creditor, debtor, amount, currency, due_date):
+    def declare_obligation(
+        self, key, invoice, creditor, debtor, amount, currency, due_date, mlml_open=None
+    ):
         """Declare an open invoice or bill. The clearing house recognises the same
         figures declared again, so the declaration is retried; ``key`` (optional)
         makes a retry answer the same obligation."""
@@ -184,6 +186,8 @@ class ClearingHouseBackend(HttpBackend):
             "currency": currency or None,
             "due_date": due_date.isoformat(),
         }
+        if mlml_open is not None:
+            body["mlml_open"] = wire.format_amount(mlml_open)
         answer = self._post("obligations", body, key=key)
         return self._read(self._obligation, answer.body)
 
@@ -358,6 +362,7 @@ class ClearingHouseBackend(HttpBackend):
             declared_by_creditor=self._bool(item["declared_by_creditor"]),
             confirmed_by_debtor=self._bool(item["confirmed_by_debtor"]),
             withdrawal_reason=self._text(reason) if reason is not None else None,
+            mlml_open=self._amount(item.get("mlml_open"), "mlml_open", nullable=True),
         )
 
     @staticmethod
@@ -389,6 +394,7 @@ class ClearingHouseBackend(HttpBackend):
                     role=self._role(line["role"]),
                     amount=self._amount(line["amount"]),
                     amount_cleared=self._amount(line["amount_cleared"], "amount_cleared"),
+                    amount_mlml=self._amount(line.get("amount_mlml", "0"), "amount_mlml"),
                 )
                 for line in item["invoices"]
             ),

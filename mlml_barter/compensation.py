@@ -14,10 +14,21 @@ With liquidity, the members' MLML accounts take part: a member may pay out of
 its account what its bounds still allow (balance + credit limit) and receive
 what they allow (room below its ceiling; ``None``: no ceiling). In the flow,
 the clearing house's account is one more node, "MLML", with an arc MLML →
-member (the member pays, capacity ``can_pay_cents``) and an arc member → MLML
-(the member receives, capacity ``can_receive_cents``), both of cost 0. Each
-member's net position then changes by exactly its MLML transfer, and the
-transfers add up to zero, as the balances of a mutual-credit network must.
+member (the member pays, capacity ``can_pay_cents``) and an arc from the
+member's receipts to MLML (the member receives, capacity
+``can_receive_cents``), both of cost 0. Each member's net position then
+changes by exactly its MLML transfer, and the transfers add up to zero, as the
+balances of a mutual-credit network must.
+
+A creditor receives MLML only on the MLML part it accepts on each invoice
+(``Obligation.mlml_cents``: its acceptance, less what it already received on
+it; ``None``: the whole amount). Each invoice is two arcs of cost -1 from its
+debtor: its euro part straight to the creditor (it can only be set off), and
+its MLML part to the creditor's receipts node, from which it is either set
+off (on to the creditor) or received in MLML (on to the house). So no invoice
+is paid in MLML beyond its MLML part, and a member that accepts nothing
+receives nothing (``Compensation.received`` says what each invoice brought in
+MLML).
 
 Why min-cost flow rather than "find a cycle, clear its minimum, repeat": the
 order in which cycles are cleared matters, and the greedy way leaves debt that
@@ -75,6 +86,9 @@ class Obligation:
     debtor: object
     creditor: object
     cents: int
+    #: What the creditor still accepts in MLML on it (its MLML part less what it
+    #: received in MLML on it), in cents; ``None``: the whole amount.
+    mlml_cents: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +113,9 @@ class Compensation:
     its amount). ``transfers`` maps each member to its MLML transfer (positive:
     it receives, negative: it pays out), empty without liquidity; for every
     member, (cleared as creditor) - (cleared as debtor) == its transfer.
+    ``received`` maps each obligation's id to what its creditor received on
+    it in MLML (at most its ``mlml_cents`` and what is cleared on it; the rest
+    of what is cleared is set off), empty without liquidity.
     """
 
     cleared: dict
@@ -109,6 +126,7 @@ class Compensation:
     #: remaining invoices is its position before minus its MLML transfer, so
     #: only transfers change it (without liquidity: the NID before).
     remaining_net_internal_debt_cents: int | None = None
+    received: dict = field(default_factory=dict)
     total_cleared_cents: int = field(init=False)
 
     def __post_init__(self):
@@ -155,8 +173,10 @@ def check_obligations(obligations):
     Refused, with the obligation's id: a member owing itself
     (``obligation_self``, it would clear against itself and mean nothing), an
     amount that is not a positive integer number of cents
-    (``obligation_cents_not_integer``, ``obligation_cents_not_positive``) and an
-    id given twice (``obligation_duplicate_id``: the result is keyed by id).
+    (``obligation_cents_not_integer``, ``obligation_cents_not_positive``), an
+    MLML part that is not ``None`` nor integer cents of 0 or more
+    (``obligation_mlml_not_integer``, ``obligation_mlml_negative``) and an id
+    given twice (``obligation_duplicate_id``: the result is keyed by id).
     """
     obligations = list(obligations)
     seen = set()
@@ -166,6 +186,12 @@ def check_obligations(obligations):
         )
         if cents <= 0:
             raise RuleError("obligation_cents_not_positive", obligation=obligation.id, cents=cents)
+        if obligation.mlml_cents is not None:
+            mlml = _check_cents(
+                obligation.mlml_cents, "obligation_mlml_not_integer", obligation=obligation.id
+            )
+            if mlml < 0:
+                raise RuleError("obligation_mlml_negative", obligation=obligation.id, cents=mlml)
         if obligation.debtor == obligation.creditor:
             raise RuleError("obligation_self", obligation=obligation.id, member=obligation.debtor)
         if obligation.id in seen:
@@ -230,26 +256,41 @@ def _load_solver():
 
 
 def _columns(obligations):
-    """The obligations, checked, as columns: (ids, debtors, creditors, cents).
+    """The obligations, checked, as columns: (ids, debtors, creditors, cents, mlml).
+
+    ``mlml``: what each creditor accepts in MLML on it, at most its amount
+    (``None`` read as the whole amount).
 
     The checks of :func:`check_obligations`, done on whole columns (a few
     C-level passes instead of a Python loop over 140,000 invoices); only when
     one fails does the loop run, to name the first obligation at fault.
     """
     obligations = list(obligations)
-    ids = [obligation.id for obligation in obligations]
-    debtors = [obligation.debtor for obligation in obligations]
-    creditors = [obligation.creditor for obligation in obligations]
-    cents = [obligation.cents for obligation in obligations]
+    ids = list(map(operator.attrgetter("id"), obligations))
+    debtors = list(map(operator.attrgetter("debtor"), obligations))
+    creditors = list(map(operator.attrgetter("creditor"), obligations))
+    cents = list(map(operator.attrgetter("cents"), obligations))
+    mlml = list(map(operator.attrgetter("mlml_cents"), obligations))
+    given = [] if mlml.count(None) == len(mlml) else [part for part in mlml if part is not None]
     if not (
         set(map(type, cents)) <= {int}
         and (not cents or min(cents) > 0)
+        and set(map(type, given)) <= {int}
+        and (not given or min(given) >= 0)
         and not any(map(operator.eq, debtors, creditors))
         and len(set(ids)) == len(ids)
     ):
         check_obligations(obligations)  # raises, but for integers of another type
         cents = [int(amount) for amount in cents]
-    return ids, debtors, creditors, cents
+        mlml = [None if part is None else int(part) for part in mlml]
+    if given:
+        mlml = [
+            amount if part is None or part > amount else part
+            for amount, part in zip(cents, mlml, strict=True)
+        ]
+    else:
+        mlml = cents
+    return ids, debtors, creditors, cents, mlml
 
 
 def _spread(pair_flows, pair_capacities, order, pair_of_sorted, capacities, numpy):
@@ -297,11 +338,14 @@ def _pairs(tails, heads, capacities, house, numpy):
     return pairs, pair_capacities, order, pair_of_sorted
 
 
-def _liquidity_arcs(bounds, index, payable, receivable, house, numpy):
+def _liquidity_arcs(bounds, index, payable, accepted, split, house, numpy):
     """Each member's MLML room as arcs [tail, head, capacity] to and from the house.
 
-    The member receives on the arc to the house and pays on the arc from it.
-    Its receivables and payables bound what its transfer can carry: an
+    The member receives on the arc from its receipts node (``house + 1`` + its
+    index, where it accepts only part of its invoices in MLML: ``split``; else
+    the member itself) to the house, and pays on the arc from the house to
+    it; the receiving arcs come first. What it accepts in MLML on its
+    invoices and its payables bound what its transfer can carry: an
     unbounded side ("no ceiling", -1 here) gets that finite capacity. A
     member without invoices has nothing to move.
     """
@@ -315,13 +359,13 @@ def _liquidity_arcs(bounds, index, payable, receivable, house, numpy):
     ).reshape(-1, 3)
     nodes = rooms[:, 0]
     to_receive = numpy.where(
-        (rooms[:, 2] < 0) | (rooms[:, 2] > receivable[nodes]), receivable[nodes], rooms[:, 2]
+        (rooms[:, 2] < 0) | (rooms[:, 2] > accepted[nodes]), accepted[nodes], rooms[:, 2]
     )
     to_pay = numpy.minimum(rooms[:, 1], payable[nodes])
     houses = numpy.full(len(nodes), house, dtype=numpy.int64)
     return numpy.stack(
         [
-            numpy.concatenate([nodes, houses]),
+            numpy.concatenate([nodes + (house + 1) * split[nodes], houses]),
             numpy.concatenate([houses, nodes]),
             numpy.concatenate([to_receive, to_pay]),
         ],
@@ -329,18 +373,65 @@ def _liquidity_arcs(bounds, index, payable, receivable, house, numpy):
     )
 
 
+def _liquid_network(
+    pairs, pair_capacities, pair_accepts, accepted, split, liquidity_arcs, house, numpy
+):
+    """The arcs (tails, heads, capacities, costs) of a compensation with liquidity.
+
+    Per pair of members, its euro part to the creditor and its MLML part to
+    the creditor's receipts node (both cost -1); per member, its receipts on
+    to itself (set off) and, in ``liquidity_arcs``, on to the house. A member
+    that accepts all its invoices in MLML (not ``split``) needs no receipts
+    node: its invoices go to it, and it receives from itself, as a network
+    without MLML parts. Arcs of no capacity are left out; returns also which
+    pairs have a euro arc and which an MLML arc.
+    """
+    members = numpy.arange(len(accepted), dtype=numpy.int64)
+    euro_capacities = pair_capacities - pair_accepts
+    euro = euro_capacities > 0
+    mlml = pair_accepts > 0
+    receipts = split & (accepted > 0)
+    mlml_heads = pairs[mlml, 1] + (house + 1) * split[pairs[mlml, 1]]
+    tails = numpy.concatenate([pairs[euro, 0], pairs[mlml, 0], members[receipts] + house + 1])
+    heads = numpy.concatenate([pairs[euro, 1], mlml_heads, members[receipts]])
+    capacities = numpy.concatenate([euro_capacities[euro], pair_accepts[mlml], accepted[receipts]])
+    costs = numpy.zeros(len(tails) + len(liquidity_arcs), dtype=numpy.int64)
+    costs[: int(euro.sum()) + int(mlml.sum())] = -1
+    network = (
+        numpy.concatenate([tails, liquidity_arcs[:, 0]]),
+        numpy.concatenate([heads, liquidity_arcs[:, 1]]),
+        numpy.concatenate([capacities, liquidity_arcs[:, 2]]),
+        costs,
+    )
+    return network, euro, mlml
+
+
+def _solve(tails, heads, capacities, costs, min_cost_flow, numpy):
+    """The flows of a circulation of least cost (all supplies 0)."""
+    solver = min_cost_flow.SimpleMinCostFlow()
+    arcs = solver.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(numpy.int32), heads.astype(numpy.int32), capacities, costs
+    )
+    status = solver.solve()
+    if status != solver.OPTIMAL:
+        raise RuntimeError(f"OR-Tools' min-cost flow failed: {status!r}")
+    return solver.flows(arcs)
+
+
 def compensate(obligations, liquidity=None):
     """The largest set-off of ``obligations``, optionally with the members' MLML liquidity.
 
     ``liquidity``: ``None`` for clearing alone (no member's net position
     changes), or an iterable of :class:`Liquidity`; a member without an entry
-    then has no MLML room (0, 0). Returns a :class:`Compensation` whose total
+    then has no MLML room (0, 0). A creditor receives MLML on an invoice up to
+    its ``mlml_cents`` only. Returns a :class:`Compensation` whose total
     cleared is the maximum possible, exactly (integer cents). Which invoices
     carry it is one optimum among others when several exist; among invoices
     between the same debtor and creditor, the first given clears first (give
-    them oldest first).
+    them oldest first), their MLML parts before their euro parts with
+    liquidity.
     """
-    ids, debtors, creditors, cents = _columns(obligations)
+    ids, debtors, creditors, cents, mlml = _columns(obligations)
     bounds = None if liquidity is None else check_liquidity(liquidity)
     min_cost_flow, numpy = _load_solver()
 
@@ -358,26 +449,56 @@ def compensate(obligations, liquidity=None):
     positions = receivable - payable
 
     pairs, pair_capacities, order, pair_of_sorted = _pairs(tails, heads, capacities, house, numpy)
-    liquidity_arcs = _liquidity_arcs(bounds or {}, index, payable, receivable, house, numpy)
 
     flows = numpy.zeros(0, dtype=numpy.int64)
-    if count:
-        # A circulation of least cost (all supplies 0): each cent cleared on
-        # an invoice costs -1, a cent through the house costs nothing.
-        costs = numpy.zeros(len(pairs) + len(liquidity_arcs), dtype=numpy.int64)
-        costs[: len(pairs)] = -1
-        solver = min_cost_flow.SimpleMinCostFlow()
-        arcs = solver.add_arcs_with_capacity_and_unit_cost(
-            numpy.concatenate([pairs[:, 0], liquidity_arcs[:, 0]]).astype(numpy.int32),
-            numpy.concatenate([pairs[:, 1], liquidity_arcs[:, 1]]).astype(numpy.int32),
-            numpy.concatenate([pair_capacities, liquidity_arcs[:, 2]]),
-            costs,
+    received = numpy.zeros(0, dtype=numpy.int64)
+    if count and bounds is None:
+        # Each cent cleared on an invoice costs -1.
+        pair_flows = _solve(
+            pairs[:, 0],
+            pairs[:, 1],
+            pair_capacities,
+            numpy.full(len(pairs), -1, dtype=numpy.int64),
+            min_cost_flow,
+            numpy,
         )
-        status = solver.solve()
-        if status != solver.OPTIMAL:
-            raise RuntimeError(f"OR-Tools' min-cost flow failed: {status!r}")
-        pair_flows = solver.flows(arcs)[: len(pairs)]
         flows = _spread(pair_flows, pair_capacities, order, pair_of_sorted, capacities, numpy)
+    elif count:
+        # A cent through the house costs nothing; a creditor receives only
+        # through its receipts node, which only MLML parts reach.
+        accepts = numpy.array(mlml, dtype=numpy.int64)
+        accepted = numpy.zeros(len(members), dtype=numpy.int64)
+        numpy.add.at(accepted, heads, accepts)
+        pair_accepts = numpy.zeros(len(pairs), dtype=numpy.int64)
+        numpy.add.at(pair_accepts, pair_of_sorted, accepts[order])
+        split = (accepted < receivable).astype(numpy.int64)
+        liquidity_arcs = _liquidity_arcs(bounds, index, payable, accepted, split, house, numpy)
+        network, euro, mlml = _liquid_network(
+            pairs,
+            pair_capacities,
+            pair_accepts,
+            accepted,
+            split.astype(bool),
+            liquidity_arcs,
+            house,
+            numpy,
+        )
+        all_flows = _solve(*network, min_cost_flow, numpy)
+        euro_count = int(euro.sum())
+        euro_flows = numpy.zeros(len(pairs), dtype=numpy.int64)
+        euro_flows[euro] = all_flows[:euro_count]
+        mlml_flows = numpy.zeros(len(pairs), dtype=numpy.int64)
+        mlml_flows[mlml] = all_flows[euro_count : euro_count + int(mlml.sum())]
+        mlml_parts = _spread(mlml_flows, pair_accepts, order, pair_of_sorted, accepts, numpy)
+        euro_parts = _spread(
+            euro_flows,
+            pair_capacities - pair_accepts,
+            order,
+            pair_of_sorted,
+            capacities - accepts,
+            numpy,
+        )
+        flows = mlml_parts + euro_parts
 
     transfers = {}
     remaining_nid = None
@@ -389,12 +510,28 @@ def compensate(obligations, liquidity=None):
         transfers.update(zip(members, moved.tolist(), strict=True))
         left = positions - moved
         remaining_nid = int(left[left > 0].sum())
+        if count:
+            # What each member receives, net (a member may pay out and take
+            # in the same cents through the house), spread on its invoices'
+            # MLML parts cleared: they carry at least what it took in.
+            member_parts = numpy.zeros(len(members), dtype=numpy.int64)
+            numpy.add.at(member_parts, heads, mlml_parts)
+            by_creditor = numpy.argsort(heads, kind="stable")
+            received = _spread(
+                numpy.maximum(moved, 0),
+                member_parts,
+                by_creditor,
+                heads[by_creditor],
+                mlml_parts,
+                numpy,
+            )
     return Compensation(
         cleared=dict(zip(ids, flows.tolist(), strict=True)),
         transfers=transfers,
         total_debt_cents=sum(cents),
         net_internal_debt_cents=int(positions[positions > 0].sum()),
         remaining_net_internal_debt_cents=remaining_nid,
+        received={} if bounds is None else dict(zip(ids, received.tolist(), strict=True)),
     )
 
 

@@ -7,7 +7,9 @@
   its own, and :func:`contested_claims` says which claims on one invoice are
   in dispute because another claim names another debtor.
 - A member's MLML liquidity in a run comes from its account's bounds
-  (:func:`member_liquidity`).
+  (:func:`member_liquidity`); what it may receive is also bounded by the MLML
+  parts it accepts on its invoices in the run (:func:`receive_cap`), and
+  what it pays is spread on its bills (:func:`paid_in_mlml`).
 - The solver gives each member one net MLML movement; the ledger books
   transfers between two members: :func:`settlement_transfers` turns the
   movements into such transfers, each payer paying only what it must pay and
@@ -23,6 +25,10 @@ from .amounts import RuleError, round_amount, to_decimal
 
 CREDITOR = "creditor"
 DEBTOR = "debtor"
+
+#: What bounds what a member may receive in MLML from a run (:func:`receive_cap`).
+ACCEPTANCE = "acceptance"  # the MLML parts it accepts on its invoices in the run
+CEILING = "ceiling"  # its account's ceiling
 
 #: What a declaration does to the obligation it names.
 NEW = "new"  # no obligation for this invoice yet: created, this side declared
@@ -128,6 +134,54 @@ def member_liquidity(balance, credit_limit, ceiling):
     if not ceiling:
         return can_pay, None
     return can_pay, max(0, cents(ceiling) - balance)
+
+
+def receive_cap(can_receive, accepted):
+    """(cap, bound): what a member may receive in MLML from a run, in cents.
+
+    ``accepted``: the MLML parts it accepts on its invoices in the run, less
+    what it already received on them; ``can_receive``: its ceiling's room
+    (None: no ceiling). The cap is the lower of the two, and ``bound`` says
+    which one it is (:data:`ACCEPTANCE` on a tie): a member that accepts
+    nothing receives nothing, whatever its ceiling.
+    """
+    if can_receive is not None and can_receive < accepted:
+        return can_receive, CEILING
+    return accepted, ACCEPTANCE
+
+
+def accepted_parts(obligations):
+    """Per creditor, the MLML parts it accepts on ``obligations``, in cents.
+
+    ``obligations`` are :class:`.compensation.Obligation`; an MLML part not
+    given (``None``) is the whole amount, a part above the amount counts as
+    the amount.
+    """
+    accepted = {}
+    for obligation in obligations:
+        part = obligation.mlml_cents
+        part = obligation.cents if part is None else min(part, obligation.cents)
+        accepted[obligation.creditor] = accepted.get(obligation.creditor, 0) + part
+    return accepted
+
+
+def paid_in_mlml(obligations, cleared, transfers):
+    """Per obligation, what its debtor paid on it out of its MLML account, in cents.
+
+    Each paying member's payment (a negative transfer) is spread on the
+    obligations it owes, in the order given, each up to what the run cleared
+    on it; what it cleared beyond is set off. A member pays at most what is
+    cleared of its bills (its transfer is what is cleared of its invoices
+    less that), so the whole payment finds its bills.
+    """
+    left = {member: -value for member, value in transfers.items() if value < 0}
+    paid = {}
+    for obligation in obligations:
+        amount = min(left.get(obligation.debtor, 0), cleared.get(obligation.id, 0))
+        paid[obligation.id] = amount
+        if amount:
+            left[obligation.debtor] -= amount
+    return paid
 
 
 def settlement_transfers(movements):

@@ -475,7 +475,9 @@ class CyclosBackend(HttpBackend):
             "which has none. Pay the invoices and bills between members as usual.",
         )
 
-    def declare_obligation(self, key, invoice, creditor, debtor, amount, currency, due_date):
+    def declare_obligation(
+        self, key, invoice, creditor, debtor, amount, currency, due_date, mlml_open=None
+    ):
         raise self._no_compensation()
 
     def obligations(self, after=None, limit=None):

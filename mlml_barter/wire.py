@@ -37,6 +37,8 @@ AMOUNT_PATTERN = (
     r"^\s*(?:1000000000(?:\.0{1,2})?"
     r"|(?!0*(?:\.0{1,2})?\s*$)(?![1-9][0-9]{9})[0-9]{1,10}(?:\.[0-9]{1,2})?)\s*$"
 )
+#: Exactly the texts ``parse_part`` accepts: the same, or zero.
+PART_PATTERN = r"^\s*(?:1000000000(?:\.0{1,2})?|(?![1-9][0-9]{9})[0-9]{1,10}(?:\.[0-9]{1,2})?)\s*$"
 #: Exactly the Idempotency-Keys ``check_idempotency_key`` accepts (HTTP strips the
 #: spaces around a header's value): printable ASCII, 1 to MAX_KEY_LENGTH long.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$"
@@ -86,6 +88,21 @@ def parse_amount(value, field="amount"):
     if amount > MAX_AMOUNT:
         raise RuleError("amount_too_large", field=field, value=value, maximum=MAX_AMOUNT)
     return amount.quantize(Decimal("0.01"))
+
+
+def parse_part(value, field):
+    """Return a part of an amount a client sent: as ``parse_amount``, zero allowed."""
+    if isinstance(value, str) and _AMOUNT.match(value.strip()) and not Decimal(value.strip()):
+        return Decimal("0.00")
+    return parse_amount(value, field=field)
+
+
+def part_field(body, field):
+    """An optional part of an amount (0 or more, see ``parse_part``) of a request body,
+    or None when it is absent or null."""
+    if body.get(field) is None:
+        return None
+    return parse_part(body[field], field)
 
 
 def format_amount(amount):

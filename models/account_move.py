@@ -181,6 +181,15 @@ class AccountMove(models.Model):
         help="On a set-off entry: the clearing house's identifier of the run it books.",
     )
     mlml_compensation_number = fields.Char(string="Compensation Number", readonly=True, copy=False)
+    mlml_compensation_mlml = fields.Monetary(
+        string="MLML Moved by Compensations",
+        currency_field="company_currency_id",
+        readonly=True,
+        copy=False,
+        help="Of what compensation runs with liquidity settled on the invoice, what the MLML "
+        "account received (invoice) or paid (bill): on an invoice, MLML received on its MLML "
+        "part, which the compensation may not pay again.",
+    )
 
     _sql_constraints = [
         (

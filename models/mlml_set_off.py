@@ -391,11 +391,37 @@ class MlmlSetOff(models.AbstractModel):
         )
 
     @api.model
+    def _mlml_settlement_text(self, run, move, amount, mlml, entry):
+        """What a run with liquidity did on an invoice or bill: what was set off,
+        what its MLML account received (invoice) or paid (bill)."""
+        currency = move.company_id.currency_id
+        values = {
+            "run": run.number,
+            "amount": formatLang(self.env, amount, currency_obj=currency),
+            "set_off": formatLang(self.env, amount - mlml, currency_obj=currency),
+            "mlml": formatLang(self.env, mlml, currency_obj=currency),
+            "entry": entry.name,
+        }
+        if move.move_type == "out_invoice":
+            return self.env._(
+                "Settled by multilateral compensation %(run)s: %(amount)s, of which %(set_off)s "
+                "set off and %(mlml)s received in MLML on the MLML account (entry %(entry)s).",
+                **values,
+            )
+        return self.env._(
+            "Settled by multilateral compensation %(run)s: %(amount)s, of which %(set_off)s set "
+            "off and %(mlml)s paid in MLML from the MLML account (entry %(entry)s).",
+            **values,
+        )
+
+    @api.model
     def _book_compensation(self, company, run):
         """The set-off entry of a confirmed run (backend Compensation), or nothing
         when it is booked already: per invoice and bill cleared, a line on its
         receivable or payable reconciled with it (in part where the run cleared
-        part of it), the balance on the clearing account."""
+        part of it), the balance on the clearing account. Each line and each
+        document's message say what was set off and what moved through the MLML
+        account (a run with liquidity)."""
         company.ensure_one()
         Move = self.env["account.move"].sudo()
         if Move.search_count(
@@ -436,10 +462,20 @@ class MlmlSetOff(models.AbstractModel):
                 )
             terms = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
             selling = item.role == "creditor"
+            mlml = min(float(item.amount_mlml), amount)
+            name = f"{label} — {move.name}"
+            if not currency.is_zero(mlml):
+                name = self.env._(
+                    "%(label)s — %(move)s: %(set_off)s set off, %(mlml)s in MLML",
+                    label=label,
+                    move=move.name,
+                    set_off=formatLang(self.env, amount - mlml, currency_obj=currency),
+                    mlml=formatLang(self.env, mlml, currency_obj=currency),
+                )
             lines.append(
                 fields.Command.create(
                     {
-                        "name": f"{label} — {move.name}",
+                        "name": name,
                         "account_id": terms[:1].account_id.id,
                         "partner_id": move.commercial_partner_id.id,
                         "mlml_set_off_move_id": move.id,
@@ -448,7 +484,7 @@ class MlmlSetOff(models.AbstractModel):
                     }
                 )
             )
-            documents.append((move, amount))
+            documents.append((move, amount, mlml))
         if not lines:
             # Nothing of the company's was set off: no entry, and no journal whose
             # empty card would stand on the dashboard.
@@ -481,7 +517,7 @@ class MlmlSetOff(models.AbstractModel):
             }
         )
         entry.action_post()
-        for index, (move, amount) in enumerate(documents):
+        for index, (move, amount, mlml) in enumerate(documents):
             line = entry.line_ids.filtered(lambda aml, i=index: aml.name == lines[i][2]["name"])
             terms = move.line_ids.filtered(
                 lambda aml: aml.display_type == "payment_term" and not aml.reconciled
@@ -490,6 +526,8 @@ class MlmlSetOff(models.AbstractModel):
             if terms:
                 (line | terms).reconcile()
             move.mlml_declared_amount = max(0.0, currency.round(move.mlml_declared_amount - amount))
+            if not currency.is_zero(mlml):
+                move.mlml_compensation_mlml = currency.round(move.mlml_compensation_mlml + mlml)
             text = self.env._(
                 "Settled by multilateral compensation %(run)s: %(amount)s set off (entry "
                 "%(entry)s).",
@@ -497,6 +535,8 @@ class MlmlSetOff(models.AbstractModel):
                 amount=formatLang(self.env, amount, currency_obj=currency),
                 entry=entry._get_html_link(title=entry.name),
             )
+            if not currency.is_zero(mlml):
+                text = self._mlml_settlement_text(run, move, amount, mlml, entry)
             if currency.compare_amounts(amount, open_before) > 0:
                 text += " " + self.env._(
                     "Only %(open)s was still open: the rest, %(rest)s, is left with %(partner)s "

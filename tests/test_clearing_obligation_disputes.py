@@ -22,6 +22,7 @@ OBLIGATION_FIELDS = {
     "amount_open",
     "currency",
     "due_date",
+    "mlml_open",
     "state",
     "role",
     "declared_by_creditor",

@@ -66,6 +66,7 @@ class TestClearingObligationsApi(ObligationsApiCommon):
                 "amount_open": "120.00",
                 "currency": "EUR",
                 "due_date": "2026-12-31",
+                "mlml_open": None,
                 "state": "declared",
                 "role": "creditor",
                 "declared_by_creditor": True,

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 from decimal import Decimal
 from unittest.mock import patch
@@ -298,3 +299,39 @@ class TestConnectorCompensation(MlmlBarterCommon, TransactionCase):
         self.assertEqual((clearing.debit, clearing.credit), (40.0, 0.0))
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(entry.date, datetime.date.today())
+
+    def test_the_set_off_entry_and_the_documents_say_what_was_paid_in_mlml(self):
+        invoice = self.document("out_invoice", self.c, 40.0)
+        bill = self.document("in_invoice", self.b, 30.0, ref="B-0002")
+        run = self.make_run(
+            "CMP/0004",
+            [(invoice.name, "MA-1", "MC-1", 40.0, 40.0), ("B-0002", "MB-1", "MA-1", 30.0, 30.0)],
+            run_id="11",
+        )
+        received, paid = (
+            dataclasses.replace(run.invoices[0], amount_mlml=Decimal("15.00")),
+            dataclasses.replace(run.invoices[1], amount_mlml=Decimal("5.00")),
+        )
+        run = dataclasses.replace(run, with_liquidity=True, invoices=(received, paid))
+        with self.ledger(FakeLedger([run])):
+            self.assertTrue(self.company.mlml_synchronize(), self.company.mlml_sync_message)
+        entry = self.env["account.move"].search([("mlml_compensation_ref", "=", "11")])
+        for move, set_off, mlml in ((invoice, "25.00", "15.00"), (bill, "25.00", "5.00")):
+            line = entry.line_ids.filtered(lambda aml, m=move: aml.partner_id == m.partner_id)
+            self.assertRegex(
+                line.name,
+                rf"^Settled by multilateral compensation CMP/0004 — {move.name}: "
+                rf"[^,]*\b{set_off}\b[^,]* set off, [^,]*\b{mlml}\b[^,]* in MLML$",
+            )
+        self.assertEqual((invoice.payment_state, bill.payment_state), ("paid", "paid"))
+        self.assertEqual((invoice.mlml_compensation_mlml, bill.mlml_compensation_mlml), (15.0, 5.0))
+        self.assertRegex(
+            str(invoice.message_ids[0].body).replace("&nbsp;", " "),
+            r"Settled by multilateral compensation CMP/0004: [^,]*\b40\.00\b[^,]*, of which "
+            r"[^,]*\b25\.00\b.* set off and .*\b15\.00\b.* received in MLML on the MLML account",
+        )
+        self.assertRegex(
+            str(bill.message_ids[0].body).replace("&nbsp;", " "),
+            r"CMP/0004: [^,]*\b30\.00\b[^,]*, of which [^,]*\b25\.00\b.* set off and .*\b5\.00\b.* "
+            r"paid in MLML from the MLML account",
+        )

@@ -17,6 +17,7 @@ from ..wire import (
     FILLED_PATTERN,
     IDEMPOTENCY_KEY_PATTERN,
     MAX_BODY_BYTES,
+    PART_PATTERN,
     TEXT_PATTERN,
     amount_field,
     check_idempotency_key,
@@ -24,6 +25,7 @@ from ..wire import (
     date_field,
     decode_cursor,
     parse_amount,
+    parse_part,
     query_text,
     read_body,
     text_field,
@@ -129,6 +131,21 @@ def _accepted(function, value):
 )
 def test_the_described_amounts_are_exactly_the_accepted_ones(text):
     assert bool(re.match(AMOUNT_PATTERN, text)) == _accepted(parse_amount, text), text
+
+
+@given(
+    st.one_of(
+        st.from_regex(PART_PATTERN),
+        st.text(alphabet="0123456789. -\t", max_size=14),
+        st.text(max_size=12),
+        st.sampled_from(["0", "0.00", " 00.0 ", "-0", "1000000000", "1000000000.01", "."]),
+    )
+)
+def test_the_described_parts_are_exactly_the_accepted_ones(text):
+    """A part of an amount (the MLML part of an obligation): an amount, or zero."""
+    assert bool(re.match(PART_PATTERN, text)) == _accepted(
+        lambda value: parse_part(value, "mlml_open"), text
+    ), text
 
 
 @given(
@@ -251,7 +268,10 @@ def test_the_description_states_the_limits():
             if schema.get("pattern") in (TEXT_PATTERN, FILLED_PATTERN):
                 assert schema.get("maxLength"), (name, field)
             elif schema.get("type") == "string":
-                assert schema.get("format") == "date" or schema["pattern"] == AMOUNT_PATTERN
+                assert schema.get("format") == "date" or schema["pattern"] in (
+                    AMOUNT_PATTERN,
+                    PART_PATTERN,
+                )
     members = document["paths"]["/members"]["get"]
     for parameter in members["parameters"][:3]:
         assert parameter["schema"]["maxLength"] == 100

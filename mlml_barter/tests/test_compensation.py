@@ -60,6 +60,17 @@ def assert_valid(obligations, result, liquidity=None):
             continue
         assert -entry.can_pay_cents <= cents
         assert entry.can_receive_cents is None or cents <= entry.can_receive_cents
+    # What a creditor receives in MLML, invoice by invoice: within what is
+    # cleared on it and the MLML part it accepts; in all, its transfer.
+    assert set(result.received) == {obligation.id for obligation in obligations}
+    received = {}
+    for obligation in obligations:
+        cents = result.received[obligation.id]
+        accepts = obligation.cents if obligation.mlml_cents is None else obligation.mlml_cents
+        assert 0 <= cents <= min(result.cleared[obligation.id], accepts)
+        received[obligation.creditor] = received.get(obligation.creditor, 0) + cents
+    for member, cents in moved.items():
+        assert max(cents, 0) == received.get(member, 0)
 
 
 def brute_force_optimum(obligations, liquidity=None):
@@ -95,18 +106,24 @@ def networkx_optimum(obligations, liquidity=None):
     be named after.
     """
     graph = networkx.DiGraph()
+    house = ("house",)
     for obligation in obligations:
         middle = ("invoice", obligation.id)
         graph.add_edge(("member", obligation.debtor), middle, capacity=obligation.cents, weight=-1)
         graph.add_edge(middle, ("member", obligation.creditor), capacity=obligation.cents, weight=0)
-    house = ("house",)
+        if liquidity is not None:
+            # Only its MLML part may reach the creditor's MLML receipts.
+            accepts = obligation.cents if obligation.mlml_cents is None else obligation.mlml_cents
+            receipts = ("receipts", obligation.creditor)
+            graph.add_edge(middle, receipts, capacity=accepts, weight=0)
     for entry in liquidity or ():
         member = ("member", entry.member)
         if member not in graph:
             continue
         graph.add_edge(house, member, capacity=entry.can_pay_cents, weight=0)
         receive = {} if entry.can_receive_cents is None else {"capacity": entry.can_receive_cents}
-        graph.add_edge(member, house, weight=0, **receive)
+        if ("receipts", entry.member) in graph:
+            graph.add_edge(("receipts", entry.member), house, weight=0, **receive)
     if not graph:
         return 0
     cost, _flows = networkx.network_simplex(graph)
@@ -129,6 +146,21 @@ def obligation_lists(draw, max_size=12, max_cents=10**6):
     return [
         Obligation(number, debtor, creditor, cents)
         for number, (debtor, creditor, cents) in enumerate(pairs)
+    ]
+
+
+@st.composite
+def accepting_obligation_lists(draw, max_size=40, max_cents=10**6):
+    """Obligations whose creditors accept a part in MLML (or all: ``None``)."""
+    return [
+        Obligation(
+            o.id,
+            o.debtor,
+            o.creditor,
+            o.cents,
+            draw(st.one_of(st.none(), st.just(0), st.integers(0, o.cents))),
+        )
+        for o in draw(obligation_lists(max_size=max_size, max_cents=max_cents))
     ]
 
 
@@ -398,3 +430,81 @@ def test_greedy_stops_only_when_no_loop_is_left(obligations):
         (o.debtor, o.creditor) for o in obligations if greedy.cleared[o.id] < o.cents
     )
     assert networkx.is_directed_acyclic_graph(left)
+
+
+# ---------------------------------------------------------------- what a member accepts
+
+
+def test_a_member_receives_mlml_only_within_its_invoices_mlml_parts():
+    """B sells 1,200.00 with 400.00 in MLML already paid: 800.00 is open, none of it
+    payable in MLML any more. A's MLML cannot pay it; only the loop sets it off."""
+    obligations = [
+        Obligation("B/1", "A", "B", 80000, mlml_cents=0),
+        Obligation("C/1", "B", "C", 56000),
+    ]
+    rich = [Liquidity("A", 10**7, None), Liquidity("B", 10**7, None), Liquidity("C", 0, None)]
+    result = compensate(obligations, rich)
+    assert result.cleared == {"B/1": 56000, "C/1": 56000}
+    assert result.transfers == {"A": -56000, "B": 0, "C": 56000}
+    assert result.received == {"B/1": 0, "C/1": 56000}
+    assert_valid(obligations, result, rich)
+    # 240.00 of its MLML part still to receive: the run pays B no more than that.
+    obligations[0] = Obligation("B/1", "A", "B", 80000, mlml_cents=24000)
+    result = compensate(obligations, rich)
+    assert result.cleared == {"B/1": 80000, "C/1": 56000}
+    assert result.received == {"B/1": 24000, "C/1": 56000}
+    assert result.transfer("B") == 24000
+    assert_valid(obligations, result, rich)
+
+
+def test_a_member_that_accepts_nothing_receives_nothing():
+    liquidity = [Liquidity("A", 0, None), Liquidity("B", 0, None), Liquidity("C", 3000, 0)]
+    loop = [Obligation(o.id, o.debtor, o.creditor, o.cents, 0) for o in LOOP]
+    result = compensate(loop, liquidity)
+    assert result.total_cleared_cents == compensate(loop).total_cleared_cents == 24000
+    assert result.transfers == {"A": 0, "B": 0, "C": 0}
+    assert set(result.received.values()) == {0}
+
+
+def test_the_mlml_part_of_an_invoice_is_not_the_part_of_another():
+    """Member B accepts 100.00 in MLML on its invoice from D1, nothing on the one from
+    D2: what D2 pays in MLML cannot reach B through the second invoice."""
+    obligations = [
+        Obligation("X", "D1", "B", 10000, mlml_cents=10000),
+        Obligation("Y", "D2", "B", 50000, mlml_cents=0),
+    ]
+    liquidity = [Liquidity("D1", 0, None), Liquidity("D2", 50000, None), Liquidity("B", 0, None)]
+    result = compensate(obligations, liquidity)
+    assert result.total_cleared_cents == 0
+    assert_valid(obligations, result, liquidity)
+
+
+@pytest.mark.parametrize(
+    ("mlml", "code"),
+    [(-1, "obligation_mlml_negative"), (1.5, "obligation_mlml_not_integer")],
+)
+def test_bad_mlml_parts_refused(mlml, code):
+    with pytest.raises(RuleError) as refusal:
+        compensate([Obligation(1, "A", "B", 100, mlml)], [])
+    assert refusal.value.code == code
+
+
+@settings(max_examples=200, deadline=None)
+@given(accepting_obligation_lists(), liquidity_lists())
+def test_liquidity_pays_no_creditor_beyond_what_it_accepts(obligations, liquidity):
+    result = compensate(obligations, liquidity)
+    assert_valid(obligations, result, liquidity)
+    assert result.total_cleared_cents == networkx_optimum(obligations, liquidity)
+    assert result.total_cleared_cents >= compensate(obligations).total_cleared_cents
+    # The cap: no member receives more than the MLML parts of its invoices.
+    accepts = {}
+    for o in obligations:
+        part = o.cents if o.mlml_cents is None else o.mlml_cents
+        accepts[o.creditor] = accepts.get(o.creditor, 0) + part
+    for member, cents in result.transfers.items():
+        assert cents <= accepts.get(member, 0)
+    # Nobody accepting anything: the liquidity adds nothing to clearing alone.
+    refusing = [Obligation(o.id, o.debtor, o.creditor, o.cents, 0) for o in obligations]
+    alone = compensate(refusing, liquidity)
+    assert alone.total_cleared_cents == compensate(refusing).total_cleared_cents
+    assert not any(alone.transfers.values())

@@ -620,16 +620,18 @@ class MlmlApi(models.AbstractModel):
         due_date = wire.date_field(body, "due_date")
         if due_date is None:
             raise RuleError("field_missing", field="due_date")
-        fingerprint = key and wire.fingerprint(
-            {
-                "invoice": invoice,
-                "creditor": creditor_number,
-                "debtor": debtor_number,
-                "amount": amount,
-                "currency": currency.upper(),
-                "due": due_date.isoformat(),
-            }
-        )
+        mlml_open = wire.part_field(body, "mlml_open")
+        figures = {
+            "invoice": invoice,
+            "creditor": creditor_number,
+            "debtor": debtor_number,
+            "amount": amount,
+            "currency": currency.upper(),
+            "due": due_date.isoformat(),
+        }
+        if mlml_open is not None:
+            figures["mlml_open"] = mlml_open
+        fingerprint = key and wire.fingerprint(figures)
         obligation, created = (
             self.env["mlml.obligation"]
             .sudo()
@@ -643,6 +645,7 @@ class MlmlApi(models.AbstractModel):
                     "amount": amount,
                     "currency": currency,
                     "due_date": due_date,
+                    "mlml_open": mlml_open,
                 },
                 key=key,
                 fingerprint=fingerprint,

@@ -13,11 +13,14 @@ from ...mlml_barter.compensation import (
     percent,
 )
 from ...mlml_barter.compensation_run import (
+    accepted_parts,
     cents,
     from_cents,
     loops,
     member_figures,
     member_liquidity,
+    paid_in_mlml,
+    receive_cap,
     settlement_transfers,
 )
 from .mlml_guards import (
@@ -239,7 +242,8 @@ class MlmlCompensation(models.Model):
         return counted, obligations - counted
 
     def _liquidity(self, partners):
-        """The MLML liquidity of the active members, from their accounts' bounds."""
+        """The MLML liquidity of the active members, from their accounts' bounds:
+        {partner id: (can pay, can receive or None)} in cents."""
         Account = self.env["mlml.ledger.account"].sudo()
         active = partners.filtered(lambda p: p.mlml_member_state == "active")
         accounts = Account._ensure(self.company_id, active)
@@ -269,19 +273,36 @@ class MlmlCompensation(models.Model):
         self.env["mlml.ledger.account"]._clearing_house(self.company_id)
         counted, excluded = self._candidates()
         items = [
-            Obligation(o.id, o.debtor_id.id, o.creditor_id.id, cents(o.amount_open))
+            Obligation(
+                o.id,
+                o.debtor_id.id,
+                o.creditor_id.id,
+                cents(o.amount_open),
+                o._mlml_accepted_cents(),
+            )
             for o in counted
         ]
         members = counted.creditor_id | counted.debtor_id
         liquidity = self._liquidity(members)
+        # What each member may receive: its ceiling's room and the MLML parts it
+        # accepts on its invoices in the run, the lower of the two.
+        accepted = accepted_parts(items)
+        caps = {
+            member: receive_cap(receive, accepted.get(member, 0))
+            for member, (_pay, receive) in liquidity.items()
+        }
         try:
             without = compensate(items)
             with_liquidity = compensate(
                 items,
-                [Liquidity(member, pay, receive) for member, (pay, receive) in liquidity.items()],
+                [
+                    Liquidity(member, pay, caps[member][0])
+                    for member, (pay, _receive) in liquidity.items()
+                ],
             )
         except SolverMissing as error:
             raise UserError(str(error)) from error
+        paid = paid_in_mlml(items, with_liquidity.cleared, with_liquidity.transfers)
         run = booking(self)
         (run.line_ids | run.excluded_line_ids).unlink()
         run.member_ids.unlink()
@@ -294,6 +315,9 @@ class MlmlCompensation(models.Model):
                     "amount": obligation.amount_open,
                     "cleared_without": float(from_cents(without.cleared[obligation.id])),
                     "cleared_with": float(from_cents(with_liquidity.cleared[obligation.id])),
+                    "mlml_accepted": float(from_cents(obligation._mlml_accepted_cents())),
+                    "received_with": float(from_cents(with_liquidity.received[obligation.id])),
+                    "paid_with": float(from_cents(paid[obligation.id])),
                     "status": "in",
                 }
                 for obligation in counted
@@ -316,6 +340,8 @@ class MlmlCompensation(models.Model):
             owes, owed, debtor_without, _creditor = figures_without[partner.id]
             _owes, _owed, debtor_with, creditor_with = figures_with[partner.id]
             can_pay, can_receive = liquidity.get(partner.id, (0, 0))
+            cap, bound = caps.get(partner.id, (0, False))
+            transfer = with_liquidity.transfer(partner.id)
             member_values.append(
                 {
                     "compensation_id": self.id,
@@ -327,10 +353,15 @@ class MlmlCompensation(models.Model):
                     "paid_off_with": float(from_cents(debtor_with)),
                     "collected_with": float(from_cents(creditor_with)),
                     "still_pays_with": float(from_cents(owes - debtor_with)),
-                    "mlml_transfer": float(from_cents(with_liquidity.transfer(partner.id))),
+                    "mlml_transfer": float(from_cents(transfer)),
+                    "mlml_pays": float(from_cents(max(-transfer, 0))),
+                    "mlml_receives": float(from_cents(max(transfer, 0))),
                     "can_pay": float(from_cents(can_pay)),
                     "can_receive": float(from_cents(can_receive or 0)),
                     "no_ceiling": can_receive is None,
+                    "mlml_accepted": float(from_cents(accepted.get(partner.id, 0))),
+                    "receive_cap": float(from_cents(cap)),
+                    "receive_cap_by": bound,
                 }
             )
         self.env["mlml.compensation.member"].sudo().create(member_values)
@@ -428,7 +459,11 @@ class MlmlCompensation(models.Model):
                 cleared = line.cleared_with if with_liquidity else line.cleared_without
                 line.write({"amount_cleared": cleared})
                 obligation = line.obligation_id
-                obligation.write({"amount_cleared": obligation.amount_cleared + cleared})
+                values = {"amount_cleared": obligation.amount_cleared + cleared}
+                if with_liquidity and obligation.mlml_declared and line.received_with:
+                    # What the creditor received in MLML on it is no longer to receive.
+                    values["mlml_open"] = max(0.0, obligation.mlml_open - line.received_with)
+                obligation.write(values)
                 obligation.write({"state": obligation._counted_state()})
             for member in run.member_ids:
                 transfers = by_member.get(member.partner_id.id)
@@ -464,6 +499,27 @@ class MlmlCompensation(models.Model):
             obligations.invalidate_recordset()
         for line in lines:
             obligation = line.obligation_id
+            if not obligation._why_not_counted() and (
+                obligation._mlml_accepted_cents() != cents(line.mlml_accepted)
+            ):
+                raise UserError(
+                    self.env._(
+                        "The MLML part %(creditor)s accepts on invoice %(invoice)s changed since "
+                        "compensation %(run)s was simulated (now: %(now)s, in the simulation: "
+                        "%(then)s). Nothing was confirmed: simulate again.",
+                        creditor=obligation.creditor_id.display_name,
+                        invoice=obligation.name,
+                        run=self.name,
+                        now=formatLang(
+                            self.env,
+                            float(from_cents(obligation._mlml_accepted_cents())),
+                            currency_obj=obligation.currency_id,
+                        ),
+                        then=formatLang(
+                            self.env, line.mlml_accepted, currency_obj=obligation.currency_id
+                        ),
+                    )
+                )
             if obligation._why_not_counted() or obligation.currency_id.compare_amounts(
                 obligation.amount_open, line.amount
             ):
@@ -515,7 +571,8 @@ class MlmlCompensation(models.Model):
             ) from error
 
     def _notify_members(self):
-        """A message on each member's card: what the run set off and its MLML transfer."""
+        """A message on each member's card: what the run set off and its MLML transfer,
+        and per invoice and bill, what was set off and what was paid in MLML."""
         for member in self.member_ids:
             cleared = member.paid_off_with if self.with_liquidity else member.set_off_without
             collected = member.collected_with if self.with_liquidity else member.set_off_without
@@ -538,6 +595,7 @@ class MlmlCompensation(models.Model):
                         ),
                     )
                 )
+            lines += self.line_ids._settlement_texts(member.partner_id)
             member.partner_id.sudo().message_post(body=Markup("<br/>").join(lines))
 
     # ------------------------------------------------------------------
@@ -569,6 +627,7 @@ class MlmlCompensation(models.Model):
                     "role": "creditor" if line.creditor_id == member else "debtor",
                     "amount": wire.format_amount(line.amount),
                     "amount_cleared": wire.format_amount(line.amount_cleared),
+                    "amount_mlml": wire.format_amount(line._amount_mlml(member)),
                 }
                 for line in lines
             ],
@@ -616,6 +675,38 @@ class MlmlCompensationMember(models.Model):
         currency_field="mlml_currency_id",
         readonly=True,
         help="With liquidity: positive, the member receives MLML; negative, it pays.",
+    )
+    mlml_pays = fields.Monetary(
+        string="MLML Paid",
+        currency_field="mlml_currency_id",
+        readonly=True,
+        help="With liquidity: what its MLML account pays, on its bills.",
+    )
+    mlml_receives = fields.Monetary(
+        string="MLML Received",
+        currency_field="mlml_currency_id",
+        readonly=True,
+        help="With liquidity: what its MLML account receives, on the MLML parts of its invoices.",
+    )
+    mlml_accepted = fields.Monetary(
+        string="MLML Parts Accepted",
+        currency_field="mlml_currency_id",
+        readonly=True,
+        help="The MLML parts it accepts on its invoices in the run, less what it already "
+        "received on them (all that is open on an invoice whose MLML part was not declared).",
+    )
+    receive_cap = fields.Monetary(
+        string="Receives At Most",
+        currency_field="mlml_currency_id",
+        readonly=True,
+        help="What it may receive in MLML from the run: the lower of the MLML parts it accepts "
+        "and the room below its ceiling. 0 for a member out of the liquidity (not active).",
+    )
+    receive_cap_by = fields.Selection(
+        selection=[("acceptance", "MLML parts accepted"), ("ceiling", "Ceiling")],
+        string="Bounded By",
+        readonly=True,
+        help="Which of the two bounds what it may receive.",
     )
     can_pay = fields.Monetary(
         currency_field="mlml_currency_id",
@@ -670,6 +761,24 @@ class MlmlCompensationLine(models.Model):
     amount = fields.Monetary(string="Open", readonly=True, help="Open at the simulation.")
     cleared_without = fields.Monetary(string="Cleared Without Liquidity", readonly=True)
     cleared_with = fields.Monetary(string="Cleared With Liquidity", readonly=True)
+    mlml_accepted = fields.Monetary(
+        string="MLML Part Accepted",
+        readonly=True,
+        help="What the creditor accepted in MLML on it at the simulation (all that is open "
+        "when it declared no MLML part).",
+    )
+    received_with = fields.Monetary(
+        string="Received in MLML With Liquidity",
+        readonly=True,
+        help="Of what is cleared with liquidity, what the creditor receives in MLML on it; the "
+        "rest is set off.",
+    )
+    paid_with = fields.Monetary(
+        string="Paid in MLML With Liquidity",
+        readonly=True,
+        help="Of what is cleared with liquidity, what the debtor pays on it out of its MLML "
+        "account; the rest is set off.",
+    )
     amount_cleared = fields.Monetary(string="Cleared", readonly=True)
     status = fields.Selection(
         selection=[("in", "In"), ("excluded", "Not counted"), ("withdrawn", "Withdrawn")],
@@ -678,6 +787,65 @@ class MlmlCompensationLine(models.Model):
         default="in",
     )
     reason = fields.Char(readonly=True, help="Why the obligation is not counted.")
+
+    def _amount_mlml(self, member):
+        """Of what the confirmed run cleared on it, what ``member``'s MLML account
+        received (its invoice) or paid (its bill); 0 without liquidity."""
+        self.ensure_one()
+        if not self.compensation_id.with_liquidity:
+            return 0.0
+        return self.received_with if self.creditor_id == member else self.paid_with
+
+    def _settlement_texts(self, member):
+        """Per invoice and bill of ``member`` the confirmed run cleared: what was set
+        off and what was paid in MLML."""
+        texts = []
+        for line in self.filtered(
+            lambda line: member in (line.creditor_id, line.debtor_id) and line.amount_cleared
+        ):
+            mlml = line._amount_mlml(member)
+            values = {
+                "invoice": line.invoice,
+                "set_off": formatLang(
+                    self.env, line.amount_cleared - mlml, currency_obj=line.currency_id
+                ),
+                "mlml": formatLang(
+                    self.env, mlml, currency_obj=line.compensation_id.mlml_currency_id
+                ),
+            }
+            if not line.compensation_id.with_liquidity:
+                texts.append(
+                    self.env._(
+                        "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off.",
+                        partner=line.debtor_id.display_name,
+                        **values,
+                    )
+                    if line.creditor_id == member
+                    else self.env._(
+                        "Your bill %(invoice)s of %(partner)s: %(set_off)s set off.",
+                        partner=line.creditor_id.display_name,
+                        **values,
+                    )
+                )
+            elif line.creditor_id == member:
+                texts.append(
+                    self.env._(
+                        "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off, %(mlml)s "
+                        "received on your MLML account.",
+                        partner=line.debtor_id.display_name,
+                        **values,
+                    )
+                )
+            else:
+                texts.append(
+                    self.env._(
+                        "Your bill %(invoice)s of %(partner)s: %(set_off)s set off, %(mlml)s "
+                        "paid from your MLML account.",
+                        partner=line.creditor_id.display_name,
+                        **values,
+                    )
+                )
+        return texts
 
     def write(self, vals):
         if not is_booking(self.env) and self.filtered(

@@ -78,6 +78,19 @@ class MlmlObligation(models.Model):
         aggregator="sum",
         help="What is still open: the amount less what compensations cleared.",
     )
+    mlml_open = fields.Monetary(
+        string="MLML Part Open",
+        readonly=True,
+        help="What the creditor still accepts in MLML on the invoice, as it declared it: the "
+        "MLML part of the invoice (its acceptance) less what it already received in MLML on "
+        "it. A run with liquidity pays the creditor no more MLML on this invoice.",
+    )
+    mlml_declared = fields.Boolean(
+        string="MLML Part Declared",
+        readonly=True,
+        help="The creditor declared the MLML part it still accepts. Otherwise a run with "
+        "liquidity may pay all that is open in MLML, within the creditor's ceiling.",
+    )
     due_date = fields.Date(required=True, readonly=True, index=True)
     declared_by_creditor = fields.Boolean(readonly=True)
     confirmed_by_debtor = fields.Boolean(readonly=True)
@@ -299,7 +312,9 @@ class MlmlObligation(models.Model):
         """A declaration of ``member`` (creditor or debtor); return (obligation, created).
 
         ``values``: invoice, creditor and debtor (partners), amount (Decimal),
-        due_date, currency (a code, or empty for the company's). Refused with
+        due_date, currency (a code, or empty for the company's), mlml_open
+        (Decimal, or None when not declared: read from the creditor's
+        declaration only, see ``_write_mlml_open``). Refused with
         nothing written: a member that is not party to it, a creditor owing
         itself, a member out of the network, another currency, an invoice a
         run cleared entirely, an Idempotency-Key used for other figures.
@@ -404,6 +419,7 @@ class MlmlObligation(models.Model):
                     "dispute": "figures" if outcome == DISPUTE else False,
                 }
             )
+        mlml_changed = side == CREDITOR and obligation._write_mlml_open(values.get("mlml_open"))
         if outcome != REPLAY or key:
             Declaration.create(
                 {
@@ -420,8 +436,34 @@ class MlmlObligation(models.Model):
             )
         if outcome != REPLAY:
             obligation._settle_debtor_disputes()
+        if outcome != REPLAY or mlml_changed:
             obligation._bump_feed()
         return obligation, outcome == NEW
+
+    def _write_mlml_open(self, mlml_open):
+        """The MLML part the creditor still accepts, from its declaration: its own
+        figure, which the debtor need not confirm (``None``: not declared). Return
+        whether it changed."""
+        self.ensure_one()
+        values = {
+            "mlml_open": float(mlml_open or 0),
+            "mlml_declared": mlml_open is not None,
+        }
+        changed = self.mlml_declared != values["mlml_declared"] or bool(
+            self.currency_id.compare_amounts(self.mlml_open, values["mlml_open"])
+        )
+        if changed:
+            booking(self).write(values)
+        return changed
+
+    def _mlml_accepted_cents(self):
+        """What a run may pay the creditor in MLML on it, in cents, within what is
+        open (all of it when the creditor declared no MLML part)."""
+        self.ensure_one()
+        open_cents = cents(self.amount_open)
+        if not self.mlml_declared:
+            return open_cents
+        return min(open_cents, cents(self.mlml_open))
 
     def _check_one_debtor(self, others):
         """Refuse a creditor's declaration of its invoice with a debtor when it declared
@@ -490,6 +532,22 @@ class MlmlObligation(models.Model):
                 ),
                 "not_a_party",
                 403,
+            )
+        mlml_open = values.get("mlml_open")
+        if mlml_open is not None and mlml_open > values["amount"]:
+            raise MlmlRefusal(
+                self.env._(
+                    "The MLML part still accepted on invoice %(invoice)s (%(mlml)s) is more "
+                    "than what is open on it (%(amount)s): declare at most the amount open.",
+                    invoice=values["invoice"],
+                    mlml=formatLang(self.env, float(mlml_open), currency_obj=company.currency_id),
+                    amount=formatLang(
+                        self.env, float(values["amount"]), currency_obj=company.currency_id
+                    ),
+                ),
+                "mlml_open_above_amount",
+                400,
+                field="mlml_open",
             )
         currency = (values.get("currency") or "").strip()
         if currency and currency.upper() != company.currency_id.name:
@@ -639,6 +697,7 @@ class MlmlObligation(models.Model):
             "amount_open": wire.format_amount(self.amount_open),
             "currency": self.currency_id.name,
             "due_date": self.due_date.isoformat(),
+            "mlml_open": wire.format_amount(self.mlml_open) if self.mlml_declared else None,
             "state": self.state,
             "role": "creditor" if self.creditor_id == member else "debtor",
             "declared_by_creditor": self.declared_by_creditor,
