@@ -333,8 +333,9 @@ class TestClearingObligationsBatch(ObligationsApiCommon):
             [r["body"] for r in again.json()["results"]],
             [r["body"] for r in first.json()["results"]],
         )
-        # The keyed ones are answered from their key; the other is the same figures again.
-        self.assertEqual(self.counts(), (counts[0], counts[1] + 1))
+        # The keyed ones are answered from their key, the other is the same figures
+        # again: nothing is written.
+        self.assertEqual(self.counts(), counts)
         # A key of the batch is the single call's key too.
         single = self.call(
             "POST",
@@ -377,10 +378,15 @@ class TestClearingObligationsBatch(ObligationsApiCommon):
             headers={"Accept-Language": "fr"},
         )
         self.assertEqual(french.json()["code"], "batch_too_large")
-        # A thousand is accepted.
-        done = self.batch(self.alpha, declarations[:1000])
-        self.assertEqual([r["status"] for r in done.json()["results"]], [201] * 1000)
-        self.assertEqual(self.counts(), (counts[0] + 1000, counts[1] + 1000))
+        # A thousand is a batch: each answered (here refused: alpha is not a party).
+        others = [self.body(f"FAC/{n}", self.beta, self.gamma, "1.00") for n in range(1000)]
+        done = self.batch(self.alpha, others)
+        self.assertEqual(
+            {(r["status"], r["body"]["code"]) for r in done.json()["results"]},
+            {(403, "not_a_party")},
+        )
+        self.assertEqual(len(done.json()["results"]), 1000)
+        self.assertEqual(self.counts(), counts)
 
     def test_route_is_described(self):
         document = self.opener.get(f"{self.base_url()}{API}/openapi.json", timeout=30).json()

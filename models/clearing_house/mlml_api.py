@@ -12,6 +12,7 @@ from ...mlml_barter import wire
 from ...mlml_barter.amounts import RuleError
 from ...mlml_barter.api_spec import MAX_BATCH, MAX_TEXT, PROBLEMS
 from .mlml_guards import booking, check_ledger_manager
+from .mlml_obligation import IN_NETWORK
 from .mlml_transfer import MlmlRefusal
 
 API_SCOPE = "mlml_api"
@@ -631,9 +632,10 @@ class MlmlApi(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _declare_obligation(self, company, member, body, key=None, known=None):
+    def _declare_obligation(self, company, member, body, key=None, known=None, batch=None):
         """Declare an open invoice, as its creditor or its debtor; return (json, created).
-        ``known``: the members by number, when a batch looked them up at once."""
+        ``known``: the members by number, and ``batch`` (see ``mlml.obligation._declare``)
+        for a declaration of a batch."""
         invoice = wire.text_field(body, "invoice", required=True, max_length=MAX_TEXT["invoice"])
         creditor_number = wire.text_field(body, "creditor", required=True, max_length=64)
         debtor_number = wire.text_field(body, "debtor", required=True, max_length=64)
@@ -668,6 +670,7 @@ class MlmlApi(models.AbstractModel):
                 },
                 key=key,
                 fingerprint=fingerprint,
+                batch=batch,
             )
         )
         return obligation._json(member), created
@@ -714,13 +717,14 @@ class MlmlApi(models.AbstractModel):
         known = self._find_members(
             number.strip() for number in numbers if isinstance(number, str) and number.strip()
         )
-        parties = self.env["res.partner"].union(
-            member, *(partner for partner in known.values() if partner.mlml_member_state != "none")
-        )
-        if len(parties) > 1:
+        parties = self.env["res.partner"].union(member, *known.values())
+        parties = parties.filtered(lambda partner: partner.mlml_member_state in IN_NETWORK)
+        if parties:
             self.env["mlml.ledger.account"]._lock(company, parties)
+        changed = []
         results = []
         for item in declarations:
+            done = len(changed)
             try:
                 with self.env.cr.savepoint():
                     if not isinstance(item, dict):
@@ -729,11 +733,17 @@ class MlmlApi(models.AbstractModel):
                     if key is not None and not isinstance(key, str):
                         raise RuleError("idempotency_key_invalid", max_length=wire.MAX_KEY_LENGTH)
                     key = wire.check_idempotency_key(key) if key is not None else None
-                    data, created = self._declare_obligation(company, member, item, key, known)
+                    data, created = self._declare_obligation(
+                        company, member, item, key, known, changed
+                    )
                 results.append({"status": 201 if created else 200, "body": data})
             except (MlmlRefusal, RuleError, UserError, ValidationError, AccessError) as error:
+                del changed[done:]
                 refusal = self._as_refusal(error)
                 results.append({"status": refusal.status, "body": self._problem(refusal)})
+        # Each obligation changed comes once in the feed, in the order of its last change.
+        last = list(dict.fromkeys(reversed(changed)))[::-1]
+        self.env["mlml.obligation"].browse(last)._bump_feed()
         return {"results": results}
 
     @api.model

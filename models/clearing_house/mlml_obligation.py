@@ -319,7 +319,7 @@ class MlmlObligation(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _declare(self, company, member, values, key=None, fingerprint=None):
+    def _declare(self, company, member, values, key=None, fingerprint=None, batch=None):
         """A declaration of ``member`` (creditor or debtor); return (obligation, created).
 
         ``values``: invoice, creditor and debtor (partners), amount (Decimal),
@@ -327,13 +327,18 @@ class MlmlObligation(models.Model):
         nothing written: a member that is not party to it, a creditor owing
         itself, a member out of the network, another currency, an invoice a
         run cleared entirely, an Idempotency-Key used for other figures.
+
+        ``batch``: a list, for a declaration of a batch that locked every
+        account it names beforehand; the obligation changed is added to it,
+        and the batch moves them in the feed once at its end (``_bump_feed``).
         """
         self._check_declaration(company, member, values)
         creditor, debtor = values["creditor"], values["debtor"]
         # The two members' accounts are locked: declarations naming the same creditor
         # are read one after the other, so two first declarations of a claim make one
         # obligation, and the claims on one invoice are weighed in turn.
-        self.env["mlml.ledger.account"]._lock(company, creditor | debtor)
+        if batch is None:
+            self.env["mlml.ledger.account"]._lock(company, creditor | debtor)
         Declaration = self.env["mlml.obligation.declaration"].sudo()
         Obligation = booking(self)
         if key:
@@ -388,8 +393,12 @@ class MlmlObligation(models.Model):
             ) from error
         mine = "declared_by_creditor" if side == CREDITOR else "confirmed_by_debtor"
         other = "confirmed_by_debtor" if side == CREDITOR else "declared_by_creditor"
+        rivals = claims - obligation
         if outcome == NEW:
-            obligation = Obligation.create(
+            # Its declarations are its history: no message that it was created.
+            obligation = Obligation.with_context(
+                mail_create_nolog=True, mail_create_nosubscribe=True
+            ).create(
                 {
                     "name": values["invoice"],
                     "company_id": company.id,
@@ -443,8 +452,13 @@ class MlmlObligation(models.Model):
                 }
             )
         if outcome != REPLAY:
-            obligation._settle_debtor_disputes()
-            obligation._bump_feed()
+            if rivals:
+                # A claim alone on its invoice contests nothing and is contested by nothing.
+                obligation._settle_debtor_disputes()
+            if batch is None:
+                obligation._bump_feed()
+            else:
+                batch.append(obligation.id)
         return obligation, outcome == NEW
 
     def _check_one_debtor(self, others):
