@@ -450,8 +450,7 @@ class MlmlCompensation(models.Model):
         run sets off many thousands): the line's amount cleared, the obligation's
         amount cleared and open, and its state (``_counted_state``: both sides
         declared it, which ``_check_unchanged`` made sure of)."""
-        lines.flush_recordset()
-        lines.obligation_id.flush_recordset()
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
@@ -468,21 +467,37 @@ class MlmlCompensation(models.Model):
         self.env.cr.execute(
             """
             UPDATE mlml_obligation o
-               SET amount_cleared = o.amount_cleared + l.amount_cleared,
-                   amount_open = o.amount - o.amount_cleared - l.amount_cleared,
+               SET amount_cleared = c.cleared,
+                   amount_open = o.amount - c.cleared,
                    state = CASE
-                       WHEN o.amount - o.amount_cleared - l.amount_cleared = 0 THEN 'cleared'
-                       WHEN o.amount_cleared + l.amount_cleared <> 0 THEN 'partly_cleared'
+                       WHEN o.amount = c.cleared THEN 'cleared'
+                       WHEN c.cleared <> 0 THEN 'partly_cleared'
                        ELSE 'confirmed'
                    END,
                    write_uid = %s, write_date = %s
-              FROM mlml_compensation_line l
-             WHERE l.id = ANY(%s) AND o.id = l.obligation_id
+              FROM (
+                    SELECT l.obligation_id,
+                           coalesce(before.amount_cleared, 0)
+                           + coalesce(l.amount_cleared, 0) AS cleared
+                      FROM mlml_compensation_line l
+                      JOIN mlml_obligation before ON before.id = l.obligation_id
+                     WHERE l.id = ANY(%s)
+                   ) c
+             WHERE o.id = c.obligation_id
             """,
             [self.env.uid, fields.Datetime.now(), lines.ids],
         )
-        lines.invalidate_recordset(["amount_cleared"])
-        lines.obligation_id.invalidate_recordset(["amount_cleared", "amount_open", "state"])
+        if self.env.cr.rowcount != len(lines):
+            raise UserError(
+                self.env._(
+                    "Compensation %(run)s: %(count)s obligations were to be cleared, %(done)s "
+                    "were. Nothing was confirmed: simulate again.",
+                    run=self.name,
+                    count=len(lines),
+                    done=self.env.cr.rowcount,
+                )
+            )
+        self.env.invalidate_all(flush=False)
 
     def _check_unchanged(self, lines):
         """Refuse the confirmation when an obligation changed since the simulation."""
