@@ -365,8 +365,11 @@ SCHEMAS = {
                 "type": "array",
                 "maxItems": MAX_BATCH,
                 "description": f"At most {MAX_BATCH} declarations (else 413 batch_too_large), "
-                "each an ObligationIn with, optionally, its own idempotency_key.",
-                "items": _ref("ObligationBatchItem"),
+                "each an ObligationBatchItem: an ObligationIn with, optionally, its own "
+                "idempotency_key. Each is read on its own: one that is not valid is answered "
+                "with its problem in its result, and the others are declared.",
+                # Any JSON value: a declaration is refused in its own result, not the batch.
+                "items": {},
             },
         },
     },
