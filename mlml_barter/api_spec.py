@@ -59,7 +59,7 @@ PROBLEMS = {
     "request_not_open": 409,
     "obligation_cleared": 409,
     "body_too_large": 413,
-    "batch_too_large": 413,
+    "batch_too_large": 400,
     "payer_below_credit_limit": 422,
     # The payee's figures are its own: the payer is told it cannot receive, not why.
     "payee_cannot_receive": 422,
@@ -364,7 +364,7 @@ SCHEMAS = {
             "declarations": {
                 "type": "array",
                 "maxItems": MAX_BATCH,
-                "description": f"At most {MAX_BATCH} declarations (else 413 batch_too_large), "
+                "description": f"At most {MAX_BATCH} declarations (else 400 batch_too_large), "
                 "each an ObligationBatchItem: an ObligationIn with, optionally, its own "
                 "idempotency_key. Each is read on its own: one that is not valid is answered "
                 "with its problem in its result, and the others are declared.",
@@ -734,8 +734,7 @@ _STATUS_TEXT = {
     404: "Unknown member or payment request.",
     409: "Idempotency-Key used for another request, a request no longer open, or an "
     "obligation cleared entirely.",
-    413: f"The body is larger than {MAX_BODY_BYTES} bytes, or holds more than "
-    f"{MAX_BATCH} declarations.",
+    413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
     422: "A bound would be breached: the problem gives the caller's own figures "
     "(payer_below_credit_limit), or says that the payee cannot receive the amount "
     "(payee_cannot_receive), without the payee's figures.",

@@ -353,7 +353,7 @@ class TestClearingObligationsBatch(ObligationsApiCommon):
         counts = self.counts()
         declarations = [self.body(f"FAC/{n}", self.alpha, self.beta, "1.00") for n in range(1001)]
         problem = self.assert_problem(
-            self.batch(self.alpha, declarations), 413, "batch_too_large", "1001", "1000"
+            self.batch(self.alpha, declarations), 400, "batch_too_large", "1001", "1000"
         )
         self.assertEqual(problem["field"], "declarations")
         self.assert_problem(

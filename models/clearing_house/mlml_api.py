@@ -705,7 +705,7 @@ class MlmlApi(models.AbstractModel):
                     max=MAX_BATCH,
                 ),
                 "batch_too_large",
-                413,
+                400,
                 field="declarations",
             )
         numbers = {
