@@ -21,6 +21,9 @@ Odoo with 4 workers, on 127.0.0.1 only, and 32 clients (threads) call it:
   and body (bounded, with a backoff); a 4xx is final (422: a bound refuses).
   Then every client sends every request it made again, same key and body:
   a transfer made must come back (200, the same transfer), never twice.
+- Two servers: the load again, with a second Odoo server (4 workers too) on
+  the same database and half the clients calling it; the ledger's locks are
+  PostgreSQL's, so they hold across servers.
 - Crash: the load again; half-way the server is killed (SIGKILL on its
   process group, workers included) and restarted on the same port; every
   client sends what it had no answer to again until answered.
@@ -31,7 +34,8 @@ payer's Idempotency-Key), ``overdraft`` (how far the balances went below
 their credit line or above their ceiling, replaying the ledger in the order
 it was booked), ``sum`` (of the members' balances, 0.00). It prints
 ``RESULT api transfers=<n> overdraft=<amount> lost=<n> duplicated=<n>
-sum=<amount>``, ``RESULT api_crash lost=<n> duplicated=<n> sum=<amount>`` and
+sum=<amount>``, ``RESULT api_two_servers`` (the same figures, for the run on
+two servers), ``RESULT api_crash lost=<n> duplicated=<n> sum=<amount>`` and
 ``RATIO api_transfer <value> (target <= 1.5)``.
 How it runs and ends (a missed target, Ctrl-C): ``common.py``.
 """
@@ -580,6 +584,32 @@ def benchmark(odoo, args, workdir, cluster, started, state):
         f"duplicated={duplicated} sum={total:.2f}"
     )
 
+    # 2. Two servers on the same database: a second one, half the clients on each.
+    second_port = odoo_env.free_port()
+    logs.append(workdir / "server-second.log")
+    state["others"] = [serve(common, DATABASE, second_port, logs[-1], args.workers)]
+    halves = [
+        Client(client.number, second_port if client.number % 2 == 0 else port, members, login)
+        for client in clients
+    ]
+    print(
+        f"SERVER a second server with {args.workers} workers on http://{HOST}:{second_port}; "
+        f"{sum(1 for c in halves if c.connection.base.endswith(str(second_port)))} of the "
+        f"{len(halves)} clients call it, the others the first one",
+        flush=True,
+    )
+    stop_at = time.monotonic() + args.seconds
+    run_threads(halves, lambda client: client.load(stop_at, "two"))
+    run_threads(halves, lambda client: client.replay("two", time.monotonic() + ANSWER_DEADLINE))
+    stop_server(state["others"].pop())
+    made, overdraft, lost, duplicated, total = check_books(
+        halves, "two", *read_books(cluster, company), members
+    )
+    two = (
+        f"RESULT api_two_servers transfers={made} overdraft={overdraft:.2f} lost={lost} "
+        f"duplicated={duplicated} sum={total:.2f}"
+    )
+
     # 3. The load again, the server killed half-way and restarted on the same port.
     stop_at = time.monotonic() + args.seconds
     loading = threading.Thread(
@@ -612,7 +642,7 @@ def benchmark(odoo, args, workdir, cluster, started, state):
     for line in server_log(*logs):
         print(line, flush=True)
     crash = f"RESULT api_crash lost={lost} duplicated={duplicated} sum={total:.2f}"
-    return [result, ratio, crash]
+    return [result, two, ratio, crash]
 
 
 def main():

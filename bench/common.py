@@ -535,10 +535,12 @@ def run_benchmark(args, benchmark, cleanup=None):
 def run_served_benchmark(args, benchmark):
     """``run_benchmark`` for a benchmark that serves Odoo (``serve``):
     ``benchmark(odoo, args, workdir, cluster, started, state)`` keeps its server in
-    ``state["server"]``, stopped at the end whatever happens."""
-    state = {"server": None}
-    return run_benchmark(
-        args,
-        lambda *common: benchmark(*common, state),
-        cleanup=lambda: stop_server(state["server"]),
-    )
+    ``state["server"]`` (and any other in the list ``state["others"]``), stopped at
+    the end whatever happens."""
+    state = {"server": None, "others": []}
+
+    def cleanup():
+        for server in [state["server"], *state["others"]]:
+            stop_server(server)
+
+    return run_benchmark(args, lambda *common: benchmark(*common, state), cleanup=cleanup)

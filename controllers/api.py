@@ -277,6 +277,17 @@ class MlmlApiController(http.Controller):
 
         return self._serve(handler, body=True, book=True)
 
+    @_route("declareObligations")
+    def declare_obligations(self, **_kwargs):
+        return self._serve(
+            lambda api, company, member, body: (
+                200,
+                api._declare_obligations(company, member, body),
+            ),
+            body=True,
+            book=True,
+        )
+
     @_route("listObligations")
     def list_obligations(self, **_kwargs):
         return self._serve(

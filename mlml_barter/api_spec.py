@@ -47,6 +47,7 @@ PROBLEMS = {
     "currency_not_accepted": 400,
     "obligation_to_oneself": 400,
     "mlml_open_above_amount": 400,
+    "batch_invalid": 400,
     "unauthorized": 401,
     "not_a_member": 403,
     "payer_not_active": 403,
@@ -60,12 +61,16 @@ PROBLEMS = {
     "request_not_open": 409,
     "obligation_cleared": 409,
     "body_too_large": 413,
+    "batch_too_large": 400,
     "payer_below_credit_limit": 422,
     # The payee's figures are its own: the payer is told it cannot receive, not why.
     "payee_cannot_receive": 422,
 }
 
 PROBLEM_TYPE = "urn:mlml:problem:"
+
+#: The most declarations one ``POST obligations/batch`` carries.
+MAX_BATCH = 1000
 
 #: Text fields of a request body and their longest length, in characters.
 MAX_TEXT = {
@@ -380,6 +385,62 @@ SCHEMAS = {
             "withdrawal_reason": {"type": "string", "nullable": True},
         },
     },
+    "ObligationBatchIn": {
+        "type": "object",
+        "required": ["declarations"],
+        "properties": {
+            "declarations": {
+                "type": "array",
+                "maxItems": MAX_BATCH,
+                "description": f"At most {MAX_BATCH} declarations (else 400 batch_too_large), "
+                "each an ObligationBatchItem: an ObligationIn with, optionally, its own "
+                "idempotency_key. Each is read on its own: one that is not valid is answered "
+                "with its problem in its result, and the others are declared.",
+                # Any JSON value: a declaration is refused in its own result, not the batch.
+                "items": {},
+            },
+        },
+    },
+    "ObligationBatchItem": {
+        "allOf": [
+            _ref("ObligationIn"),
+            {
+                "type": "object",
+                "properties": {
+                    "idempotency_key": {
+                        "type": "string",
+                        "pattern": IDEMPOTENCY_KEY_PATTERN,
+                        "nullable": True,
+                        "description": "Optional: this declaration's Idempotency-Key, with the "
+                        "rules of the header of POST obligations.",
+                    },
+                },
+            },
+        ],
+    },
+    "ObligationBatchResult": {
+        "type": "object",
+        "required": ["status", "body"],
+        "properties": {
+            "status": {
+                "type": "integer",
+                "description": "What POST obligations would have answered for this "
+                "declaration: 201, 200, or a problem's status.",
+            },
+            "body": {"oneOf": [_ref("Obligation"), _ref("Problem")]},
+        },
+    },
+    "ObligationBatch": {
+        "type": "object",
+        "required": ["results"],
+        "properties": {
+            "results": {
+                "type": "array",
+                "description": "One result per declaration, in the order sent.",
+                "items": _ref("ObligationBatchResult"),
+            },
+        },
+    },
     "ObligationPage": {
         "type": "object",
         "required": ["items", "next", "has_more"],
@@ -654,6 +715,21 @@ OPERATIONS = [
         "replay_status": 200,
         "schema": "Obligation",
         "problems": [400, 401, 403, 404, 409, 413],
+    },
+    {
+        "id": "declareObligations",
+        "method": "POST",
+        "path": "/obligations/batch",
+        "summary": f"Declare up to {MAX_BATCH} open invoices in one call: each declaration "
+        "is answered, in the order sent, with the status and body POST obligations answers "
+        "it (201 and the obligation, 200 and the obligation, or a problem), and done or "
+        "refused on its own: a refused one leaves the others done. Each may carry its own "
+        "idempotency_key, with the rules of that call's Idempotency-Key header.",
+        "parameters": [],
+        "body": "ObligationBatchIn",
+        "status": 200,
+        "schema": "ObligationBatch",
+        "problems": [400, 401, 403, 413],
     },
     {
         "id": "listObligations",

@@ -11,9 +11,9 @@ values, so that the Odoo layer never knows which one it talks to:
 - ``pay(key, payee, amount, reference, memo)``: make a transfer, once per key;
 - the payment requests, both ways;
 - the multilateral compensation: ``declare_obligation`` (an open invoice or
-  bill), ``obligations(after)`` and ``compensations(after)`` (the confirmed
-  runs the member's books settle). A ledger without compensation refuses
-  them (``Refused("compensation_not_offered")``).
+  bill; ``declare_obligations`` several at once), ``obligations(after)`` and
+  ``compensations(after)`` (the confirmed runs the member's books settle). A
+  ledger without compensation refuses them (``Refused("compensation_not_offered")``).
 
 Amounts are :class:`decimal.Decimal` with two decimals, never floats.
 
@@ -140,6 +140,20 @@ class Obligation:
     withdrawal_reason: str | None = None
     #: What the creditor still accepts in MLML on it, as declared (None: not declared).
     mlml_open: Decimal | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Declaration:
+    """An open invoice or bill to declare: the arguments of ``declare_obligation``."""
+
+    #: The Idempotency-Key of this declaration, or None.
+    key: str | None
+    invoice: str
+    creditor: str
+    debtor: str
+    amount: Decimal
+    currency: str
+    due_date: datetime.date
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,6 +284,30 @@ class Backend(abc.ABC):
         ``currency``; ``mlml_open`` (the creditor's, optional) what of it the
         creditor still accepts in MLML. Declaring the same figures again changes nothing; other
         figures (partly paid) replace the old ones. Return the :class:`Obligation`."""
+
+    def declare_obligations(self, declarations):
+        """Declare several open invoices and bills (:class:`Declaration`); return,
+        in their order, each one's :class:`Obligation` or :class:`Refused` (a
+        refusal of one leaves the others declared). :class:`Unanswered` when the
+        ledger gave no usable answer: declaring them again is safe. Here one by
+        one; a ledger with a batch call does it in fewer requests."""
+        results = []
+        for declaration in declarations:
+            try:
+                results.append(
+                    self.declare_obligation(
+                        declaration.key,
+                        declaration.invoice,
+                        declaration.creditor,
+                        declaration.debtor,
+                        declaration.amount,
+                        declaration.currency,
+                        declaration.due_date,
+                    )
+                )
+            except Refused as refusal:
+                results.append(refusal)
+        return results
 
     @abc.abstractmethod
     def obligations(self, after=None, limit=None):

@@ -27,9 +27,10 @@ request's state in ``payment_requests`` before telling the user anything.
 """
 
 import contextlib
+import dataclasses
 import datetime
 
-from . import wire
+from . import api_spec, wire
 from .backend import (
     Account,
     CompensatedInvoice,
@@ -47,6 +48,16 @@ from .backend import (
 from .transport import HttpBackend, Transport, parse_decimal
 
 API_PATH = "/mlml/api/v1"
+
+
+@dataclasses.dataclass(frozen=True)
+class _ItemAnswer:
+    """One declaration's answer in a batch, read as an answer of its own."""
+
+    status: int
+    body: object
+    earlier_unanswered: bool = False
+
 
 #: The figures of a problem that are amounts: read as Decimal.
 _PROBLEM_AMOUNTS = ("balance", "amount", "commission", "credit_limit", "balance_ceiling", "missing")
@@ -190,6 +201,55 @@ class ClearingHouseBackend(HttpBackend):
             body["mlml_open"] = wire.format_amount(mlml_open)
         answer = self._post("obligations", body, key=key)
         return self._read(self._obligation, answer.body)
+
+    def declare_obligations(self, declarations):
+        """Declare open invoices and bills through ``POST obligations/batch``, by
+        batches of ``api_spec.MAX_BATCH``: each one's :class:`Obligation` or
+        :class:`Refused`, in order. A batch sent again (a retry) declares nothing
+        twice: the same figures are recognised, and each key answers its own
+        declaration."""
+        declarations = list(declarations)
+        results = []
+        for start in range(0, len(declarations), api_spec.MAX_BATCH):
+            chunk = declarations[start : start + api_spec.MAX_BATCH]
+            body = {
+                "declarations": [
+                    {
+                        "invoice": declaration.invoice,
+                        "creditor": declaration.creditor,
+                        "debtor": declaration.debtor,
+                        "amount": wire.format_amount(declaration.amount),
+                        "currency": declaration.currency or None,
+                        "due_date": declaration.due_date.isoformat(),
+                        "idempotency_key": (
+                            wire.check_idempotency_key(declaration.key)
+                            if declaration.key is not None
+                            else None
+                        ),
+                    }
+                    for declaration in chunk
+                ]
+            }
+            answer = self._post("obligations/batch", body, key=None)
+            count = len(chunk)
+            items = self._read(lambda b, n=count: self._batch_items(b, n), answer.body)
+            results.extend(
+                self._read(self._obligation, item["body"])
+                if item["status"] in (200, 201)
+                else self._refusal(_ItemAnswer(item["status"], item["body"]))
+                for item in items
+            )
+        return results
+
+    @staticmethod
+    def _batch_items(body, count):
+        items = body["results"]
+        if not isinstance(items, list) or len(items) != count:
+            raise ValueError(f"results: {count} expected")
+        for item in items:
+            if not isinstance(item["status"], int) or isinstance(item["status"], bool):
+                raise TypeError(f"status: {item['status']!r} is not an integer")
+        return items
 
     def obligations(self, after=None, limit=None):
         body = self._get("obligations", {"after": after, "limit": limit})

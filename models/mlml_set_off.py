@@ -12,7 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import format_date, formatLang
 
-from ..mlml_barter.backend import BackendError, Refused
+from ..mlml_barter.backend import BackendError, Declaration, Refused
 from ..mlml_barter.compensation_run import cents
 
 
@@ -212,6 +212,7 @@ class MlmlSetOff(models.AbstractModel):
         uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         declared = self.env["account.move"]
         refused = {}
+        pending = []
         for move in open_documents:
             amount = currency.round(abs(move.amount_residual_signed))
             due = move.invoice_date_due or move.invoice_date or move.date
@@ -231,18 +232,27 @@ class MlmlSetOff(models.AbstractModel):
                     partner=move.commercial_partner_id.display_name,
                 )
                 continue
-            try:
-                obligation = backend.declare_obligation(
-                    f"{uuid}:obligation:{move.id}:{cents(amount)}:{due.isoformat()}",
-                    invoice,
-                    number if selling else partner_number,
-                    partner_number if selling else number,
-                    Decimal(str(amount)),
-                    currency.name,
+            pending.append(
+                (
+                    move,
+                    amount,
                     due,
+                    Declaration(
+                        key=f"{uuid}:obligation:{move.id}:{cents(amount)}:{due.isoformat()}",
+                        invoice=invoice,
+                        creditor=number if selling else partner_number,
+                        debtor=partner_number if selling else number,
+                        amount=Decimal(str(amount)),
+                        currency=currency.name,
+                        due_date=due,
+                    ),
                 )
-            except Refused as refusal:
-                refused[move] = refusal.detail or refusal.code
+            )
+        # One call per thousand declarations where the ledger has a batch call.
+        results = backend.declare_obligations([declaration for *_, declaration in pending])
+        for (move, amount, due, _declaration), obligation in zip(pending, results, strict=True):
+            if isinstance(obligation, Refused):
+                refused[move] = obligation.detail or obligation.code
                 continue
             before = move.mlml_declared_amount
             move.write(

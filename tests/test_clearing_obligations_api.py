@@ -221,3 +221,177 @@ class TestClearingObligationsApi(ObligationsApiCommon):
         self.assertIn("compensation", channel["enum"])
         self.assertNotIn("clearing", channel["enum"])
         self.assert_problem(self.call("GET", "/compensations"), 401, "unauthorized")
+
+
+@tagged("post_install", "-at_install")
+class TestClearingObligationsBatch(ObligationsApiCommon):
+    """``POST obligations/batch``: each declaration answered as ``POST obligations``
+    answers it, done or refused on its own, idempotent one by one."""
+
+    def body(self, invoice, creditor, debtor, amount, due="2026-12-31", **extra):
+        return {
+            "invoice": invoice,
+            "creditor": creditor.mlml_member_number,
+            "debtor": debtor.mlml_member_number,
+            "amount": amount,
+            "currency": "EUR",
+            "due_date": due,
+            **extra,
+        }
+
+    def batch(self, caller, declarations, **options):
+        return self.call(
+            "POST",
+            "/obligations/batch",
+            self.keys[caller],
+            {"declarations": declarations},
+            **options,
+        )
+
+    def counts(self):
+        return self.Obligation.search_count([]), self.Declaration.search_count([])
+
+    def test_each_declaration_is_answered_as_the_single_call_answers_it(self):
+        confirmed = self.declare(self.alpha, "FAC/A1", self.alpha, self.beta, "80.00")
+        self.assertEqual(confirmed.status_code, 201, confirmed.text)
+        declarations = [
+            # 0: new, 1: the same again, 2: the debtor's confirmation of alpha's invoice
+            self.body("FAC/B1", self.beta, self.alpha, "120.00"),
+            self.body("FAC/B1", self.beta, self.alpha, "120"),
+            self.body("FAC/A1", self.alpha, self.beta, "80.00"),
+            # 3: not a party, 4: a float, 5: not an object, 6: unknown member
+            self.body("FAC/G1", self.gamma, self.alpha, "10.00"),
+            self.body("FAC/B2", self.beta, self.alpha, 10.5),
+            "FAC/B3",
+            {**self.body("FAC/B4", self.beta, self.alpha, "10.00"), "debtor": "NOPE"},
+            # 7: a key of its own, 8: the same key for other figures
+            self.body("FAC/B5", self.beta, self.gamma, "55.50", idempotency_key="b-5"),
+            self.body("FAC/B6", self.beta, self.gamma, "1.00", idempotency_key="b-5"),
+        ]
+        answer = self.batch(self.beta, declarations)
+        self.assertEqual(answer.status_code, 200, answer.text)
+        results = answer.json()["results"]
+        self.assertEqual(
+            [result["status"] for result in results], [201, 200, 200, 403, 400, 400, 404, 201, 409]
+        )
+        new = results[0]["body"]
+        self.assertEqual(
+            {k: new[k] for k in ("invoice", "creditor", "debtor", "amount", "amount_open")},
+            {
+                "invoice": "FAC/B1",
+                "creditor": "CH-B",
+                "debtor": "CH-A",
+                "amount": "120.00",
+                "amount_open": "120.00",
+            },
+        )
+        self.assertEqual(results[1]["body"], new)
+        self.assertEqual(
+            (results[2]["body"]["state"], results[2]["body"]["role"]), ("confirmed", "debtor")
+        )
+        self.assertEqual(self.Obligation.browse(confirmed.json()["id"]).state, "confirmed")
+        self.assertEqual(results[7]["body"]["amount"], "55.50")
+        self.assertEqual(
+            [results[i]["body"]["code"] for i in (3, 4, 5, 6, 8)],
+            [
+                "not_a_party",
+                "amount_not_a_string",
+                "body_not_object",
+                "member_unknown",
+                "idempotency_conflict",
+            ],
+        )
+        # A refusal is the single call's problem, word for word; what was done is its
+        # obligation as the single call answers it again.
+        for index in (3, 4, 6):
+            single = self.call("POST", "/obligations", self.key_beta, declarations[index])
+            self.assertEqual((single.status_code, single.json()), tuple(results[index].values()))
+        single = self.call(
+            "POST",
+            "/obligations",
+            self.key_beta,
+            self.body("FAC/B6", self.beta, self.gamma, "1.00"),
+            headers={"Idempotency-Key": "b-5"},
+        )
+        self.assertEqual((single.status_code, single.json()), (409, results[8]["body"]))
+        replay = self.declare(self.beta, "FAC/B1", self.beta, self.alpha, "120.00")
+        self.assertEqual((replay.status_code, replay.json()), (200, new))
+        self.assertFalse(self.Obligation.search([("name", "in", ("FAC/G1", "FAC/B2", "FAC/B6"))]))
+
+    def test_a_batch_sent_again_makes_nothing_twice(self):
+        declarations = [
+            self.body(f"FAC/{n}", self.alpha, self.gamma, f"{n}.25", idempotency_key=f"k-{n}")
+            for n in range(1, 6)
+        ] + [self.body("FAC/9", self.alpha, self.beta, "9.00")]
+        first = self.batch(self.alpha, declarations)
+        self.assertEqual(
+            [r["status"] for r in first.json()["results"]], [201, 201, 201, 201, 201, 201]
+        )
+        counts = self.counts()
+        again = self.batch(self.alpha, declarations)
+        self.assertEqual([r["status"] for r in again.json()["results"]], [200] * 6)
+        self.assertEqual(
+            [r["body"] for r in again.json()["results"]],
+            [r["body"] for r in first.json()["results"]],
+        )
+        # The keyed ones are answered from their key, the other is the same figures
+        # again: nothing is written.
+        self.assertEqual(self.counts(), counts)
+        # A key of the batch is the single call's key too.
+        single = self.call(
+            "POST",
+            "/obligations",
+            self.key_alpha,
+            self.body("FAC/3", self.alpha, self.gamma, "3.25"),
+            headers={"Idempotency-Key": "k-3"},
+        )
+        self.assertEqual(
+            (single.status_code, single.json()), (200, first.json()["results"][2]["body"])
+        )
+        self.assertEqual(self.Obligation.search([("name", "=", "FAC/4")]).amount, 4.25)
+
+    def test_a_batch_too_large_or_not_a_list_is_refused_whole(self):
+        counts = self.counts()
+        declarations = [self.body(f"FAC/{n}", self.alpha, self.beta, "1.00") for n in range(1001)]
+        problem = self.assert_problem(
+            self.batch(self.alpha, declarations), 400, "batch_too_large", "1001", "1000"
+        )
+        self.assertEqual(problem["field"], "declarations")
+        self.assert_problem(
+            self.call("POST", "/obligations/batch", self.key_alpha, {"declarations": {}}),
+            400,
+            "batch_invalid",
+        )
+        self.assert_problem(
+            self.call("POST", "/obligations/batch", self.key_alpha, {}), 400, "batch_invalid"
+        )
+        self.assert_problem(
+            self.call("POST", "/obligations/batch", None, {"declarations": []}),
+            401,
+            "unauthorized",
+        )
+        self.assertEqual(self.counts(), counts)
+        french = self.call(
+            "POST",
+            "/obligations/batch",
+            self.key_alpha,
+            {"declarations": declarations},
+            headers={"Accept-Language": "fr"},
+        )
+        self.assertEqual(french.json()["code"], "batch_too_large")
+        # A thousand is a batch: each answered (here refused, cheaply: not objects).
+        done = self.batch(self.alpha, [f"FAC/{n}" for n in range(1000)])
+        self.assertEqual(
+            {(r["status"], r["body"]["code"]) for r in done.json()["results"]},
+            {(400, "body_not_object")},
+        )
+        self.assertEqual(len(done.json()["results"]), 1000)
+        self.assertEqual(self.counts(), counts)
+
+    def test_route_is_described(self):
+        document = self.opener.get(f"{self.base_url()}{API}/openapi.json", timeout=30).json()
+        post = document["paths"]["/obligations/batch"]["post"]
+        self.assertEqual(post["operationId"], "declareObligations")
+        self.assertEqual(set(post["responses"]), {"200", "400", "401", "403", "413"})
+        batch = document["components"]["schemas"]["ObligationBatchIn"]
+        self.assertEqual(batch["properties"]["declarations"]["maxItems"], 1000)

@@ -20,7 +20,7 @@ from hypothesis import (
     strategies as st,
 )
 
-from ..backend import Refused, Unanswered
+from ..backend import Declaration, Refused, Unanswered
 from ..clearing_client import ClearingHouseBackend
 from ..connect import connect
 from .conftest import Drop, Reply
@@ -322,6 +322,56 @@ def test_a_declaration_without_key_is_retried_unchanged(server):
     assert declared.amount_cleared == Decimal("80.00")
     first, second = server.log
     assert first.body == second.body and first.header("Idempotency-Key") is None
+
+
+def test_declarations_go_by_batches_each_answered_on_its_own(server):
+    refusal = problem(409, "obligation_cleared", "Invoice F-2 was cleared entirely.")
+    server.then(
+        Drop(),
+        Reply(
+            200,
+            {
+                "results": [
+                    {"status": 201, "body": OBLIGATION},
+                    {"status": 409, "body": refusal.body},
+                ]
+            },
+        ),
+    )
+    due = datetime.date(2026, 6, 30)
+    declarations = [
+        Declaration("k-1", "FAC/2026/0007", "M-002", "M-001", Decimal(100), "EUR", due),
+        Declaration(None, "F-2", "M-002", "M-001", Decimal("0.1"), "EUR", due),
+    ]
+    declared, refused = client(server).declare_obligations(declarations)
+    assert (declared.id, declared.amount_open) == ("12", Decimal("20.00"))
+    assert (refused.code, refused.status, refused.detail) == (
+        "obligation_cleared",
+        409,
+        "Invoice F-2 was cleared entirely.",
+    )
+    first, second = server.log
+    assert (second.method, second.path) == ("POST", f"{BASE}/obligations/batch")
+    assert first.body == second.body
+    assert second.body["declarations"][1] == {
+        "invoice": "F-2",
+        "creditor": "M-002",
+        "debtor": "M-001",
+        "amount": "0.10",
+        "currency": "EUR",
+        "due_date": "2026-06-30",
+        "idempotency_key": None,
+    }
+    assert second.body["declarations"][0]["idempotency_key"] == "k-1"
+
+
+def test_a_batch_answer_that_does_not_match_is_unanswered(server):
+    server.then(Reply(200, {"results": []}))
+    declaration = Declaration(
+        None, "F-1", "M-002", "M-001", Decimal(1), "EUR", datetime.date(2026, 6, 30)
+    )
+    with pytest.raises(Unanswered):
+        client(server).declare_obligations([declaration])
 
 
 def test_a_refused_declaration_carries_the_clearing_house_s_reason(server):

@@ -4,14 +4,15 @@ import time
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 
 from ...mlml_barter import wire
 from ...mlml_barter.amounts import RuleError
-from ...mlml_barter.api_spec import MAX_TEXT, PROBLEMS
+from ...mlml_barter.api_spec import MAX_BATCH, MAX_TEXT, PROBLEMS
 from .mlml_guards import booking, check_ledger_manager
+from .mlml_obligation import IN_NETWORK
 from .mlml_transfer import MlmlRefusal
 
 API_SCOPE = "mlml_api"
@@ -359,21 +360,43 @@ class MlmlApi(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _find_member(self, number, field):
-        member = (
+    def _find_members(self, numbers):
+        """The members of these numbers, by number, in one query (the first one per
+        number, as ``_find_member`` finds it)."""
+        found = {}
+        partners = (
             self.env["res.partner"]
             .sudo()
             .search_fetch(
-                [
-                    ("mlml_member_number", "=", number),
-                    ("is_company", "=", True),
-                ],
+                [("mlml_member_number", "in", list(numbers)), ("is_company", "=", True)],
                 MEMBER_FIELDS,
-                limit=1,
             )
-            if number
-            else None
         )
+        for partner in partners:
+            found.setdefault(partner.mlml_member_number, partner)
+        return found
+
+    @api.model
+    def _find_member(self, number, field, known=None):
+        """The member of ``number`` (looked up in ``known``, from ``_find_members``,
+        when given), or a refusal naming ``field``."""
+        if known is not None and number:
+            member = known.get(number)
+        else:
+            member = (
+                self.env["res.partner"]
+                .sudo()
+                .search_fetch(
+                    [
+                        ("mlml_member_number", "=", number),
+                        ("is_company", "=", True),
+                    ],
+                    MEMBER_FIELDS,
+                    limit=1,
+                )
+                if number
+                else None
+            )
         if not member or member.mlml_member_state == "none":
             raise MlmlRefusal(
                 self.env._(
@@ -610,8 +633,10 @@ class MlmlApi(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _declare_obligation(self, company, member, body, key=None):
-        """Declare an open invoice, as its creditor or its debtor; return (json, created)."""
+    def _declare_obligation(self, company, member, body, key=None, known=None, batch=None):
+        """Declare an open invoice, as its creditor or its debtor; return (json, created).
+        ``known``: the members by number, and ``batch`` (see ``mlml.obligation._declare``)
+        for a declaration of a batch."""
         invoice = wire.text_field(body, "invoice", required=True, max_length=MAX_TEXT["invoice"])
         creditor_number = wire.text_field(body, "creditor", required=True, max_length=64)
         debtor_number = wire.text_field(body, "debtor", required=True, max_length=64)
@@ -640,8 +665,8 @@ class MlmlApi(models.AbstractModel):
                 member,
                 {
                     "invoice": invoice,
-                    "creditor": self._find_member(creditor_number, "creditor"),
-                    "debtor": self._find_member(debtor_number, "debtor"),
+                    "creditor": self._find_member(creditor_number, "creditor", known),
+                    "debtor": self._find_member(debtor_number, "debtor", known),
                     "amount": amount,
                     "currency": currency,
                     "due_date": due_date,
@@ -649,9 +674,81 @@ class MlmlApi(models.AbstractModel):
                 },
                 key=key,
                 fingerprint=fingerprint,
+                batch=batch,
             )
         )
         return obligation._json(member), created
+
+    @api.model
+    def _declare_obligations(self, company, member, body):
+        """Declare up to ``MAX_BATCH`` open invoices at once; return the results, one
+        ``{"status", "body"}`` per declaration in the order sent, each what
+        ``POST obligations`` answers for it. Each declaration is done or refused in
+        a savepoint of its own; its ``idempotency_key`` (optional) is the single
+        call's Idempotency-Key. The members named are read in one query and every
+        account the batch touches is locked at once, in the ledger's order, so that
+        two batches never wait for each other's accounts."""
+        declarations = body.get("declarations")
+        if not isinstance(declarations, list):
+            raise MlmlRefusal(
+                self.env._(
+                    "The field “declarations” must be a list of at most %(max)s declarations "
+                    "(JSON objects, each the body of POST obligations).",
+                    max=MAX_BATCH,
+                ),
+                "batch_invalid",
+                400,
+                field="declarations",
+            )
+        if len(declarations) > MAX_BATCH:
+            raise MlmlRefusal(
+                self.env._(
+                    "%(count)s declarations in one batch: send at most %(max)s per call, "
+                    "the others in further calls.",
+                    count=len(declarations),
+                    max=MAX_BATCH,
+                ),
+                "batch_too_large",
+                400,
+                field="declarations",
+            )
+        numbers = {
+            item.get(role)
+            for item in declarations
+            if isinstance(item, dict)
+            for role in ("creditor", "debtor")
+        }
+        known = self._find_members(
+            number.strip() for number in numbers if isinstance(number, str) and number.strip()
+        )
+        parties = self.env["res.partner"].union(member, *known.values())
+        parties = parties.filtered(lambda partner: partner.mlml_member_state in IN_NETWORK)
+        if parties:
+            self.env["mlml.ledger.account"]._lock(company, parties)
+        changed = []
+        results = []
+        for item in declarations:
+            done = len(changed)
+            try:
+                with self.env.cr.savepoint():
+                    if not isinstance(item, dict):
+                        raise RuleError("body_not_object")
+                    key = item.get("idempotency_key")
+                    if key is not None and not isinstance(key, str):
+                        raise RuleError("idempotency_key_invalid", max_length=wire.MAX_KEY_LENGTH)
+                    key = wire.check_idempotency_key(key) if key is not None else None
+                    data, created = self._declare_obligation(
+                        company, member, item, key, known, changed
+                    )
+                results.append({"status": 201 if created else 200, "body": data})
+            except (MlmlRefusal, RuleError, UserError, ValidationError, AccessError) as error:
+                del changed[done:]
+                refusal = self._as_refusal(error)
+                results.append({"status": refusal.status, "body": self._problem(refusal)})
+        # Each obligation changed comes once in the feed, in the order of its last change.
+        last = list(dict.fromkeys(reversed(changed)))[::-1]
+        self.env["mlml.obligation"].browse(last)._bump_feed()
+        return {"results": results}
 
     @api.model
     def _list_obligations(self, company, member, after, limit):
@@ -810,6 +907,8 @@ class MlmlApi(models.AbstractModel):
             "currency_not_accepted": self.env._("Currency not accepted"),
             "obligation_to_oneself": self.env._("A member does not owe itself"),
             "obligation_cleared": self.env._("Invoice already cleared"),
+            "batch_invalid": self.env._("Not a list of declarations"),
+            "batch_too_large": self.env._("Too many declarations"),
         }
         return specific.get(code) or titles.get(PROBLEMS.get(code, 400))
 

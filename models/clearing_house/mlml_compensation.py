@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from ...mlml_barter import wire
@@ -238,7 +239,8 @@ class MlmlCompensation(models.Model):
                 order="due_date, id",
             )
         )
-        counted = obligations.filtered(lambda o: not o._why_not_counted())
+        counted_ids = obligations._counted_ids()
+        counted = obligations.filtered(lambda o: o.id in counted_ids)
         return counted, obligations - counted
 
     def _liquidity(self, partners):
@@ -455,16 +457,7 @@ class MlmlCompensation(models.Model):
                         by_member[partner_id] = (
                             by_member.get(partner_id, booked.browse()) | transfer
                         )
-            for line in lines:
-                cleared = line.cleared_with if with_liquidity else line.cleared_without
-                line.write({"amount_cleared": cleared})
-                obligation = line.obligation_id
-                values = {"amount_cleared": obligation.amount_cleared + cleared}
-                if with_liquidity and obligation.mlml_declared and line.received_with:
-                    # What the creditor received in MLML on it is no longer to receive.
-                    values["mlml_open"] = max(0.0, obligation.mlml_open - line.received_with)
-                obligation.write(values)
-                obligation.write({"state": obligation._counted_state()})
+            self._record_cleared(lines, with_liquidity)
             for member in run.member_ids:
                 transfers = by_member.get(member.partner_id.id)
                 if transfers:
@@ -488,6 +481,67 @@ class MlmlCompensation(models.Model):
             run._notify_members()
         return True
 
+    def _record_cleared(self, lines, with_liquidity):
+        """What the run clears on each line's obligation, written in two queries (a
+        run sets off many thousands): the line's amount cleared, the obligation's
+        amount cleared and open, and its state (``_counted_state``: both sides
+        declared it, which ``_check_unchanged`` made sure of)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE mlml_compensation_line
+                   SET amount_cleared = %s, write_uid = %s, write_date = %s
+                 WHERE id = ANY(%s)
+                """,
+                SQL.identifier("cleared_with" if with_liquidity else "cleared_without"),
+                self.env.uid,
+                fields.Datetime.now(),
+                lines.ids,
+            )
+        )
+        self.env.cr.execute(
+            """
+            UPDATE mlml_obligation o
+               SET amount_cleared = c.cleared,
+                   amount_open = o.amount - c.cleared,
+                   state = CASE
+                       WHEN o.amount = c.cleared THEN 'cleared'
+                       WHEN c.cleared <> 0 THEN 'partly_cleared'
+                       ELSE 'confirmed'
+                   END,
+                   mlml_open = CASE
+                       WHEN c.received IS NULL OR NOT o.mlml_declared THEN o.mlml_open
+                       ELSE greatest(0, o.mlml_open - c.received)
+                   END,
+                   write_uid = %s, write_date = %s
+              FROM (
+                    SELECT l.obligation_id,
+                           coalesce(before.amount_cleared, 0)
+                           + coalesce(l.amount_cleared, 0) AS cleared,
+                           -- What the creditor received in MLML on it is no longer
+                           -- to receive (a run with liquidity only).
+                           CASE WHEN %s THEN l.received_with END AS received
+                      FROM mlml_compensation_line l
+                      JOIN mlml_obligation before ON before.id = l.obligation_id
+                     WHERE l.id = ANY(%s)
+                   ) c
+             WHERE o.id = c.obligation_id
+            """,
+            [self.env.uid, fields.Datetime.now(), bool(with_liquidity), lines.ids],
+        )
+        if self.env.cr.rowcount != len(lines):
+            raise UserError(
+                self.env._(
+                    "Compensation %(run)s: %(count)s obligations were to be cleared, %(done)s "
+                    "were. Nothing was confirmed: simulate again.",
+                    run=self.name,
+                    count=len(lines),
+                    done=self.env.cr.rowcount,
+                )
+            )
+        self.env.invalidate_all(flush=False)
+
     def _check_unchanged(self, lines):
         """Refuse the confirmation when an obligation changed since the simulation."""
         obligations = lines.obligation_id
@@ -497,9 +551,10 @@ class MlmlCompensation(models.Model):
                 [obligations.ids],
             )
             obligations.invalidate_recordset()
+        counted_ids = obligations._counted_ids()
         for line in lines:
             obligation = line.obligation_id
-            if not obligation._why_not_counted() and (
+            if obligation.id in counted_ids and (
                 obligation._mlml_accepted_cents() != cents(line.mlml_accepted)
             ):
                 raise UserError(
@@ -520,7 +575,7 @@ class MlmlCompensation(models.Model):
                         ),
                     )
                 )
-            if obligation._why_not_counted() or obligation.currency_id.compare_amounts(
+            if obligation.id not in counted_ids or obligation.currency_id.compare_amounts(
                 obligation.amount_open, line.amount
             ):
                 raise UserError(
@@ -605,8 +660,16 @@ class MlmlCompensation(models.Model):
     def _json(self, member):
         self.ensure_one()
         share = self.member_ids.filtered(lambda m: m.partner_id == member)
-        lines = self.line_ids.filtered(
-            lambda line: member in (line.creditor_id, line.debtor_id) and line.amount_cleared
+        # The member's lines only: a run holds the whole network's.
+        lines = self.env["mlml.compensation.line"].search(
+            [
+                ("compensation_id", "=", self.id),
+                ("amount_cleared", "!=", 0),
+                "|",
+                ("obligation_id.creditor_id", "=", member.id),
+                ("obligation_id.debtor_id", "=", member.id),
+            ],
+            order="id",
         )
         api = self.env["mlml.api"]
         return {

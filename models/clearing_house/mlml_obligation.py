@@ -232,6 +232,30 @@ class MlmlObligation(models.Model):
                 )
         return ""
 
+    def _counted_ids(self):
+        """The ids of these obligations a run counts (``_why_not_counted`` is ""),
+        in one query: for runs of many thousands of obligations."""
+        if not self:
+            return set()
+        self.flush_recordset()
+        self.env["res.partner"].flush_model(["mlml_member_state"])
+        self.env.cr.execute(
+            """
+            SELECT o.id
+              FROM mlml_obligation o
+              JOIN res_partner creditor ON creditor.id = o.creditor_id
+              JOIN res_partner debtor ON debtor.id = o.debtor_id
+             WHERE o.id = ANY(%s)
+               AND o.state NOT IN ('withdrawn', 'cleared')
+               AND o.dispute IS DISTINCT FROM 'debtor'
+               AND o.declared_by_creditor AND o.confirmed_by_debtor
+               AND creditor.mlml_member_state = ANY(%s)
+               AND debtor.mlml_member_state = ANY(%s)
+            """,
+            [self.ids, list(IN_NETWORK), list(IN_NETWORK)],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
     def _rival_claims(self):
         """The other claims in force on the same invoice of the same creditor."""
         self.ensure_one()
@@ -308,7 +332,7 @@ class MlmlObligation(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _declare(self, company, member, values, key=None, fingerprint=None):
+    def _declare(self, company, member, values, key=None, fingerprint=None, batch=None):
         """A declaration of ``member`` (creditor or debtor); return (obligation, created).
 
         ``values``: invoice, creditor and debtor (partners), amount (Decimal),
@@ -318,13 +342,18 @@ class MlmlObligation(models.Model):
         nothing written: a member that is not party to it, a creditor owing
         itself, a member out of the network, another currency, an invoice a
         run cleared entirely, an Idempotency-Key used for other figures.
+
+        ``batch``: a list, for a declaration of a batch that locked every
+        account it names beforehand; the obligation changed is added to it,
+        and the batch moves them in the feed once at its end (``_bump_feed``).
         """
         self._check_declaration(company, member, values)
         creditor, debtor = values["creditor"], values["debtor"]
         # The two members' accounts are locked: declarations naming the same creditor
         # are read one after the other, so two first declarations of a claim make one
         # obligation, and the claims on one invoice are weighed in turn.
-        self.env["mlml.ledger.account"]._lock(company, creditor | debtor)
+        if batch is None:
+            self.env["mlml.ledger.account"]._lock(company, creditor | debtor)
         Declaration = self.env["mlml.obligation.declaration"].sudo()
         Obligation = booking(self)
         if key:
@@ -379,8 +408,12 @@ class MlmlObligation(models.Model):
             ) from error
         mine = "declared_by_creditor" if side == CREDITOR else "confirmed_by_debtor"
         other = "confirmed_by_debtor" if side == CREDITOR else "declared_by_creditor"
+        rivals = claims - obligation
         if outcome == NEW:
-            obligation = Obligation.create(
+            # Its declarations are its history: no message that it was created.
+            obligation = Obligation.with_context(
+                mail_create_nolog=True, mail_create_nosubscribe=True
+            ).create(
                 {
                     "name": values["invoice"],
                     "company_id": company.id,
@@ -435,9 +468,14 @@ class MlmlObligation(models.Model):
                 }
             )
         if outcome != REPLAY:
-            obligation._settle_debtor_disputes()
+            if rivals:
+                # A claim alone on its invoice contests nothing and is contested by nothing.
+                obligation._settle_debtor_disputes()
         if outcome != REPLAY or mlml_changed:
-            obligation._bump_feed()
+            if batch is None:
+                obligation._bump_feed()
+            else:
+                batch.append(obligation.id)
         return obligation, outcome == NEW
 
     def _write_mlml_open(self, mlml_open):
@@ -603,15 +641,31 @@ class MlmlObligation(models.Model):
         """The next positions of the clearing house's feed of obligations: a member
         reading after its last position sees each change once."""
         Transfer = self.env["mlml.transfer"]
-        for obligation in self:
+        for company in self.company_id:
+            obligations = self.filtered(lambda o, company=company: o.company_id == company)
             sequence = Transfer._sequence(
-                obligation.company_id,
+                company,
                 "mlml.obligation.feed",
-                self.env._("Obligations of %(company)s (feed)", company=obligation.company_id.name),
+                self.env._("Obligations of %(company)s (feed)", company=company.name),
             )
+            # One number each, in their order, taken at once (a run bumps thousands).
             self.env.cr.execute(
-                "UPDATE mlml_obligation SET feed_position = %s WHERE id = %s",
-                [Transfer._take_number(sequence), obligation.id],
+                """
+                UPDATE ir_sequence SET number_next = number_next + %s
+                 WHERE id = %s
+             RETURNING number_next - %s
+                """,
+                [len(obligations), sequence.id, len(obligations)],
+            )
+            first = self.env.cr.fetchone()[0]
+            sequence.invalidate_recordset(["number_next"])
+            self.env.cr.execute(
+                """
+                UPDATE mlml_obligation o SET feed_position = p.position
+                  FROM unnest(%s::int[], %s::int[]) AS p(id, position)
+                 WHERE o.id = p.id
+                """,
+                [obligations.ids, list(range(first, first + len(obligations)))],
             )
         self.invalidate_recordset(["feed_position"])
 
