@@ -294,7 +294,7 @@ class TestConnectedModeEndToEnd(EndToEndCommon):
 
     def test_4_a_refusal_about_the_payee_names_the_payee(self):
         self.b_synchronize()
-        self.ch.rpc("res.partner", "action_mlml_suspend", [self.ch_a])
+        self.ch.rpc("res.partner", "action_mlml_suspend", [self.ch_a], reason="Cotisation impayée")
         self.addCleanup(self.ch.rpc, "res.partner", "action_mlml_activate", [self.ch_a])
         payment = self.b_payment(50.0, "Acompte")
         message = self.b_refused("account.payment", "action_post", [[payment]])
