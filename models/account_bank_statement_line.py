@@ -279,7 +279,7 @@ class AccountBankStatementLine(models.Model):
         reference = (transfer.reference or "").strip()
         if not reference:
             return self.env["account.move"], self.env._(
-                "The transfer gives no invoice number: match it in the reconciliation."
+                "The transfer gives no invoice number: match it by hand from the MLML account."
             )
         if candidates is None:
             candidates = self._mlml_documents_named(
@@ -295,7 +295,7 @@ class AccountBankStatementLine(models.Model):
         if not documents:
             return documents, self.env._(
                 "No open invoice or bill of %(partner)s has the number %(reference)s: "
-                "match this line in the reconciliation.",
+                "match this line by hand from the MLML account.",
                 partner=partner.display_name,
                 reference=reference,
             )
@@ -305,7 +305,7 @@ class AccountBankStatementLine(models.Model):
         if currency.compare_amounts(float(transfer.amount), residual) > 0:
             return self.env["account.move"], self.env._(
                 "%(amount)s is more than what is left to pay in MLML of %(document)s "
-                "(%(residual)s): match this line in the reconciliation.",
+                "(%(residual)s): match this line by hand from the MLML account.",
                 amount=formatLang(self.env, float(transfer.amount), currency_obj=currency),
                 document=document.display_name,
                 residual=formatLang(self.env, residual, currency_obj=currency),

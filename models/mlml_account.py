@@ -37,6 +37,8 @@ class MlmlAccount(models.TransientModel):
         string="Credit Line", compute="_compute_account", currency_field="currency_id"
     )
     available = fields.Monetary(compute="_compute_account", currency_field="currency_id")
+    from_ledger = fields.Boolean(compute="_compute_account")
+    read_date = fields.Datetime(string="Read on", compute="_compute_account")
     sync_date = fields.Datetime(string="Last Synchronisation", compute="_compute_account")
     sync_message = fields.Char(string="Synchronisation Result", compute="_compute_account")
     sync_failed = fields.Boolean(compute="_compute_account")
@@ -59,9 +61,21 @@ class MlmlAccount(models.TransientModel):
     @api.model
     def _figures(self, company):
         """The balance, credit line and available credit the screen shows: the one
-        place they are read."""
+        place they are read. A connected company that read its account shows the
+        clearing house's figures (as of ``read_date``); another one its books'."""
         company.ensure_one()
+        if company.mlml_credit_from_ledger:
+            ledger = company.sudo()
+            return {
+                "from_ledger": True,
+                "read_date": ledger.mlml_ledger_read_date,
+                "balance": ledger.mlml_ledger_balance,
+                "credit_limit": company.mlml_credit_limit,
+                "available": company.mlml_credit_limit + ledger.mlml_ledger_balance,
+            }
         return {
+            "from_ledger": False,
+            "read_date": False,
             "balance": company.mlml_balance,
             "credit_limit": company.mlml_credit_limit,
             "available": company.mlml_available_credit,
@@ -246,6 +260,8 @@ class MlmlTransferMatch(models.TransientModel):
             body=self.env._("Matched by hand with %(move)s.", move=move.display_name),
             author_id=self.env.user.partner_id.id,
         )
+        # A payment request on the document whose MLML part the transfer paid is closed.
+        self.env["mlml.member.request"]._close_paid(move)
         return {"type": "ir.actions.act_window_close"}
 
     def _check_match(self, line, move):

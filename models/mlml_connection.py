@@ -39,6 +39,7 @@ LEDGER_ACCOUNT_FIELDS = frozenset(
         "mlml_ledger_read_date",
         "mlml_ledger_balance",
         "mlml_sync_difference",
+        "mlml_sync_differences",
         "mlml_sync_date",
         "mlml_sync_message",
         "mlml_sync_failed",

@@ -20,6 +20,7 @@ from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
 from .account_payment import SENDING
 from .mlml_bounds_grant import ledger_decided
+from .mlml_connection import ledger_read
 
 # What a synchronised transfer's statement line keeps as the clearing house booked it.
 MLML_TRANSFER_FIELDS = (
@@ -186,13 +187,13 @@ class MlmlConnection(models.AbstractModel):
         """The balance, then each document the clearing house cleared or paid."""
         ok = super()._compare_balance(company, account, booked)
         differences = self._ledger_differences(company)
-        company.mlml_sync_differences = [
+        ledger_read(company).mlml_sync_differences = [
             {"id": move.id, "name": move.display_name, "reason": reason}
             for move, reason in differences
         ] or False
         if not differences:
             return ok
-        company.write(
+        ledger_read(company).write(
             {
                 "mlml_sync_failed": True,
                 "mlml_sync_message": " ".join(

@@ -237,9 +237,35 @@ class TestLedgerLock(JsonRpcCalls, ConnectedMemberCommon):
         account = Account.browse(Account.action_open()["res_id"])
         self.assertRecordValues(
             account,
-            [{"balance": 100.0, "credit_limit": 1000.0, "available": 1100.0, "connected": True}],
+            [
+                {
+                    "balance": 100.0,
+                    "credit_limit": 1000.0,
+                    "available": 1100.0,
+                    "connected": True,
+                    "from_ledger": True,
+                }
+            ],
         )
         self.assertEqual(account.sync_date, self.member.mlml_sync_date)
+        self.assertEqual(account.read_date, self.member.sudo().mlml_ledger_read_date)
+        # Beta asked its bill's MLML part; the transfer matched by hand pays it.
+        request = (
+            self.env["mlml.member.request"]
+            .sudo()
+            .create(
+                {
+                    "company_id": self.member.id,
+                    "direction": "received",
+                    "remote_id": "i21-FB-7",
+                    "partner_id": self.beta.id,
+                    "amount": 200.0,
+                    "reference": "FB-7",
+                    "state": "open",
+                    "move_id": bill.id,
+                }
+            )
+        )
         matched, waiting = account.transfer_ids.sorted("id")
         self.assertRecordValues(
             matched | waiting,
@@ -289,7 +315,9 @@ class TestLedgerLock(JsonRpcCalls, ConnectedMemberCommon):
         )
         self.assertRecordValues(counterpart, [{"debit": 200.0, "reconciled": True}])
         self.assertEqual(waiting.move_id.state, "posted")
-        self.assertIn("Matched by hand with transfer", bill.message_ids[0].body)
+        self.assertIn("Matched by hand with transfer", bill.message_ids[1].body)
+        self.assertEqual(request.state, "paid_elsewhere")
+        self.assertIn("the payment request of", bill.message_ids[0].body)
         with self.assert_refused(UserError, "is already matched"):
             Match.create({"move_id": small.id}).action_match()
         # The books still agree with the clearing house.

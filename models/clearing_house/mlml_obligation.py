@@ -467,10 +467,9 @@ class MlmlObligation(models.Model):
                     "request_fingerprint": fingerprint or False,
                 }
             )
-        if outcome != REPLAY:
-            if rivals:
-                # A claim alone on its invoice contests nothing and is contested by nothing.
-                obligation._settle_debtor_disputes()
+        if outcome != REPLAY and rivals:
+            # A claim alone on its invoice contests nothing and is contested by nothing.
+            obligation._settle_debtor_disputes()
         if outcome != REPLAY or mlml_changed:
             if batch is None:
                 obligation._bump_feed()
