@@ -73,8 +73,10 @@ class TestClearingPaymentRequest(ClearingHouseCommon):
         reverse = self.env["mlml.transfer.reverse"].create(
             {"transfer_id": transfer.id, "reason": "doublon"}
         )
-        action = reverse.action_confirm()
-        self.assertEqual(self.Transfer.browse(action["res_id"]).reversal_of_id, transfer)
+        # Back on the transfer it came from, which now links its reversal.
+        self.assertEqual(reverse.action_confirm(), {"type": "ir.actions.act_window_close"})
+        self.assertEqual(transfer.state, "reversed")
+        self.assertEqual(transfer.reversed_by_id.reversal_of_id, transfer)
         request = self.ask(self.alpha, self.beta, 5.0)
         self.env["mlml.transfer.reverse"].create(
             {"request_id": request.id, "reason": "pas commandé"}
