@@ -25,7 +25,7 @@ registry.category("web_tour.tours").add("mlml_barter_directory_refresh", {
         },
         {
             content: "What changed is said",
-            trigger: `.o_notification:contains("1 member(s) added, 1 updated, 2 unchanged, 1 no longer in the directory"):contains("Ébénisterie E")`,
+            trigger: `.o_notification:contains("1 member(s) added, 1 updated, 1 unchanged, 1 no longer in the directory"):contains("Ébénisterie E")`,
         },
         {
             content: "The new member is in the directory",
@@ -57,7 +57,7 @@ registry.category("web_tour.tours").add("mlml_barter_directory_refresh", {
         },
         {
             content: "Nothing changed this time",
-            trigger: `.o_notification:contains("0 member(s) added, 0 updated, 4 unchanged, 0 no longer in the directory")`,
+            trigger: `.o_notification:contains("0 member(s) added, 0 updated, 3 unchanged, 0 no longer in the directory")`,
         },
     ],
 });
