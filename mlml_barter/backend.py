@@ -154,6 +154,8 @@ class Declaration:
     amount: Decimal
     currency: str
     due_date: datetime.date
+    #: The creditor's: what it still accepts in MLML on the invoice (None: not declared).
+    mlml_open: Decimal | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,6 +305,7 @@ class Backend(abc.ABC):
                         declaration.amount,
                         declaration.currency,
                         declaration.due_date,
+                        mlml_open=declaration.mlml_open,
                     )
                 )
             except Refused as refusal:

@@ -189,6 +189,15 @@ class ClearingHouseBackend(HttpBackend):
         """Declare an open invoice or bill. The clearing house recognises the same
         figures declared again, so the declaration is retried; ``key`` (optional)
         makes a retry answer the same obligation."""
+        body = self._declaration_body(
+            invoice, creditor, debtor, amount, currency, due_date, mlml_open
+        )
+        answer = self._post("obligations", body, key=key)
+        return self._read(self._obligation, answer.body)
+
+    @staticmethod
+    def _declaration_body(invoice, creditor, debtor, amount, currency, due_date, mlml_open):
+        """A declaration's JSON: ``mlml_open`` only where the creditor declares it."""
         body = {
             "invoice": invoice,
             "creditor": creditor,
@@ -199,8 +208,7 @@ class ClearingHouseBackend(HttpBackend):
         }
         if mlml_open is not None:
             body["mlml_open"] = wire.format_amount(mlml_open)
-        answer = self._post("obligations", body, key=key)
-        return self._read(self._obligation, answer.body)
+        return body
 
     def declare_obligations(self, declarations):
         """Declare open invoices and bills through ``POST obligations/batch``, by
@@ -215,12 +223,15 @@ class ClearingHouseBackend(HttpBackend):
             body = {
                 "declarations": [
                     {
-                        "invoice": declaration.invoice,
-                        "creditor": declaration.creditor,
-                        "debtor": declaration.debtor,
-                        "amount": wire.format_amount(declaration.amount),
-                        "currency": declaration.currency or None,
-                        "due_date": declaration.due_date.isoformat(),
+                        **self._declaration_body(
+                            declaration.invoice,
+                            declaration.creditor,
+                            declaration.debtor,
+                            declaration.amount,
+                            declaration.currency,
+                            declaration.due_date,
+                            declaration.mlml_open,
+                        ),
                         "idempotency_key": (
                             wire.check_idempotency_key(declaration.key)
                             if declaration.key is not None

@@ -68,6 +68,13 @@ def residuals(barter, barter_paid, residual):
     return barter_residual, to_decimal(residual) - barter_residual
 
 
+def mlml_open(barter, barter_paid, compensated, residual):
+    """What the seller still accepts in MLML on its invoice: the barter part less
+    what was paid of it in the barter currency and what compensation runs paid
+    of it in MLML (``compensated``), within 0 and what remains to pay."""
+    return residuals(barter, to_decimal(barter_paid) + to_decimal(compensated), residual)[0]
+
+
 def check_barter_payment(amount, barter_residual):
     """Refuse a barter payment on no barter part, or above what remains of it.
 

@@ -152,6 +152,15 @@ class AccountMove(models.Model):
         help="What was open on the invoice when it was last submitted to the clearing "
         "house's compensation (less what runs set off since).",
     )
+    mlml_declared_mlml = fields.Monetary(
+        string="MLML Part Submitted",
+        currency_field="company_currency_id",
+        readonly=True,
+        copy=False,
+        help="On an invoice: of what was submitted to the compensation, what the company still "
+        "accepts in MLML (its MLML part less what was paid of it in MLML, by payments or by "
+        "compensation runs): a run with liquidity pays no more than that in MLML.",
+    )
     mlml_declared_due = fields.Date(string="Submitted Due Date", readonly=True, copy=False)
     mlml_declared_date = fields.Datetime(string="Submitted On", readonly=True, copy=False)
     mlml_obligation_ref = fields.Char(

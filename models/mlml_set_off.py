@@ -12,6 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import format_date, formatLang
 
+from ..mlml_barter import split
 from ..mlml_barter.backend import BackendError, Declaration, Refused
 from ..mlml_barter.compensation_run import cents
 
@@ -216,13 +217,16 @@ class MlmlSetOff(models.AbstractModel):
         for move in open_documents:
             amount = currency.round(abs(move.amount_residual_signed))
             due = move.invoice_date_due or move.invoice_date or move.date
+            selling = move.move_type == "out_invoice"
+            # The creditor's MLML part: 0.00 where it accepts none (null would be all).
+            mlml = self._mlml_open(move, amount) if selling else 0.0
             if (
                 not currency.compare_amounts(amount, move.mlml_declared_amount)
                 and due == move.mlml_declared_due
+                and not currency.compare_amounts(mlml, move.mlml_declared_mlml)
             ):
                 continue
             partner_number = move.commercial_partner_id.mlml_member_number
-            selling = move.move_type == "out_invoice"
             invoice = move.name if selling else (move.ref or "").strip()
             if not invoice:
                 refused[move] = self.env._(
@@ -232,56 +236,49 @@ class MlmlSetOff(models.AbstractModel):
                     partner=move.commercial_partner_id.display_name,
                 )
                 continue
+            # The key names the figures: other figures (an MLML part changed) are a new
+            # declaration, the same ones sent again the same declaration.
+            key = f"{uuid}:obligation:{move.id}:{cents(amount)}:{due.isoformat()}"
+            if selling:
+                key += f":{cents(mlml)}"
             pending.append(
                 (
                     move,
                     amount,
                     due,
+                    mlml,
                     Declaration(
-                        key=f"{uuid}:obligation:{move.id}:{cents(amount)}:{due.isoformat()}",
+                        key=key,
                         invoice=invoice,
                         creditor=number if selling else partner_number,
                         debtor=partner_number if selling else number,
                         amount=Decimal(str(amount)),
                         currency=currency.name,
                         due_date=due,
+                        mlml_open=Decimal(str(mlml)) if selling else None,
                     ),
                 )
             )
         # One call per thousand declarations where the ledger has a batch call.
         results = backend.declare_obligations([declaration for *_, declaration in pending])
-        for (move, amount, due, _declaration), obligation in zip(pending, results, strict=True):
+        for (move, amount, due, mlml, _declaration), obligation in zip(
+            pending, results, strict=True
+        ):
             if isinstance(obligation, Refused):
                 refused[move] = obligation.detail or obligation.code
                 continue
-            before = move.mlml_declared_amount
+            before = (move.mlml_declared_amount, move.mlml_declared_due, move.mlml_declared_mlml)
             move.write(
                 {
                     "mlml_declared_amount": amount,
                     "mlml_declared_due": due,
+                    "mlml_declared_mlml": mlml,
                     "mlml_declared_date": fields.Datetime.now(),
                     "mlml_obligation_ref": obligation.id,
                     "mlml_obligation_state": obligation.state,
                 }
             )
-            if before:
-                text = self.env._(
-                    "Submitted again to the multilateral compensation with what is left to "
-                    "pay, %(amount)s due %(due)s (was %(before)s): the clearing house takes it "
-                    "out of the runs not confirmed yet, until %(partner)s declares the same "
-                    "figures.",
-                    amount=formatLang(self.env, amount, currency_obj=currency),
-                    due=format_date(self.env, due),
-                    before=formatLang(self.env, before, currency_obj=currency),
-                    partner=move.commercial_partner_id.display_name,
-                )
-            else:
-                text = self.env._(
-                    "Submitted to the multilateral compensation: %(amount)s due %(due)s.",
-                    amount=formatLang(self.env, amount, currency_obj=currency),
-                    due=format_date(self.env, due),
-                )
-            move.message_post(body=text)
+            move.message_post(body=self._declaration_text(move, before))
             declared |= move
         for move in closed:
             move.message_post(
@@ -293,7 +290,7 @@ class MlmlSetOff(models.AbstractModel):
                     amount=formatLang(self.env, move.mlml_declared_amount, currency_obj=currency),
                 )
             )
-            move.mlml_declared_amount = 0.0
+            move.write({"mlml_declared_amount": 0.0, "mlml_declared_mlml": 0.0})
         for move, reason in refused.items():
             move.message_post(
                 body=self.env._(
@@ -301,6 +298,68 @@ class MlmlSetOff(models.AbstractModel):
                 )
             )
         return declared, refused
+
+    @api.model
+    def _declaration_text(self, move, before):
+        """What the chatter of ``move`` says of its declaration, just written;
+        ``before``: the (amount, due date, MLML part) submitted before it."""
+        currency = move.company_id.currency_id
+        amount, due, mlml = (
+            move.mlml_declared_amount,
+            move.mlml_declared_due,
+            move.mlml_declared_mlml,
+        )
+        amount_before, due_before, mlml_before = before
+        if (
+            amount_before
+            and not currency.compare_amounts(amount, amount_before)
+            and due == due_before
+        ):
+            return self.env._(
+                "Submitted again to the multilateral compensation with the MLML part "
+                "%(company)s still accepts on it, %(mlml)s (was %(before)s): a compensation "
+                "run pays it no more than that in MLML.",
+                company=move.company_id.name,
+                mlml=formatLang(self.env, mlml, currency_obj=currency),
+                before=formatLang(self.env, mlml_before, currency_obj=currency),
+            )
+        if amount_before:
+            text = self.env._(
+                "Submitted again to the multilateral compensation with what is left to "
+                "pay, %(amount)s due %(due)s (was %(before)s): the clearing house takes it "
+                "out of the runs not confirmed yet, until %(partner)s declares the same "
+                "figures.",
+                amount=formatLang(self.env, amount, currency_obj=currency),
+                due=format_date(self.env, due),
+                before=formatLang(self.env, amount_before, currency_obj=currency),
+                partner=move.commercial_partner_id.display_name,
+            )
+        else:
+            text = self.env._(
+                "Submitted to the multilateral compensation: %(amount)s due %(due)s.",
+                amount=formatLang(self.env, amount, currency_obj=currency),
+                due=format_date(self.env, due),
+            )
+        if move.move_type == "out_invoice":
+            text += " " + self.env._(
+                "A compensation run pays at most %(mlml)s of it in MLML.",
+                mlml=formatLang(self.env, mlml, currency_obj=currency),
+            )
+        return text
+
+    @api.model
+    def _mlml_open(self, move, amount):
+        """What the company still accepts in MLML on its invoice ``move`` of which
+        ``amount`` is open: its MLML part less what was paid of it in MLML, by
+        payments and by compensation runs, within 0 and ``amount``."""
+        currency = move.company_id.currency_id
+        if currency.is_zero(move.mlml_compensation_mlml):
+            # No run paid any of it in MLML: its MLML residual, already stored.
+            return min(move.mlml_residual, amount)
+        paid = move._mlml_barter_settlement()[0]
+        return currency.round(
+            float(split.mlml_open(move.mlml_amount, paid, move.mlml_compensation_mlml, amount))
+        )
 
     @api.model
     def _read_obligations(self, company, backend):
@@ -535,7 +594,12 @@ class MlmlSetOff(models.AbstractModel):
             open_before = abs(move.amount_residual_signed)
             if terms:
                 (line | terms).reconcile()
-            move.mlml_declared_amount = max(0.0, currency.round(move.mlml_declared_amount - amount))
+            declared = max(0.0, currency.round(move.mlml_declared_amount - amount))
+            # What the clearing house keeps of the MLML part: less what the run paid in MLML.
+            accepted = max(0.0, currency.round(move.mlml_declared_mlml - mlml))
+            move.write(
+                {"mlml_declared_amount": declared, "mlml_declared_mlml": min(accepted, declared)}
+            )
             if not currency.is_zero(mlml):
                 move.mlml_compensation_mlml = currency.round(move.mlml_compensation_mlml + mlml)
             text = self.env._(

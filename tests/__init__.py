@@ -49,3 +49,4 @@ from . import test_directory_refresh
 from . import test_connector_statement
 from . import test_back_office_titles
 from . import test_clearing_compensation_acceptance
+from . import test_connector_mlml_open

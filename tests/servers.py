@@ -36,6 +36,7 @@ import uuid
 import requests
 
 import odoo
+from odoo import Command, fields
 from odoo.tests import TransactionCase
 from odoo.tools import SQL, config
 
@@ -278,6 +279,29 @@ class EndToEndCommon(MlmlBarterCommon, TransactionCase):
     Odoo server process on 127.0.0.1 and set up as its admin over JSON-RPC; the
     member A is the database of these tests. Members have a credit line of
     2,000.00 below zero and 5,000.00 above everywhere."""
+
+    def invoice_to_b(self, amount=1000.0, share=50.0):
+        """A's invoice to B (``self.a_b``) of ``amount`` + VAT (``self.sale_tax``),
+        ``share`` % of it in MLML, posted."""
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.a_b.id,
+                "invoice_date": fields.Date.today(),
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Fournitures",
+                            "price_unit": amount,
+                            "tax_ids": [Command.set(self.sale_tax.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        invoice.mlml_share = share
+        invoice.action_post()
+        return invoice
 
     @classmethod
     def serve_databases(cls, name, *roles):

@@ -54,7 +54,9 @@ class FakeLedger:
         self._check()
         return ObligationPage((), after or "0", False)
 
-    def declare_obligation(self, key, invoice, creditor, debtor, amount, currency, due_date):
+    def declare_obligation(
+        self, key, invoice, creditor, debtor, amount, currency, due_date, mlml_open=None
+    ):
         self._check()
         self.declared.append((invoice, creditor, debtor, amount, currency, due_date))
         return Obligation(

@@ -36,6 +36,11 @@ class TestConnectorCompensationEndToEnd(EndToEndCommon):
         cls.c_company, cls.c_partners = cls._setup_member(cls.c, "MC-1", cls.key_c, members)
         partners = cls._setup_member_a(cls.key_a, members)
         cls.a_b, cls.a_c = partners["MB-1"], partners["MC-1"]
+        # Each member accepts half of its sales in MLML: a run with liquidity may pay
+        # it in MLML up to that part of its invoices.
+        cls.company.mlml_default_share = 50.0
+        for db, company in ((cls.b, cls.b_company), (cls.c, cls.c_company)):
+            db.rpc("res.company", "write", [company], {"mlml_default_share": 50.0})
 
     # ------------------------------------------------------------------
     # Documents

@@ -73,27 +73,6 @@ class TestConnectorEndToEnd(EndToEndCommon):
         self.assertEqual(b_balance["mlml_balance"], self.ledger_balance(self.ch_b))
         self.assertEqual(self.ledger_balance(self.ch_a) + self.ledger_balance(self.ch_b), 0.0)
 
-    def invoice_to_b(self, amount=1000.0, share=50.0):
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.a_b.id,
-                "invoice_date": fields.Date.today(),
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Fournitures",
-                            "price_unit": amount,
-                            "tax_ids": [Command.set(self.sale_tax.ids)],
-                        }
-                    )
-                ],
-            }
-        )
-        invoice.mlml_share = share
-        invoice.action_post()
-        return invoice
-
     def bill_from_a(self, reference, amount=1000.0, share=50.0):
         bill = self.b.rpc(
             "account.move",

@@ -365,6 +365,17 @@ def test_declarations_go_by_batches_each_answered_on_its_own(server):
     assert second.body["declarations"][0]["idempotency_key"] == "k-1"
 
 
+def test_a_creditor_s_declaration_carries_its_mlml_part(server):
+    server.then(Reply(200, {"results": [{"status": 201, "body": OBLIGATION}]}))
+    due = datetime.date(2026, 6, 30)
+    declaration = Declaration(
+        "k-1", "F-1", "M-002", "M-001", Decimal(1200), "EUR", due, mlml_open=Decimal(0)
+    )
+    client(server).declare_obligations([declaration])
+    (seen,) = server.log
+    assert seen.body["declarations"][0]["mlml_open"] == "0.00"
+
+
 def test_a_batch_answer_that_does_not_match_is_unanswered(server):
     server.then(Reply(200, {"results": []}))
     declaration = Declaration(

@@ -15,6 +15,7 @@ from mlml_barter.split import (
     check_barter_settlement,
     fits,
     is_capped,
+    mlml_open,
     residuals,
     share_for,
     split_invoice,
@@ -80,6 +81,24 @@ def test_residuals():
     assert residuals(500, 500, 700) == (Decimal(0), Decimal(700))
     # Cash paid first: the MLML residual is what remains of the invoice.
     assert residuals(500, 0, 300) == (Decimal(300), Decimal(0))
+
+
+def test_mlml_open():
+    # 1,200 with a 400 MLML part, nothing paid: 400 accepted in MLML.
+    assert mlml_open(400, 0, 0, 1200) == Decimal(400)
+    # 100 paid in MLML: 300 (1,100 left to pay).
+    assert mlml_open(400, 100, 0, 1100) == Decimal(300)
+    # A run set off 1,000 of it, 240 of which paid in MLML: 160 of the 200 left.
+    assert mlml_open(400, 0, 240, 200) == Decimal(160)
+    # No MLML part, or more moved than the part: nothing.
+    assert mlml_open(0, 0, 0, 1200) == Decimal(0)
+    assert mlml_open(400, 300, 240, 900) == Decimal(0)
+
+
+@given(cents, cents, cents, cents)
+def test_mlml_open_stays_within_the_part_and_what_remains(barter, paid, compensated, residual):
+    accepted = mlml_open(barter, paid, compensated, residual)
+    assert Decimal(0) <= accepted <= min(barter, residual)
 
 
 @given(cents, shares, vat_rates, cents)
