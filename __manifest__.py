@@ -2,7 +2,7 @@
 {
     "name": "MLML Barter Currency",
     "summary": "Invoice and pay partly in an inter-company barter currency (MLML)",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "author": "mlml_barter contributors",
     "license": "AGPL-3",
