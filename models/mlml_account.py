@@ -167,7 +167,9 @@ class AccountBankStatementLine(models.Model):
                 line.mlml_match_note = html2plaintext(line.narration or "").strip() or False
             else:
                 note = html2plaintext(line.narration or "").strip()
-                line.mlml_match_note = self.env._("To match") + (f": {note}" if note else "")
+                line.mlml_match_note = (
+                    self.env._("To match: %(note)s", note=note) if note else self.env._("To match")
+                )
 
     def action_mlml_match(self):
         """Choose the invoice or bill this transfer pays."""

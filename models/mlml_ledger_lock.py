@@ -60,8 +60,8 @@ class AccountMove(models.Model):
             return self.env._(
                 "%(entry)s books compensation %(run)s of the clearing house, which cleared "
                 "these invoices and bills in its ledger: it cannot be reset to draft, "
-                "cancelled nor deleted here. Ask the clearing house for a reversal; it comes "
-                "into the books at the next synchronisation.",
+                "cancelled, reversed nor deleted here. Ask the clearing house for a reversal; "
+                "it comes into the books at the next synchronisation.",
                 entry=self.display_name,
                 run=self.mlml_compensation_number or self.mlml_compensation_ref,
             )
@@ -71,8 +71,8 @@ class AccountMove(models.Model):
         )
         return self.env._(
             "%(entry)s books transfer %(number)s of the clearing house: it cannot be reset to "
-            "draft, cancelled nor deleted here. Ask the clearing house to reverse it; the "
-            "reversal comes into the barter journal at the next synchronisation.",
+            "draft, cancelled, reversed nor deleted here. Ask the clearing house to reverse it; "
+            "the reversal comes into the barter journal at the next synchronisation.",
             entry=self.display_name,
             number=number,
         )
@@ -86,6 +86,18 @@ class AccountMove(models.Model):
         locked = moves._mlml_booked_at_ledger()
         if locked:
             raise UserError(locked[0]._mlml_ledger_lock_text())
+
+    mlml_booked_at_ledger = fields.Boolean(
+        string="Booked by the Clearing House",
+        compute="_compute_mlml_booked_at_ledger",
+        help="A set-off entry or a transfer of the clearing house: it stays as booked there.",
+    )
+
+    @api.depends("mlml_compensation_ref", "statement_line_id", "origin_payment_id")
+    def _compute_mlml_booked_at_ledger(self):
+        booked = self._mlml_booked_at_ledger()
+        for move in self:
+            move.mlml_booked_at_ledger = move in booked
 
     @api.depends("mlml_compensation_ref")
     def _compute_show_reset_to_draft_button(self):
@@ -101,6 +113,10 @@ class AccountMove(models.Model):
     def button_cancel(self):
         self._mlml_check_ledger_lock()
         return super().button_cancel()
+
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        self._mlml_check_ledger_lock()
+        return super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
 
     def write(self, vals):
         if "state" in vals and vals["state"] != "posted":

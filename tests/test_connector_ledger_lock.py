@@ -121,6 +121,18 @@ class TestLedgerLock(JsonRpcCalls, ConnectedMemberCommon):
             ),
             REVERSAL,
         )
+        # Nor reversed, by Odoo's reversal wizard (its button hidden on the form).
+        self.assertTrue(entry.with_user(self.accountant).mlml_booked_at_ledger)
+        wizard = self.call_kw(
+            "account.move.reversal",
+            "create",
+            [{"move_ids": [(6, 0, entry.ids)], "journal_id": entry.journal_id.id}],
+            {"context": {"active_model": "account.move", "active_ids": entry.ids}},
+        )["result"]
+        self.assert_rpc_refused(
+            self.call_kw("account.move.reversal", "reverse_moves", [[wizard]]), REVERSAL
+        )
+        self.assertFalse(entry.reversal_move_ids)
         self.assertEqual(entry.state, "posted")
         self.assertEqual(invoice.payment_state, "paid")
         # Its form shows its journal items to the accountant (Community: no full
