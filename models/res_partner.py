@@ -572,7 +572,16 @@ class ResPartner(models.Model):
         what changed. A button of the members' kanban, list and form: the records
         it is called on do not matter, the whole directory is refreshed."""
         self._mlml_check_manager()
-        result = self.env.company.mlml_refresh_directory()
+        company = self.env.company
+        if company.mlml_is_clearing_house and not company._mlml_connected():
+            raise UserError(
+                self.env._(
+                    "%(company)s is the clearing house: its members are the directory, kept "
+                    "here. The members' Odoo refresh their directory from it.",
+                    company=company.name,
+                )
+            )
+        result = company.mlml_refresh_directory()
         message = self.env._(
             "%(created)s member(s) added, %(updated)s updated, %(unchanged)s unchanged, "
             "%(gone)s no longer in the directory; each change is in the member's chatter.",
