@@ -516,8 +516,8 @@ class MlmlCompensation(models.Model):
                 # Each member's MLML movement, from the obligations just checked.
                 movements = dict.fromkeys(run.member_ids.partner_id.ids, 0)
                 for line in lines:
-                    movements[line.creditor_id.id] += cents(line.cleared_with)
-                    movements[line.debtor_id.id] -= cents(line.cleared_with)
+                    movements[line.obligation_id.creditor_id.id] += cents(line.cleared_with)
+                    movements[line.obligation_id.debtor_id.id] -= cents(line.cleared_with)
                 booked = self._book_transfers(settlement_transfers(movements))
             self._record_cleared(lines, with_liquidity)
             run._link_member_transfers(booked)
@@ -601,6 +601,28 @@ class MlmlCompensation(models.Model):
             )
         self.env.invalidate_all(flush=False)
 
+    def _lines_changed(self, lines):
+        """The ids of ``lines`` whose obligation's open amount or accepted MLML part
+        may differ from the simulation's, in one query: the others are unchanged
+        (``_check_unchanged`` checks these ones as it checks any)."""
+        lines.flush_recordset()
+        self.env.cr.execute(
+            """
+            SELECT l.id
+              FROM mlml_compensation_line l
+              JOIN mlml_obligation o ON o.id = l.obligation_id
+             WHERE l.id = ANY(%s)
+               AND (coalesce(o.amount_open, 0) <> coalesce(l.amount, 0)
+                    OR coalesce(l.mlml_accepted, 0) <> CASE
+                        WHEN o.mlml_declared
+                        THEN least(coalesce(o.amount_open, 0), coalesce(o.mlml_open, 0))
+                        ELSE coalesce(o.amount_open, 0)
+                    END)
+            """,
+            [lines.ids],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
     def _check_unchanged(self, lines):
         """Refuse the confirmation when an obligation changed since the simulation."""
         obligations = lines.obligation_id
@@ -611,8 +633,11 @@ class MlmlCompensation(models.Model):
             )
             obligations.invalidate_recordset()
         counted_ids = obligations._counted_ids()
+        changed = self._lines_changed(lines)
         for line in lines:
             obligation = line.obligation_id
+            if line.id not in changed and obligation.id in counted_ids:
+                continue
             if obligation.id in counted_ids and (
                 obligation._mlml_accepted_cents() != cents(line.mlml_accepted)
             ):
@@ -634,7 +659,8 @@ class MlmlCompensation(models.Model):
                         ),
                     )
                 )
-            if obligation.id not in counted_ids or obligation.currency_id.compare_amounts(
+            # The run's currency is its obligations' (their company's).
+            if obligation.id not in counted_ids or self.currency_id.compare_amounts(
                 obligation.amount_open, line.amount
             ):
                 raise UserError(
@@ -722,13 +748,12 @@ class MlmlCompensation(models.Model):
         and per invoice and bill, what was set off and what was paid in MLML; the
         messages are written together (a run reaches thousands of members)."""
         cleared_lines = {}
-        # Read the lines' related figures together, not member by member.
-        lines = self.line_ids.with_prefetch()
-        lines.mapped("invoice")
-        lines.mapped("currency_id")
-        for line in lines:
+        for line in self.line_ids.with_prefetch():
             if line.amount_cleared:
-                for partner_id in dict.fromkeys((line.creditor_id.id, line.debtor_id.id)):
+                obligation = line.obligation_id
+                for partner_id in dict.fromkeys(
+                    (obligation.creditor_id.id, obligation.debtor_id.id)
+                ):
                     cleared_lines.setdefault(partner_id, []).append(line.id)
         Line = self.env["mlml.compensation.line"]
         bodies = {}
@@ -964,7 +989,7 @@ class MlmlCompensationLine(models.Model):
         self.ensure_one()
         if not self.compensation_id.with_liquidity:
             return 0.0
-        return self.received_with if self.creditor_id == member else self.paid_with
+        return self.received_with if self.obligation_id.creditor_id == member else self.paid_with
 
     def _settlement_texts(self, member):
         """Per invoice and bill of ``member`` the confirmed run cleared: what was set
@@ -977,35 +1002,40 @@ class MlmlCompensationLine(models.Model):
             return formatters[currency](amount)
 
         texts = []
+        # The obligation's own fields: the line's related ones cost a computation each.
         for line in self.filtered(
-            lambda line: member in (line.creditor_id, line.debtor_id) and line.amount_cleared
+            lambda line: (
+                member in (line.obligation_id.creditor_id, line.obligation_id.debtor_id)
+                and line.amount_cleared
+            )
         ):
+            obligation = line.obligation_id
             mlml = line._amount_mlml(member)
             values = {
-                "invoice": line.invoice,
-                "set_off": money(line.amount_cleared - mlml, line.currency_id),
+                "invoice": obligation.name,
+                "set_off": money(line.amount_cleared - mlml, line.compensation_id.currency_id),
                 "mlml": money(mlml, line.compensation_id.mlml_currency_id),
             }
             if not line.compensation_id.with_liquidity:
                 texts.append(
                     self.env._(
                         "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off.",
-                        partner=line.debtor_id.display_name,
+                        partner=obligation.debtor_id.display_name,
                         **values,
                     )
-                    if line.creditor_id == member
+                    if obligation.creditor_id == member
                     else self.env._(
                         "Your bill %(invoice)s of %(partner)s: %(set_off)s set off.",
-                        partner=line.creditor_id.display_name,
+                        partner=obligation.creditor_id.display_name,
                         **values,
                     )
                 )
-            elif line.creditor_id == member:
+            elif obligation.creditor_id == member:
                 texts.append(
                     self.env._(
                         "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off, %(mlml)s "
                         "received on your MLML account.",
-                        partner=line.debtor_id.display_name,
+                        partner=obligation.debtor_id.display_name,
                         **values,
                     )
                 )
@@ -1014,7 +1044,7 @@ class MlmlCompensationLine(models.Model):
                     self.env._(
                         "Your bill %(invoice)s of %(partner)s: %(set_off)s set off, %(mlml)s "
                         "paid from your MLML account.",
-                        partner=line.creditor_id.display_name,
+                        partner=obligation.creditor_id.display_name,
                         **values,
                     )
                 )
