@@ -255,28 +255,54 @@ def loops(obligations, cleared, limit=5):
         if cents_cleared:
             arc = (obligation.debtor, obligation.creditor)
             flow[arc] = flow.get(arc, 0) + cents_cleared
+    # Where each member goes next: its first creditor still owed, in the flow's
+    # order. Arcs only leave the flow, so each debtor's list is read once.
+    creditors = {}
+    for debtor, creditor in flow:
+        creditors.setdefault(debtor, []).append(creditor)
+    next_index = dict.fromkeys(creditors, 0)
+
+    def owes(member):
+        listed = creditors.get(member, ())
+        index = next_index.get(member, 0)
+        while index < len(listed) and (member, listed[index]) not in flow:
+            index += 1
+        next_index[member] = index
+        return listed[index] if index < len(listed) else None
+
+    arcs_in_order = list(flow)
+    first = 0
     found = []
+    path, seen = [], {}
     while flow:
-        owes = {}
-        for debtor, creditor in flow:
-            owes.setdefault(debtor, creditor)
-        start = next(iter(flow))[0]
-        path, seen = [start], {start: 0}
+        while arcs_in_order[first] not in flow:
+            first += 1
+        start = arcs_in_order[first][0]
+        if not path or path[0] != start:
+            path, seen = [start], {start: 0}
         while True:
-            following = owes.get(path[-1])
+            following = owes(path[-1])
             if following is None:
                 raise RuleError("not_a_circulation", member=path[-1])
             if following in seen:
-                cycle = path[seen[following] :]
+                entry = seen[following]
+                cycle = path[entry:]
                 break
             seen[following] = len(path)
             path.append(following)
         arcs = list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
         amount = min(flow[arc] for arc in arcs)
-        for arc in arcs:
+        gone = None
+        for position, arc in enumerate(arcs):
             flow[arc] -= amount
             if not flow[arc]:
                 del flow[arc]
+                gone = position if gone is None else gone
         found.append((tuple(cycle), amount))
+        # The next walk follows the same members up to the first whose arc is gone:
+        # walk again from there only (a network has thousands of loops).
+        for member in path[entry + gone + 1 :]:
+            del seen[member]
+        del path[entry + gone + 1 :]
     found.sort(key=lambda item: -item[1])
     return found[:limit]

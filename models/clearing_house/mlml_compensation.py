@@ -1,9 +1,13 @@
+import ast
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
-from odoo.tools.misc import formatLang
+from odoo.tools import SQL, float_round
+from odoo.tools.misc import NON_BREAKING_SPACE, formatLang, get_lang
+
+from odoo.addons.base.models.res_lang import intersperse
 
 from ...mlml_barter import wire
 from ...mlml_barter.compensation import (
@@ -30,11 +34,50 @@ from .mlml_guards import (
     check_staff,
     data_fields,
     is_booking,
+    unnest_rows,
 )
 from .mlml_transfer import MlmlRefusal
 
 #: What the staff write on a run: the rest comes from its simulation and confirmation.
 STAFF_FIELDS = {"cutoff_date"}
+#: The columns of a run's lines that ``_insert_lines`` writes.
+LINE_COLUMNS = (
+    "obligation_id",
+    "amount",
+    "cleared_without",
+    "cleared_with",
+    "mlml_accepted",
+    "received_with",
+    "paid_with",
+    "status",
+    "reason",
+)
+
+
+def money_formatter(env, currency):
+    """``formatLang(env, amount, currency_obj=currency)`` for many amounts: the same
+    text, with the language's figures read once (a run writes an amount per
+    invoice and member, hundreds of thousands; ``formatLang`` reads them anew
+    each time)."""
+    lang = env["res.lang"].browse(get_lang(env).id)
+    data = lang._get_data(id=lang.id)
+    grouping = ast.literal_eval(data.grouping)
+    digits = currency.decimal_places
+    formatted = {}
+
+    def money(amount):
+        if amount not in formatted:
+            rounded = float_round(amount, precision_digits=digits, rounding_method="HALF-EVEN")
+            parts = (f"%.{digits}f" % rounded).split(".")
+            parts[0] = intersperse(parts[0], grouping, data.thousands_sep or "")[0]
+            text = data.decimal_point.join(parts)
+            if currency.symbol:
+                pieces = (text, NON_BREAKING_SPACE, currency.symbol)
+                text = "".join(pieces if currency.position == "after" else pieces[::-1])
+            formatted[amount] = text
+        return formatted[amount]
+
+    return money
 
 
 class MlmlCompensation(models.Model):
@@ -284,6 +327,7 @@ class MlmlCompensation(models.Model):
             )
             for o in counted
         ]
+        accepted_cents = {item.id: item.mlml_cents for item in items}
         members = counted.creditor_id | counted.debtor_id
         liquidity = self._liquidity(members)
         # What each member may receive: its ceiling's room and the MLML parts it
@@ -308,25 +352,22 @@ class MlmlCompensation(models.Model):
         run = booking(self)
         (run.line_ids | run.excluded_line_ids).unlink()
         run.member_ids.unlink()
-        Line = self.env["mlml.compensation.line"].sudo()
-        Line.create(
+        self._insert_lines(
             [
                 {
-                    "compensation_id": self.id,
                     "obligation_id": obligation.id,
                     "amount": obligation.amount_open,
-                    "cleared_without": float(from_cents(without.cleared[obligation.id])),
-                    "cleared_with": float(from_cents(with_liquidity.cleared[obligation.id])),
-                    "mlml_accepted": float(from_cents(obligation._mlml_accepted_cents())),
-                    "received_with": float(from_cents(with_liquidity.received[obligation.id])),
-                    "paid_with": float(from_cents(paid[obligation.id])),
+                    "cleared_without": from_cents(without.cleared[obligation.id]),
+                    "cleared_with": from_cents(with_liquidity.cleared[obligation.id]),
+                    "mlml_accepted": from_cents(accepted_cents[obligation.id]),
+                    "received_with": from_cents(with_liquidity.received[obligation.id]),
+                    "paid_with": from_cents(paid[obligation.id]),
                     "status": "in",
                 }
                 for obligation in counted
             ]
             + [
                 {
-                    "compensation_id": self.id,
                     "obligation_id": obligation.id,
                     "amount": obligation.amount_open,
                     "status": "excluded",
@@ -401,6 +442,32 @@ class MlmlCompensation(models.Model):
             }
         )
 
+    def _insert_lines(self, values_list):
+        """Write the run's lines (``LINE_COLUMNS``; a value not given is empty) in one
+        query: a run holds a whole network's obligations, and a line has no rule of
+        its own to check when it is made (the run's simulation is its rule)."""
+        self.ensure_one()
+        if not values_list:
+            return
+        Line = self.env["mlml.compensation.line"]
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mlml_compensation_line (
+                    compensation_id, %(columns)s, create_uid, create_date, write_uid, write_date)
+                SELECT %(run)s, %(columns)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM %(rows)s
+                """,
+                columns=SQL(", ").join(SQL.identifier(name) for name in LINE_COLUMNS),
+                run=self.id,
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                rows=unnest_rows(Line, LINE_COLUMNS, values_list),
+            )
+        )
+        Line.invalidate_model()
+        self.invalidate_recordset(["line_ids", "excluded_line_ids"])
+
     # ------------------------------------------------------------------
     # Confirmation
     # ------------------------------------------------------------------
@@ -440,28 +507,20 @@ class MlmlCompensation(models.Model):
                     )
                 )
             run = booking(self)
-            lines = run.line_ids
+            # Prefetched among themselves: the run's cache is cleared on the way.
+            lines = run.line_ids.with_prefetch()
+            obligations = lines.obligation_id.with_prefetch()
             self._check_unchanged(lines)
             booked = self.env["mlml.transfer"]
-            by_member = {}
             if with_liquidity:
                 # Each member's MLML movement, from the obligations just checked.
                 movements = dict.fromkeys(run.member_ids.partner_id.ids, 0)
                 for line in lines:
-                    movements[line.creditor_id.id] += cents(line.cleared_with)
-                    movements[line.debtor_id.id] -= cents(line.cleared_with)
-                for payer, payee, amount in settlement_transfers(movements):
-                    transfer = self._book_transfer(payer, payee, amount)
-                    booked |= transfer
-                    for partner_id in (payer, payee):
-                        by_member[partner_id] = (
-                            by_member.get(partner_id, booked.browse()) | transfer
-                        )
+                    movements[line.obligation_id.creditor_id.id] += cents(line.cleared_with)
+                    movements[line.obligation_id.debtor_id.id] -= cents(line.cleared_with)
+                booked = self._book_transfers(settlement_transfers(movements))
             self._record_cleared(lines, with_liquidity)
-            for member in run.member_ids:
-                transfers = by_member.get(member.partner_id.id)
-                if transfers:
-                    member.write({"transfer_ids": [(6, 0, transfers.ids)]})
+            run._link_member_transfers(booked)
             sequence = self.env["mlml.transfer"]._sequence(
                 self.company_id,
                 "mlml.compensation.feed",
@@ -477,7 +536,7 @@ class MlmlCompensation(models.Model):
                     "feed_position": self.env["mlml.transfer"]._take_number(sequence),
                 }
             )
-            lines.obligation_id._bump_feed()
+            obligations._bump_feed()
             run._notify_members()
         return True
 
@@ -542,6 +601,28 @@ class MlmlCompensation(models.Model):
             )
         self.env.invalidate_all(flush=False)
 
+    def _lines_changed(self, lines):
+        """The ids of ``lines`` whose obligation's open amount or accepted MLML part
+        may differ from the simulation's, in one query: the others are unchanged
+        (``_check_unchanged`` checks these ones as it checks any)."""
+        lines.flush_recordset()
+        self.env.cr.execute(
+            """
+            SELECT l.id
+              FROM mlml_compensation_line l
+              JOIN mlml_obligation o ON o.id = l.obligation_id
+             WHERE l.id = ANY(%s)
+               AND (coalesce(o.amount_open, 0) <> coalesce(l.amount, 0)
+                    OR coalesce(l.mlml_accepted, 0) <> CASE
+                        WHEN o.mlml_declared
+                        THEN least(coalesce(o.amount_open, 0), coalesce(o.mlml_open, 0))
+                        ELSE coalesce(o.amount_open, 0)
+                    END)
+            """,
+            [lines.ids],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
     def _check_unchanged(self, lines):
         """Refuse the confirmation when an obligation changed since the simulation."""
         obligations = lines.obligation_id
@@ -552,8 +633,11 @@ class MlmlCompensation(models.Model):
             )
             obligations.invalidate_recordset()
         counted_ids = obligations._counted_ids()
+        changed = self._lines_changed(lines)
         for line in lines:
             obligation = line.obligation_id
+            if line.id not in changed and obligation.id in counted_ids:
+                continue
             if obligation.id in counted_ids and (
                 obligation._mlml_accepted_cents() != cents(line.mlml_accepted)
             ):
@@ -575,7 +659,8 @@ class MlmlCompensation(models.Model):
                         ),
                     )
                 )
-            if obligation.id not in counted_ids or obligation.currency_id.compare_amounts(
+            # The run's currency is its obligations' (their company's).
+            if obligation.id not in counted_ids or self.currency_id.compare_amounts(
                 obligation.amount_open, line.amount
             ):
                 raise UserError(
@@ -595,28 +680,32 @@ class MlmlCompensation(models.Model):
                     )
                 )
 
-    def _book_transfer(self, payer_id, payee_id, amount_cents):
+    def _book_transfers(self, transfers):
+        """Book the run's MLML transfers (``[(payer id, payee id, cents)]``), all or
+        none: the first one refused stops the confirmation."""
         Partner = self.env["res.partner"]
-        payer, payee = Partner.browse(payer_id), Partner.browse(payee_id)
-        amount = from_cents(amount_cents)
         try:
-            return self.env["mlml.transfer"]._book(
-                payer,
-                payee,
-                amount,
+            return self.env["mlml.transfer"]._book_many(
+                [
+                    (Partner.browse(payer_id), Partner.browse(payee_id), from_cents(amount_cents))
+                    for payer_id, payee_id, amount_cents in transfers
+                ],
                 reference=self.name,
                 memo=self.env._("Compensation %(run)s: liquidity part", run=self.name),
                 channel="compensation",
                 company=self.company_id,
             )
         except MlmlRefusal as error:
+            payer, payee = error.transfer[:2]
             raise UserError(
                 self.env._(
                     "The MLML transfer of %(amount)s from %(payer)s to %(payee)s is refused "
                     "now: %(reason)s Nothing was confirmed: simulate compensation %(run)s "
                     "again (the balances moved since the simulation).",
                     amount=formatLang(
-                        self.env, float(amount), currency_obj=self.company_id.mlml_currency_id
+                        self.env,
+                        float(error.transfer[2]),
+                        currency_obj=self.company_id.mlml_currency_id,
                     ),
                     payer=payer.display_name,
                     payee=payee.display_name,
@@ -625,9 +714,49 @@ class MlmlCompensation(models.Model):
                 )
             ) from error
 
+    def _link_member_transfers(self, transfers):
+        """Each member's transfers of the run (its payer's and its payee's), written
+        in one query: a run books thousands."""
+        if not transfers:
+            return
+        member_of = {member.partner_id.id: member.id for member in self.member_ids}
+        pairs = [
+            (member_of[partner_id], transfer.id)
+            for transfer in transfers
+            for partner_id in (transfer.payer_id.id, transfer.payee_id.id)
+        ]
+        field = self.member_ids._fields["transfer_ids"]
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO %(table)s (%(member)s, %(transfer)s)
+                SELECT member, transfer FROM unnest(%(members)s::int[], %(transfers)s::int[])
+                    AS t(member, transfer)
+                ON CONFLICT DO NOTHING
+                """,
+                table=SQL.identifier(field.relation),
+                member=SQL.identifier(field.column1),
+                transfer=SQL.identifier(field.column2),
+                members=[member for member, _transfer in pairs],
+                transfers=[transfer for _member, transfer in pairs],
+            )
+        )
+        self.member_ids.invalidate_recordset(["transfer_ids"])
+
     def _notify_members(self):
         """A message on each member's card: what the run set off and its MLML transfer,
-        and per invoice and bill, what was set off and what was paid in MLML."""
+        and per invoice and bill, what was set off and what was paid in MLML; the
+        messages are written together (a run reaches thousands of members)."""
+        cleared_lines = {}
+        for line in self.line_ids.with_prefetch():
+            if line.amount_cleared:
+                obligation = line.obligation_id
+                for partner_id in dict.fromkeys(
+                    (obligation.creditor_id.id, obligation.debtor_id.id)
+                ):
+                    cleared_lines.setdefault(partner_id, []).append(line.id)
+        Line = self.env["mlml.compensation.line"]
+        bodies = {}
         for member in self.member_ids:
             cleared = member.paid_off_with if self.with_liquidity else member.set_off_without
             collected = member.collected_with if self.with_liquidity else member.set_off_without
@@ -650,8 +779,11 @@ class MlmlCompensation(models.Model):
                         ),
                     )
                 )
-            lines += self.line_ids._settlement_texts(member.partner_id)
-            member.partner_id.sudo().message_post(body=Markup("<br/>").join(lines))
+            lines += Line.browse(cleared_lines.get(member.partner_id.id, []))._settlement_texts(
+                member.partner_id
+            )
+            bodies[member.partner_id.id] = Markup("<br/>").join(lines)
+        self.member_ids.partner_id.sudo()._message_log_batch(bodies)
 
     # ------------------------------------------------------------------
     # API
@@ -857,45 +989,53 @@ class MlmlCompensationLine(models.Model):
         self.ensure_one()
         if not self.compensation_id.with_liquidity:
             return 0.0
-        return self.received_with if self.creditor_id == member else self.paid_with
+        return self.received_with if self.obligation_id.creditor_id == member else self.paid_with
 
     def _settlement_texts(self, member):
         """Per invoice and bill of ``member`` the confirmed run cleared: what was set
         off and what was paid in MLML."""
+        formatters = {}
+
+        def money(amount, currency):
+            if currency not in formatters:
+                formatters[currency] = money_formatter(self.env, currency)
+            return formatters[currency](amount)
+
         texts = []
+        # The obligation's own fields: the line's related ones cost a computation each.
         for line in self.filtered(
-            lambda line: member in (line.creditor_id, line.debtor_id) and line.amount_cleared
+            lambda line: (
+                member in (line.obligation_id.creditor_id, line.obligation_id.debtor_id)
+                and line.amount_cleared
+            )
         ):
+            obligation = line.obligation_id
             mlml = line._amount_mlml(member)
             values = {
-                "invoice": line.invoice,
-                "set_off": formatLang(
-                    self.env, line.amount_cleared - mlml, currency_obj=line.currency_id
-                ),
-                "mlml": formatLang(
-                    self.env, mlml, currency_obj=line.compensation_id.mlml_currency_id
-                ),
+                "invoice": obligation.name,
+                "set_off": money(line.amount_cleared - mlml, line.compensation_id.currency_id),
+                "mlml": money(mlml, line.compensation_id.mlml_currency_id),
             }
             if not line.compensation_id.with_liquidity:
                 texts.append(
                     self.env._(
                         "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off.",
-                        partner=line.debtor_id.display_name,
+                        partner=obligation.debtor_id.display_name,
                         **values,
                     )
-                    if line.creditor_id == member
+                    if obligation.creditor_id == member
                     else self.env._(
                         "Your bill %(invoice)s of %(partner)s: %(set_off)s set off.",
-                        partner=line.creditor_id.display_name,
+                        partner=obligation.creditor_id.display_name,
                         **values,
                     )
                 )
-            elif line.creditor_id == member:
+            elif obligation.creditor_id == member:
                 texts.append(
                     self.env._(
                         "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off, %(mlml)s "
                         "received on your MLML account.",
-                        partner=line.debtor_id.display_name,
+                        partner=obligation.debtor_id.display_name,
                         **values,
                     )
                 )
@@ -904,7 +1044,7 @@ class MlmlCompensationLine(models.Model):
                     self.env._(
                         "Your bill %(invoice)s of %(partner)s: %(set_off)s set off, %(mlml)s "
                         "paid from your MLML account.",
-                        partner=line.creditor_id.display_name,
+                        partner=obligation.creditor_id.display_name,
                         **values,
                     )
                 )

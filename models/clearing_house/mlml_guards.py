@@ -13,6 +13,7 @@ runs; its MLML managers also reverse, withdraw obligations and confirm runs.
 """
 
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 #: The context key of the ledger's own writes.
 BOOKING_KEY = "mlml_booking"
@@ -68,3 +69,25 @@ def check_ledger_manager(env, message):
     """Refuse unless the user is an MLML manager of the clearing house."""
     if not is_ledger_manager(env):
         raise AccessError(message)
+
+
+def unnest_rows(model, names, values_list, ordinality=False):
+    """``unnest(…) AS t(names)``: the rows of ``values_list`` (dicts; a name not
+    given is NULL) as a table, one array per column typed as ``model``'s field,
+    for the ledger's writes of many rows in one query. With ``ordinality``, the
+    column ``rank`` numbers the rows from 1 in their order."""
+    return SQL(
+        "unnest(%s) %s AS t(%s)",
+        SQL(", ").join(
+            SQL(
+                "%s::%s[]",
+                [values.get(name) for values in values_list],
+                SQL(model._fields[name].column_type[1]),
+            )
+            for name in names
+        ),
+        SQL("WITH ORDINALITY") if ordinality else SQL(),
+        SQL(", ").join(
+            [SQL.identifier(name) for name in names] + ([SQL("rank")] if ordinality else [])
+        ),
+    )

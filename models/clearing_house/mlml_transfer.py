@@ -20,12 +20,16 @@ from .mlml_guards import (
     data_fields,
     is_booking,
     is_ledger_manager,
+    unnest_rows,
 )
 
 # Only these are ever written on a booked transfer, and only by the ledger itself.
 LEDGER_WRITABLE = {"state", "reversed_by_id", "commission_id"}
 # The refusals an MLML manager may force.
 BOUND_CODES = {"payer_below_credit_limit", "payee_cannot_receive"}
+# The channels that take no commission (a compensation moves only what the run
+# found room for).
+NO_COMMISSION = ("reversal", "commission", "compensation")
 
 
 class MlmlRefusal(UserError):
@@ -290,9 +294,7 @@ class MlmlTransfer(models.Model):
                     )
                 ),
             )
-        # A compensation moves only what the run found room for: no commission on it.
-        no_commission = ("reversal", "commission", "compensation")
-        percent = 0 if channel in no_commission else company.mlml_commission_percent
+        percent = 0 if channel in NO_COMMISSION else company.mlml_commission_percent
         # The clearing house's own account is locked only when it is paid: every
         # transfer would otherwise wait for every other one.
         house = company.partner_id if percent else self.env["res.partner"]
@@ -364,68 +366,145 @@ class MlmlTransfer(models.Model):
         return self.browse(transfer.ids), True
 
     @api.model
+    def _book_many(self, transfers, *, reference="", memo="", channel, company=None):
+        """Book ``transfers`` (``[(payer, payee, amount)]``) in their order, each as
+        ``_book`` books it, in a channel without commission; return them.
+
+        For the many transfers of one operation (a compensation run): the
+        accounts of all of them are locked at once (``_lock``: one fixed order),
+        the pure rules decide each transfer on the balances the ones before it
+        left, then the balances move in one query and the transfers take the
+        next numbers of the ledger in one statement. A refusal raises the
+        MlmlRefusal of the first transfer refused (its ``transfer``: that payer,
+        payee and amount) and leaves nothing written.
+        """
+        if channel not in NO_COMMISSION:
+            raise ValueError(f"Transfers of the channel {channel!r} take a commission.")
+        if not transfers:
+            return self.browse()
+        Account = self.env["mlml.ledger.account"].sudo()
+        company = Account._clearing_house(company)
+        transfers = [
+            (payer.commercial_partner_id, payee.commercial_partner_id, amount)
+            for payer, payee, amount in transfers
+        ]
+        partners = self.env["res.partner"].concat(
+            *(payer | payee for payer, payee, _amount in transfers)
+        )
+        accounts = Account._lock(company, partners)
+        moves = defaultdict(Decimal)
+        booked = []
+        for payer, payee, amount in transfers:
+            try:
+                decision = decide_transfer(
+                    accounts[payer.id],
+                    accounts[payee.id],
+                    to_decimal(amount),
+                    mode=company.mlml_limit_mode,
+                    repay_suspended=company.mlml_repay_suspended,
+                )
+            except RuleError as error:
+                refusal = self._refusal(error, company, payer, payee)
+                refusal.transfer = (payer, payee, amount)
+                raise refusal from error
+            for partner_id, move in ((payer.id, -decision.amount), (payee.id, decision.amount)):
+                account = accounts[partner_id]
+                accounts[partner_id] = dataclasses.replace(account, balance=account.balance + move)
+                moves[partner_id] += move
+            values = {
+                "company_id": company.id,
+                "payer_id": payer.id,
+                "payee_id": payee.id,
+                "amount": decision.amount,
+                "reference": reference or "",
+                "memo": memo or "",
+                "channel": channel,
+            }
+            booked.append((values, decision.warnings))
+        Account._move(company, moves)
+        written = self._write_booked_many(company, [values for values, _warnings in booked])
+        for transfer, (_values, warnings) in zip(written, booked, strict=True):
+            if warnings:
+                transfer._note_breaches(warnings, company, False, None)
+        return self.browse(written.ids)
+
+    @api.model
     def _write_booked(self, company, values):
         """Write a transfer the rules accepted, at the next place of the
-        company's gapless ledger (``ledger_position`` and ``name``); return it.
+        company's gapless ledger (``ledger_position`` and ``name``); return it
+        (see ``_write_booked_many``)."""
+        return self._write_booked_many(company, [values])
 
-        One statement takes the number and writes the row, when all else is
+    @api.model
+    def _write_booked_many(self, company, values_list):
+        """Write transfers the rules accepted, in their order, at the next places
+        of the company's gapless ledger (``ledger_position`` and ``name``); return
+        them.
+
+        One statement takes the numbers and writes the rows, when all else is
         decided: the counter's row stays locked until the transaction ends, so
         numbers follow the order in which transfers are accepted, a transaction
-        that fails gives its number back, and concurrent bookings wait for each
+        that fails gives its numbers back, and concurrent bookings wait for each
         other only from there to the commit. The ledger writes its rows itself
         (no chatter, followers nor tracking on a transfer: the ledger is its
         own trace); ``create`` refuses anyone else.
         """
+        if not values_list:
+            return booking(self).browse()
         sequence = self._ledger_sequence(company)
         sequence.fetch(["prefix", "suffix", "padding"])
         prefix, suffix = sequence._get_prefix_suffix()
         day = fields.Date.context_today(self)
         now = self.env.cr.now()
-        row = {
-            "reference": "",
-            "memo": "",
-            "idempotency_key": None,
-            "request_fingerprint": None,
-            "forced": False,
-            "reversal_of_id": None,
-            "reversal_reason": None,
-            "commission_of_id": None,
-            **{name: value if value is not False else None for name, value in values.items()},
-            "date": day,
-            "month": day.replace(day=1),
-            "state": "posted",
-            "create_uid": self.env.uid,
-            "create_date": now,
-            "write_uid": self.env.uid,
-            "write_date": now,
-        }
+        rows = [
+            {
+                "reference": "",
+                "memo": "",
+                "forced": False,
+                **{name: value if value is not False else None for name, value in values.items()},
+                "date": day,
+                "month": day.replace(day=1),
+                "state": "posted",
+                "create_uid": self.env.uid,
+                "create_date": now,
+                "write_uid": self.env.uid,
+                "write_date": now,
+            }
+            for values in values_list
+        ]
+        names = list(dict.fromkeys(name for row in rows for name in row))
         self.env.cr.execute(
             SQL(
                 """
                 WITH counter AS (
-                    UPDATE ir_sequence SET number_next = number_next + 1
+                    UPDATE ir_sequence SET number_next = number_next + %(count)s
                      WHERE id = %(sequence)s
-                 RETURNING number_next - 1 AS position
+                 RETURNING number_next - %(count)s AS first
+                ), numbered AS (
+                    SELECT t.*, counter.first + t.rank - 1 AS position
+                      FROM counter, %(rows)s
                 )
                 INSERT INTO mlml_transfer (%(columns)s, ledger_position, name)
-                SELECT %(values)s, counter.position,
+                SELECT %(columns)s, position,
                        %(prefix)s
-                       || lpad(counter.position::text,
-                               greatest(%(padding)s, length(counter.position::text)), '0')
+                       || lpad(position::text, greatest(%(padding)s, length(position::text)), '0')
                        || %(suffix)s
-                  FROM counter
-             RETURNING id
+                  FROM numbered
+                 ORDER BY position
+             RETURNING id, ledger_position
                 """,
+                count=len(rows),
                 sequence=sequence.id,
-                columns=SQL(", ").join(SQL.identifier(name) for name in row),
-                values=SQL(", ").join(SQL("%s", value) for value in row.values()),
+                rows=unnest_rows(self, names, rows, ordinality=True),
+                columns=SQL(", ").join(SQL.identifier(name) for name in names),
                 prefix=prefix,
                 suffix=suffix,
                 padding=sequence.padding,
             )
         )
+        written = sorted(self.env.cr.fetchall(), key=lambda row: row[1])
         sequence.invalidate_recordset(["number_next"])
-        return booking(self).browse(self.env.cr.fetchone())
+        return booking(self).browse([transfer_id for transfer_id, _position in written])
 
     @api.model
     def _ledger_sequence(self, company):
