@@ -173,12 +173,18 @@ registry.category("web_tour.tours").add("mlml_barter_back_office_titles", {
         },
         {
             content: "Open the member's MLML tab",
-            trigger: ".o_notebook .nav-link[name=mlml]",
+            trigger: ".o_form_view .o_notebook .nav-link[name=mlml]",
             run: "click",
         },
         {
+            content: "The MLML tab is shown",
+            trigger: ".o_form_view .o_notebook .nav-link.active[name=mlml]",
+        },
+        {
             content: "Make a new key",
-            trigger: ".tab-pane.active button[name=action_mlml_generate_api_key]:visible",
+            trigger: ".o_form_view .tab-pane.active button[name=action_mlml_generate_api_key]",
+            // A loaded machine may render the tab slowly.
+            timeout: 30000,
             run: "click",
         },
         {
