@@ -509,7 +509,6 @@ class MlmlCompensation(models.Model):
             run = booking(self)
             # Prefetched among themselves: the run's cache is cleared on the way.
             lines = run.line_ids.with_prefetch()
-            obligations = lines.obligation_id.with_prefetch()
             self._check_unchanged(lines)
             booked = self.env["mlml.transfer"]
             if with_liquidity:
@@ -536,15 +535,16 @@ class MlmlCompensation(models.Model):
                     "feed_position": self.env["mlml.transfer"]._take_number(sequence),
                 }
             )
-            obligations._bump_feed()
             run._notify_members()
         return True
 
     def _record_cleared(self, lines, with_liquidity):
         """What the run clears on each line's obligation, written in two queries (a
         run sets off many thousands): the line's amount cleared, the obligation's
-        amount cleared and open, and its state (``_counted_state``: both sides
-        declared it, which ``_check_unchanged`` made sure of)."""
+        amount cleared and open, its state (``_counted_state``: both sides declared
+        it, which ``_check_unchanged`` made sure of) and its next position in the
+        feed (``_feed_positions``: each obligation of the run changed)."""
+        positions = lines.obligation_id._feed_positions()
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -573,6 +573,7 @@ class MlmlCompensation(models.Model):
                        WHEN c.received IS NULL OR NOT o.mlml_declared THEN o.mlml_open
                        ELSE greatest(0, o.mlml_open - c.received)
                    END,
+                   feed_position = c.position,
                    write_uid = %s, write_date = %s
               FROM (
                     SELECT l.obligation_id,
@@ -580,14 +581,24 @@ class MlmlCompensation(models.Model):
                            + coalesce(l.amount_cleared, 0) AS cleared,
                            -- What the creditor received in MLML on it is no longer
                            -- to receive (a run with liquidity only).
-                           CASE WHEN %s THEN l.received_with END AS received
+                           CASE WHEN %s THEN l.received_with END AS received,
+                           p.position
                       FROM mlml_compensation_line l
                       JOIN mlml_obligation before ON before.id = l.obligation_id
+                      JOIN unnest(%s::int[], %s::int[]) AS p(id, position)
+                        ON p.id = l.obligation_id
                      WHERE l.id = ANY(%s)
                    ) c
              WHERE o.id = c.obligation_id
             """,
-            [self.env.uid, fields.Datetime.now(), bool(with_liquidity), lines.ids],
+            [
+                self.env.uid,
+                fields.Datetime.now(),
+                bool(with_liquidity),
+                list(positions),
+                list(positions.values()),
+                lines.ids,
+            ],
         )
         if self.env.cr.rowcount != len(lines):
             raise UserError(

@@ -639,7 +639,23 @@ class MlmlObligation(models.Model):
     def _bump_feed(self):
         """The next positions of the clearing house's feed of obligations: a member
         reading after its last position sees each change once."""
+        positions = self._feed_positions()
+        self.env.cr.execute(
+            """
+            UPDATE mlml_obligation o SET feed_position = p.position
+              FROM unnest(%s::int[], %s::int[]) AS p(id, position)
+             WHERE o.id = p.id
+            """,
+            [list(positions), list(positions.values())],
+        )
+        self.invalidate_recordset(["feed_position"])
+
+    def _feed_positions(self):
+        """{obligation id: its next position in its clearing house's feed}, in the
+        order of ``self``, the numbers taken at once per company (a run moves
+        thousands); the caller writes them."""
         Transfer = self.env["mlml.transfer"]
+        positions = {}
         for company in self.company_id:
             obligations = self.filtered(lambda o, company=company: o.company_id == company)
             sequence = Transfer._sequence(
@@ -647,7 +663,6 @@ class MlmlObligation(models.Model):
                 "mlml.obligation.feed",
                 self.env._("Obligations of %(company)s (feed)", company=company.name),
             )
-            # One number each, in their order, taken at once (a run bumps thousands).
             self.env.cr.execute(
                 """
                 UPDATE ir_sequence SET number_next = number_next + %s
@@ -658,15 +673,8 @@ class MlmlObligation(models.Model):
             )
             first = self.env.cr.fetchone()[0]
             sequence.invalidate_recordset(["number_next"])
-            self.env.cr.execute(
-                """
-                UPDATE mlml_obligation o SET feed_position = p.position
-                  FROM unnest(%s::int[], %s::int[]) AS p(id, position)
-                 WHERE o.id = p.id
-                """,
-                [obligations.ids, list(range(first, first + len(obligations)))],
-            )
-        self.invalidate_recordset(["feed_position"])
+            positions.update((id_, n) for n, id_ in enumerate(obligations.ids, first))
+        return positions
 
     def _withdraw_from_runs(self, reason):
         """Take these obligations out of the runs not confirmed yet, with ``reason``:
