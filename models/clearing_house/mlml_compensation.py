@@ -80,6 +80,29 @@ def money_formatter(env, currency):
     return money
 
 
+def note_html(texts):
+    """The HTML that Odoo's sanitizer makes of the message body
+    ``Markup("<br/>").join(texts)`` (sentences of plain text, one a line), written
+    without parsing it: each text escaped, the lines joined by ``<br>`` in one
+    paragraph, a no-break space written ``&nbsp;``. None when the texts hold what
+    the sanitizer would read otherwise (a character that is not printable, a first
+    line that does not start with a letter or a digit, as a signature's ``--``
+    does): such a body goes through the sanitizer."""
+    joined = "".join(texts)
+    if not (
+        texts[0][:1].isalnum() and joined.replace("\xa0", " ").replace("\u202f", " ").isprintable()
+    ):
+        return None
+    lines = "<br>".join(
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\xa0", "&nbsp;")
+        for text in texts
+    )
+    return f"<p>{lines}</p>"
+
+
 class MlmlCompensation(models.Model):
     """A multilateral compensation run of the clearing house.
 
@@ -758,15 +781,9 @@ class MlmlCompensation(models.Model):
         """A message on each member's card: what the run set off and its MLML transfer,
         and per invoice and bill, what was set off and what was paid in MLML; the
         messages are written together (a run reaches thousands of members)."""
-        cleared_lines = {}
-        for line in self.line_ids.with_prefetch():
-            if line.amount_cleared:
-                obligation = line.obligation_id
-                for partner_id in dict.fromkeys(
-                    (obligation.creditor_id.id, obligation.debtor_id.id)
-                ):
-                    cleared_lines.setdefault(partner_id, []).append(line.id)
-        Line = self.env["mlml.compensation.line"]
+        money = money_formatter(self.env, self.currency_id)
+        mlml_money = money_formatter(self.env, self.mlml_currency_id)
+        settled = self._settlement_texts(money, mlml_money)
         bodies = {}
         for member in self.member_ids:
             cleared = member.paid_off_with if self.with_liquidity else member.set_off_without
@@ -776,8 +793,8 @@ class MlmlCompensation(models.Model):
                     "Compensation %(run)s confirmed: %(paid)s of your bills and %(collected)s "
                     "of your invoices set off.",
                     run=self.name,
-                    paid=formatLang(self.env, cleared, currency_obj=self.currency_id),
-                    collected=formatLang(self.env, collected, currency_obj=self.currency_id),
+                    paid=money(cleared),
+                    collected=money(collected),
                 )
             ]
             if self.with_liquidity and member.transfer_ids:
@@ -785,16 +802,111 @@ class MlmlCompensation(models.Model):
                     self.env._(
                         "MLML transfers of the liquidity part: %(transfers)s (%(amount)s).",
                         transfers=", ".join(member.transfer_ids.mapped("name")),
-                        amount=formatLang(
-                            self.env, member.mlml_transfer, currency_obj=self.mlml_currency_id
-                        ),
+                        amount=mlml_money(member.mlml_transfer),
                     )
                 )
-            lines += Line.browse(cleared_lines.get(member.partner_id.id, []))._settlement_texts(
-                member.partner_id
+            lines += settled.get(member.partner_id.id, [])
+            bodies[member.partner_id.id] = lines
+        self._log_notes(self.member_ids.partner_id, bodies)
+
+    def _log_notes(self, partners, bodies):
+        """A note on each partner's card, ``bodies``: {partner id: its lines of text},
+        logged together. The sanitizer of the messages' bodies would parse each
+        body twice, the longest part of a confirmation after the texts: the bodies
+        ``note_html`` can write as the sanitizer does are written so, the others
+        go through it."""
+        html = {partner_id: note_html(lines) for partner_id, lines in bodies.items()}
+        messages = partners.sudo()._message_log_batch(
+            {
+                partner_id: Markup("<br/>").join(lines)
+                for partner_id, lines in bodies.items()
+                if html[partner_id] is None
+            }
+        )
+        written = [
+            (message.id, html[message.res_id])
+            for message in messages
+            if html.get(message.res_id) is not None
+        ]
+        if written:
+            self.env.cr.execute(
+                """
+                UPDATE mail_message m SET body = t.body
+                  FROM unnest(%s::int[], %s::text[]) AS t(id, body)
+                 WHERE m.id = t.id
+                """,
+                [[id_ for id_, _body in written], [body for _id, body in written]],
             )
-            bodies[member.partner_id.id] = Markup("<br/>").join(lines)
-        self.member_ids.partner_id.sudo()._message_log_batch(bodies)
+            messages.invalidate_recordset(["body"])
+
+    def _settlement_texts(self, money, mlml_money):
+        """{member id: its texts}: per invoice and bill of each member the confirmed
+        run cleared, in the order of the run's lines, what was set off and what was
+        paid in MLML (``money``, ``mlml_money``: ``money_formatter``). Read in one
+        query, each sentence translated once: a run clears a whole network's
+        invoices, and a translation looked up per invoice cost more than the rest
+        of the confirmation."""
+        if self.with_liquidity:
+            invoice_text = self.env._(
+                "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off, %(mlml)s "
+                "received on your MLML account."
+            )
+            bill_text = self.env._(
+                "Your bill %(invoice)s of %(partner)s: %(set_off)s set off, %(mlml)s "
+                "paid from your MLML account."
+            )
+        else:
+            invoice_text = self.env._(
+                "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off."
+            )
+            bill_text = self.env._("Your bill %(invoice)s of %(partner)s: %(set_off)s set off.")
+        self.env["mlml.obligation"].flush_model(["name", "creditor_id", "debtor_id"])
+        self.env["mlml.compensation.line"].flush_model(
+            [
+                "compensation_id",
+                "obligation_id",
+                "status",
+                "amount_cleared",
+                "received_with",
+                "paid_with",
+            ]
+        )
+        self.env.cr.execute(
+            """
+            SELECT o.name, o.creditor_id, o.debtor_id, l.amount_cleared, l.received_with,
+                   l.paid_with
+              FROM mlml_compensation_line l
+              JOIN mlml_obligation o ON o.id = l.obligation_id
+             WHERE l.compensation_id = %s AND l.status = 'in' AND l.amount_cleared <> 0
+             ORDER BY l.id
+            """,
+            [self.id],
+        )
+        rows = self.env.cr.fetchall()
+        names = {
+            partner.id: partner.display_name
+            for partner in self.env["res.partner"].browse(
+                {partner_id for row in rows for partner_id in row[1:3]}
+            )
+        }
+        texts = {}
+        for invoice, creditor, debtor, cleared, received, paid in rows:
+            for member in dict.fromkeys((creditor, debtor)):
+                # Without liquidity, all that is cleared is set off.
+                if member == creditor:
+                    mlml = (received or 0.0) if self.with_liquidity else 0.0
+                    text, partner = invoice_text, debtor
+                else:
+                    mlml = (paid or 0.0) if self.with_liquidity else 0.0
+                    text, partner = bill_text, creditor
+                values = {
+                    "invoice": invoice,
+                    "partner": names[partner],
+                    "set_off": money(cleared - mlml),
+                    "mlml": mlml_money(mlml),
+                }
+                texts.setdefault(member, []).append(text % values)
+        return texts
 
     # ------------------------------------------------------------------
     # API
@@ -1001,65 +1113,6 @@ class MlmlCompensationLine(models.Model):
         if not self.compensation_id.with_liquidity:
             return 0.0
         return self.received_with if self.obligation_id.creditor_id == member else self.paid_with
-
-    def _settlement_texts(self, member):
-        """Per invoice and bill of ``member`` the confirmed run cleared: what was set
-        off and what was paid in MLML."""
-        formatters = {}
-
-        def money(amount, currency):
-            if currency not in formatters:
-                formatters[currency] = money_formatter(self.env, currency)
-            return formatters[currency](amount)
-
-        texts = []
-        # The obligation's own fields: the line's related ones cost a computation each.
-        for line in self.filtered(
-            lambda line: (
-                member in (line.obligation_id.creditor_id, line.obligation_id.debtor_id)
-                and line.amount_cleared
-            )
-        ):
-            obligation = line.obligation_id
-            mlml = line._amount_mlml(member)
-            values = {
-                "invoice": obligation.name,
-                "set_off": money(line.amount_cleared - mlml, line.compensation_id.currency_id),
-                "mlml": money(mlml, line.compensation_id.mlml_currency_id),
-            }
-            if not line.compensation_id.with_liquidity:
-                texts.append(
-                    self.env._(
-                        "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off.",
-                        partner=obligation.debtor_id.display_name,
-                        **values,
-                    )
-                    if obligation.creditor_id == member
-                    else self.env._(
-                        "Your bill %(invoice)s of %(partner)s: %(set_off)s set off.",
-                        partner=obligation.creditor_id.display_name,
-                        **values,
-                    )
-                )
-            elif obligation.creditor_id == member:
-                texts.append(
-                    self.env._(
-                        "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off, %(mlml)s "
-                        "received on your MLML account.",
-                        partner=obligation.debtor_id.display_name,
-                        **values,
-                    )
-                )
-            else:
-                texts.append(
-                    self.env._(
-                        "Your bill %(invoice)s of %(partner)s: %(set_off)s set off, %(mlml)s "
-                        "paid from your MLML account.",
-                        partner=obligation.creditor_id.display_name,
-                        **values,
-                    )
-                )
-        return texts
 
     def write(self, vals):
         if not is_booking(self.env) and self.filtered(
