@@ -40,7 +40,7 @@ from .mlml_transfer import MlmlRefusal
 
 #: What the staff write on a run: the rest comes from its simulation and confirmation.
 STAFF_FIELDS = {"cutoff_date"}
-#: The columns of a run's lines that ``_insert_lines`` writes.
+#: The columns of a run's lines that ``_insert_rows`` writes.
 LINE_COLUMNS = (
     "obligation_id",
     "amount",
@@ -51,6 +51,27 @@ LINE_COLUMNS = (
     "paid_with",
     "status",
     "reason",
+)
+#: The columns of a run's members that ``_insert_rows`` writes.
+MEMBER_COLUMNS = (
+    "partner_id",
+    "member_number",
+    "owes",
+    "owed",
+    "set_off_without",
+    "still_pays_without",
+    "paid_off_with",
+    "collected_with",
+    "still_pays_with",
+    "mlml_transfer",
+    "mlml_pays",
+    "mlml_receives",
+    "can_pay",
+    "can_receive",
+    "no_ceiling",
+    "mlml_accepted",
+    "receive_cap",
+    "receive_cap_by",
 )
 
 
@@ -340,18 +361,15 @@ class MlmlCompensation(models.Model):
         self.ensure_one()
         self.env["mlml.ledger.account"]._clearing_house(self.company_id)
         counted, excluded = self._candidates()
+        figures = counted._run_figures()
         items = [
-            Obligation(
-                o.id,
-                o.debtor_id.id,
-                o.creditor_id.id,
-                cents(o.amount_open),
-                o._mlml_accepted_cents(),
-            )
-            for o in counted
+            Obligation(id_, debtor, creditor, cents(amount_open), accepted)
+            for id_, debtor, creditor, amount_open, accepted in figures
         ]
-        accepted_cents = {item.id: item.mlml_cents for item in items}
-        members = counted.creditor_id | counted.debtor_id
+        # counted.creditor_id | counted.debtor_id, without reading them again.
+        members = self.env["res.partner"].browse(
+            list(dict.fromkeys([row[2] for row in figures] + [row[1] for row in figures]))
+        )
         liquidity = self._liquidity(members)
         # What each member may receive: its ceiling's room and the MLML parts it
         # accepts on its invoices in the run, the lower of the two.
@@ -375,19 +393,21 @@ class MlmlCompensation(models.Model):
         run = booking(self)
         (run.line_ids | run.excluded_line_ids).unlink()
         run.member_ids.unlink()
-        self._insert_lines(
+        self._insert_rows(
+            "mlml.compensation.line",
+            LINE_COLUMNS,
             [
                 {
-                    "obligation_id": obligation.id,
-                    "amount": obligation.amount_open,
-                    "cleared_without": from_cents(without.cleared[obligation.id]),
-                    "cleared_with": from_cents(with_liquidity.cleared[obligation.id]),
-                    "mlml_accepted": from_cents(accepted_cents[obligation.id]),
-                    "received_with": from_cents(with_liquidity.received[obligation.id]),
-                    "paid_with": from_cents(paid[obligation.id]),
+                    "obligation_id": id_,
+                    "amount": amount_open,
+                    "cleared_without": from_cents(without.cleared[id_]),
+                    "cleared_with": from_cents(with_liquidity.cleared[id_]),
+                    "mlml_accepted": from_cents(accepted),
+                    "received_with": from_cents(with_liquidity.received[id_]),
+                    "paid_with": from_cents(paid[id_]),
                     "status": "in",
                 }
-                for obligation in counted
+                for id_, _debtor, _creditor, amount_open, accepted in figures
             ]
             + [
                 {
@@ -397,7 +417,7 @@ class MlmlCompensation(models.Model):
                     "reason": obligation._why_not_counted(),
                 }
                 for obligation in excluded
-            ]
+            ],
         )
         figures_without = member_figures(items, without.cleared)
         figures_with = member_figures(items, with_liquidity.cleared)
@@ -410,27 +430,27 @@ class MlmlCompensation(models.Model):
             transfer = with_liquidity.transfer(partner.id)
             member_values.append(
                 {
-                    "compensation_id": self.id,
                     "partner_id": partner.id,
-                    "owes": float(from_cents(owes)),
-                    "owed": float(from_cents(owed)),
-                    "set_off_without": float(from_cents(debtor_without)),
-                    "still_pays_without": float(from_cents(owes - debtor_without)),
-                    "paid_off_with": float(from_cents(debtor_with)),
-                    "collected_with": float(from_cents(creditor_with)),
-                    "still_pays_with": float(from_cents(owes - debtor_with)),
-                    "mlml_transfer": float(from_cents(transfer)),
-                    "mlml_pays": float(from_cents(max(-transfer, 0))),
-                    "mlml_receives": float(from_cents(max(transfer, 0))),
-                    "can_pay": float(from_cents(can_pay)),
-                    "can_receive": float(from_cents(can_receive or 0)),
+                    "member_number": partner.mlml_member_number or None,
+                    "owes": from_cents(owes),
+                    "owed": from_cents(owed),
+                    "set_off_without": from_cents(debtor_without),
+                    "still_pays_without": from_cents(owes - debtor_without),
+                    "paid_off_with": from_cents(debtor_with),
+                    "collected_with": from_cents(creditor_with),
+                    "still_pays_with": from_cents(owes - debtor_with),
+                    "mlml_transfer": from_cents(transfer),
+                    "mlml_pays": from_cents(max(-transfer, 0)),
+                    "mlml_receives": from_cents(max(transfer, 0)),
+                    "can_pay": from_cents(can_pay),
+                    "can_receive": from_cents(can_receive or 0),
                     "no_ceiling": can_receive is None,
-                    "mlml_accepted": float(from_cents(accepted.get(partner.id, 0))),
-                    "receive_cap": float(from_cents(cap)),
-                    "receive_cap_by": bound,
+                    "mlml_accepted": from_cents(accepted.get(partner.id, 0)),
+                    "receive_cap": from_cents(cap),
+                    "receive_cap_by": bound or None,
                 }
             )
-        self.env["mlml.compensation.member"].sudo().create(member_values)
+        self._insert_rows("mlml.compensation.member", MEMBER_COLUMNS, member_values)
         names = {partner.id: partner.display_name for partner in members}
         largest = [
             self.env._(
@@ -465,31 +485,34 @@ class MlmlCompensation(models.Model):
             }
         )
 
-    def _insert_lines(self, values_list):
-        """Write the run's lines (``LINE_COLUMNS``; a value not given is empty) in one
-        query: a run holds a whole network's obligations, and a line has no rule of
-        its own to check when it is made (the run's simulation is its rule)."""
+    def _insert_rows(self, model_name, columns, values_list):
+        """Write the run's lines or members (``model_name``: ``columns``, a value not
+        given is empty) in one query, in the order of ``values_list``: a run holds a
+        whole network's obligations and members, and neither has a rule of its own
+        to check when it is made (the run's simulation is their rule)."""
         self.ensure_one()
         if not values_list:
             return
-        Line = self.env["mlml.compensation.line"]
+        Model = self.env[model_name]
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO mlml_compensation_line (
+                INSERT INTO %(table)s (
                     compensation_id, %(columns)s, create_uid, create_date, write_uid, write_date)
                 SELECT %(run)s, %(columns)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM %(rows)s
+                 ORDER BY rank
                 """,
-                columns=SQL(", ").join(SQL.identifier(name) for name in LINE_COLUMNS),
+                table=SQL.identifier(Model._table),
+                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
                 run=self.id,
                 uid=self.env.uid,
                 now=self.env.cr.now(),
-                rows=unnest_rows(Line, LINE_COLUMNS, values_list),
+                rows=unnest_rows(Model, columns, values_list, ordinality=True),
             )
         )
-        Line.invalidate_model()
-        self.invalidate_recordset(["line_ids", "excluded_line_ids"])
+        Model.invalidate_model()
+        self.invalidate_recordset(["line_ids", "excluded_line_ids", "member_ids"])
 
     # ------------------------------------------------------------------
     # Confirmation
