@@ -1,10 +1,13 @@
 import unittest
 from unittest.mock import patch
 
+from markupsafe import Markup
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.mlml_barter.mlml_barter import compensation as solver
+from odoo.addons.mlml_barter.models.clearing_house.mlml_compensation import note_html
 
 from .common import solver_missing
 from .test_clearing_obligations_api import ObligationsApiCommon
@@ -160,6 +163,30 @@ class TestClearingCompensation(ObligationsApiCommon):
             sorted((t.name, "20.00", "out", "compensation") for t in run.transfer_ids),
         )
         self.assertIn("MLML transfers of the liquidity part", self.gamma.message_ids[0].body)
+
+    def test_the_members_notes_read_as_the_sanitizer_stores_them(self):
+        # A name the HTML of a note must escape, in Alpha's note on its invoice to Gamma.
+        self.gamma.name = 'Gamma & <Fils> l\'atelier "Nord"'
+        self.run.action_simulate()
+        self.run.action_confirm_with()
+        Message = self.env["mail.message"]
+        body = Message._fields["body"]
+        for partner in (self.alpha, self.beta, self.gamma):
+            message = partner.message_ids[0]
+            self.assertEqual(message.body, body.convert_to_cache(message.body, message))
+        self.assertIn(
+            'Your invoice FAC/A/1 to Gamma &amp; &lt;Fils&gt; l\'atelier "Nord": ',
+            self.alpha.message_ids[0].body,
+        )
+        # What the sanitizer reads otherwise (a signature, a line break, a control
+        # character) goes through it.
+        for texts in (["--", "Signature"], ["Deux\nlignes"], ["Nom\x01"], [" Espace"]):
+            self.assertIsNone(note_html(texts))
+            self.run._log_notes(self.beta, {self.beta.id: texts})
+            self.assertEqual(
+                self.beta.message_ids[0].body,
+                body.convert_to_cache(Markup("<br/>").join(texts), Message),
+            )
 
     def test_a_bound_that_refuses_now_confirms_nothing(self):
         self.run.action_simulate()

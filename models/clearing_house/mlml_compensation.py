@@ -40,7 +40,7 @@ from .mlml_transfer import MlmlRefusal
 
 #: What the staff write on a run: the rest comes from its simulation and confirmation.
 STAFF_FIELDS = {"cutoff_date"}
-#: The columns of a run's lines that ``_insert_lines`` writes.
+#: The columns of a run's lines that ``_insert_rows`` writes.
 LINE_COLUMNS = (
     "obligation_id",
     "amount",
@@ -51,6 +51,27 @@ LINE_COLUMNS = (
     "paid_with",
     "status",
     "reason",
+)
+#: The columns of a run's members that ``_insert_rows`` writes.
+MEMBER_COLUMNS = (
+    "partner_id",
+    "member_number",
+    "owes",
+    "owed",
+    "set_off_without",
+    "still_pays_without",
+    "paid_off_with",
+    "collected_with",
+    "still_pays_with",
+    "mlml_transfer",
+    "mlml_pays",
+    "mlml_receives",
+    "can_pay",
+    "can_receive",
+    "no_ceiling",
+    "mlml_accepted",
+    "receive_cap",
+    "receive_cap_by",
 )
 
 
@@ -78,6 +99,29 @@ def money_formatter(env, currency):
         return formatted[amount]
 
     return money
+
+
+def note_html(texts):
+    """The HTML that Odoo's sanitizer makes of the message body
+    ``Markup("<br/>").join(texts)`` (sentences of plain text, one a line), written
+    without parsing it: each text escaped, the lines joined by ``<br>`` in one
+    paragraph, a no-break space written ``&nbsp;``. None when the texts hold what
+    the sanitizer would read otherwise (a character that is not printable, a first
+    line that does not start with a letter or a digit, as a signature's ``--``
+    does): such a body goes through the sanitizer."""
+    joined = "".join(texts)
+    if not (
+        texts[0][:1].isalnum() and joined.replace("\xa0", " ").replace("\u202f", " ").isprintable()
+    ):
+        return None
+    lines = "<br>".join(
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\xa0", "&nbsp;")
+        for text in texts
+    )
+    return f"<p>{lines}</p>"
 
 
 class MlmlCompensation(models.Model):
@@ -317,18 +361,15 @@ class MlmlCompensation(models.Model):
         self.ensure_one()
         self.env["mlml.ledger.account"]._clearing_house(self.company_id)
         counted, excluded = self._candidates()
+        figures = counted._run_figures()
         items = [
-            Obligation(
-                o.id,
-                o.debtor_id.id,
-                o.creditor_id.id,
-                cents(o.amount_open),
-                o._mlml_accepted_cents(),
-            )
-            for o in counted
+            Obligation(id_, debtor, creditor, cents(amount_open), accepted)
+            for id_, debtor, creditor, amount_open, accepted in figures
         ]
-        accepted_cents = {item.id: item.mlml_cents for item in items}
-        members = counted.creditor_id | counted.debtor_id
+        # counted.creditor_id | counted.debtor_id, without reading them again.
+        members = self.env["res.partner"].browse(
+            list(dict.fromkeys([row[2] for row in figures] + [row[1] for row in figures]))
+        )
         liquidity = self._liquidity(members)
         # What each member may receive: its ceiling's room and the MLML parts it
         # accepts on its invoices in the run, the lower of the two.
@@ -352,19 +393,21 @@ class MlmlCompensation(models.Model):
         run = booking(self)
         (run.line_ids | run.excluded_line_ids).unlink()
         run.member_ids.unlink()
-        self._insert_lines(
+        self._insert_rows(
+            "mlml.compensation.line",
+            LINE_COLUMNS,
             [
                 {
-                    "obligation_id": obligation.id,
-                    "amount": obligation.amount_open,
-                    "cleared_without": from_cents(without.cleared[obligation.id]),
-                    "cleared_with": from_cents(with_liquidity.cleared[obligation.id]),
-                    "mlml_accepted": from_cents(accepted_cents[obligation.id]),
-                    "received_with": from_cents(with_liquidity.received[obligation.id]),
-                    "paid_with": from_cents(paid[obligation.id]),
+                    "obligation_id": id_,
+                    "amount": amount_open,
+                    "cleared_without": from_cents(without.cleared[id_]),
+                    "cleared_with": from_cents(with_liquidity.cleared[id_]),
+                    "mlml_accepted": from_cents(accepted),
+                    "received_with": from_cents(with_liquidity.received[id_]),
+                    "paid_with": from_cents(paid[id_]),
                     "status": "in",
                 }
-                for obligation in counted
+                for id_, _debtor, _creditor, amount_open, accepted in figures
             ]
             + [
                 {
@@ -374,7 +417,7 @@ class MlmlCompensation(models.Model):
                     "reason": obligation._why_not_counted(),
                 }
                 for obligation in excluded
-            ]
+            ],
         )
         figures_without = member_figures(items, without.cleared)
         figures_with = member_figures(items, with_liquidity.cleared)
@@ -387,27 +430,27 @@ class MlmlCompensation(models.Model):
             transfer = with_liquidity.transfer(partner.id)
             member_values.append(
                 {
-                    "compensation_id": self.id,
                     "partner_id": partner.id,
-                    "owes": float(from_cents(owes)),
-                    "owed": float(from_cents(owed)),
-                    "set_off_without": float(from_cents(debtor_without)),
-                    "still_pays_without": float(from_cents(owes - debtor_without)),
-                    "paid_off_with": float(from_cents(debtor_with)),
-                    "collected_with": float(from_cents(creditor_with)),
-                    "still_pays_with": float(from_cents(owes - debtor_with)),
-                    "mlml_transfer": float(from_cents(transfer)),
-                    "mlml_pays": float(from_cents(max(-transfer, 0))),
-                    "mlml_receives": float(from_cents(max(transfer, 0))),
-                    "can_pay": float(from_cents(can_pay)),
-                    "can_receive": float(from_cents(can_receive or 0)),
+                    "member_number": partner.mlml_member_number or None,
+                    "owes": from_cents(owes),
+                    "owed": from_cents(owed),
+                    "set_off_without": from_cents(debtor_without),
+                    "still_pays_without": from_cents(owes - debtor_without),
+                    "paid_off_with": from_cents(debtor_with),
+                    "collected_with": from_cents(creditor_with),
+                    "still_pays_with": from_cents(owes - debtor_with),
+                    "mlml_transfer": from_cents(transfer),
+                    "mlml_pays": from_cents(max(-transfer, 0)),
+                    "mlml_receives": from_cents(max(transfer, 0)),
+                    "can_pay": from_cents(can_pay),
+                    "can_receive": from_cents(can_receive or 0),
                     "no_ceiling": can_receive is None,
-                    "mlml_accepted": float(from_cents(accepted.get(partner.id, 0))),
-                    "receive_cap": float(from_cents(cap)),
-                    "receive_cap_by": bound,
+                    "mlml_accepted": from_cents(accepted.get(partner.id, 0)),
+                    "receive_cap": from_cents(cap),
+                    "receive_cap_by": bound or None,
                 }
             )
-        self.env["mlml.compensation.member"].sudo().create(member_values)
+        self._insert_rows("mlml.compensation.member", MEMBER_COLUMNS, member_values)
         names = {partner.id: partner.display_name for partner in members}
         largest = [
             self.env._(
@@ -442,31 +485,34 @@ class MlmlCompensation(models.Model):
             }
         )
 
-    def _insert_lines(self, values_list):
-        """Write the run's lines (``LINE_COLUMNS``; a value not given is empty) in one
-        query: a run holds a whole network's obligations, and a line has no rule of
-        its own to check when it is made (the run's simulation is its rule)."""
+    def _insert_rows(self, model_name, columns, values_list):
+        """Write the run's lines or members (``model_name``: ``columns``, a value not
+        given is empty) in one query, in the order of ``values_list``: a run holds a
+        whole network's obligations and members, and neither has a rule of its own
+        to check when it is made (the run's simulation is their rule)."""
         self.ensure_one()
         if not values_list:
             return
-        Line = self.env["mlml.compensation.line"]
+        Model = self.env[model_name]
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO mlml_compensation_line (
+                INSERT INTO %(table)s (
                     compensation_id, %(columns)s, create_uid, create_date, write_uid, write_date)
                 SELECT %(run)s, %(columns)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM %(rows)s
+                 ORDER BY rank
                 """,
-                columns=SQL(", ").join(SQL.identifier(name) for name in LINE_COLUMNS),
+                table=SQL.identifier(Model._table),
+                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
                 run=self.id,
                 uid=self.env.uid,
                 now=self.env.cr.now(),
-                rows=unnest_rows(Line, LINE_COLUMNS, values_list),
+                rows=unnest_rows(Model, columns, values_list, ordinality=True),
             )
         )
-        Line.invalidate_model()
-        self.invalidate_recordset(["line_ids", "excluded_line_ids"])
+        Model.invalidate_model()
+        self.invalidate_recordset(["line_ids", "excluded_line_ids", "member_ids"])
 
     # ------------------------------------------------------------------
     # Confirmation
@@ -509,7 +555,6 @@ class MlmlCompensation(models.Model):
             run = booking(self)
             # Prefetched among themselves: the run's cache is cleared on the way.
             lines = run.line_ids.with_prefetch()
-            obligations = lines.obligation_id.with_prefetch()
             self._check_unchanged(lines)
             booked = self.env["mlml.transfer"]
             if with_liquidity:
@@ -536,15 +581,16 @@ class MlmlCompensation(models.Model):
                     "feed_position": self.env["mlml.transfer"]._take_number(sequence),
                 }
             )
-            obligations._bump_feed()
             run._notify_members()
         return True
 
     def _record_cleared(self, lines, with_liquidity):
         """What the run clears on each line's obligation, written in two queries (a
         run sets off many thousands): the line's amount cleared, the obligation's
-        amount cleared and open, and its state (``_counted_state``: both sides
-        declared it, which ``_check_unchanged`` made sure of)."""
+        amount cleared and open, its state (``_counted_state``: both sides declared
+        it, which ``_check_unchanged`` made sure of) and its next position in the
+        feed (``_feed_positions``: each obligation of the run changed)."""
+        positions = lines.obligation_id._feed_positions()
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -573,6 +619,7 @@ class MlmlCompensation(models.Model):
                        WHEN c.received IS NULL OR NOT o.mlml_declared THEN o.mlml_open
                        ELSE greatest(0, o.mlml_open - c.received)
                    END,
+                   feed_position = c.position,
                    write_uid = %s, write_date = %s
               FROM (
                     SELECT l.obligation_id,
@@ -580,14 +627,24 @@ class MlmlCompensation(models.Model):
                            + coalesce(l.amount_cleared, 0) AS cleared,
                            -- What the creditor received in MLML on it is no longer
                            -- to receive (a run with liquidity only).
-                           CASE WHEN %s THEN l.received_with END AS received
+                           CASE WHEN %s THEN l.received_with END AS received,
+                           p.position
                       FROM mlml_compensation_line l
                       JOIN mlml_obligation before ON before.id = l.obligation_id
+                      JOIN unnest(%s::int[], %s::int[]) AS p(id, position)
+                        ON p.id = l.obligation_id
                      WHERE l.id = ANY(%s)
                    ) c
              WHERE o.id = c.obligation_id
             """,
-            [self.env.uid, fields.Datetime.now(), bool(with_liquidity), lines.ids],
+            [
+                self.env.uid,
+                fields.Datetime.now(),
+                bool(with_liquidity),
+                list(positions),
+                list(positions.values()),
+                lines.ids,
+            ],
         )
         if self.env.cr.rowcount != len(lines):
             raise UserError(
@@ -747,15 +804,9 @@ class MlmlCompensation(models.Model):
         """A message on each member's card: what the run set off and its MLML transfer,
         and per invoice and bill, what was set off and what was paid in MLML; the
         messages are written together (a run reaches thousands of members)."""
-        cleared_lines = {}
-        for line in self.line_ids.with_prefetch():
-            if line.amount_cleared:
-                obligation = line.obligation_id
-                for partner_id in dict.fromkeys(
-                    (obligation.creditor_id.id, obligation.debtor_id.id)
-                ):
-                    cleared_lines.setdefault(partner_id, []).append(line.id)
-        Line = self.env["mlml.compensation.line"]
+        money = money_formatter(self.env, self.currency_id)
+        mlml_money = money_formatter(self.env, self.mlml_currency_id)
+        settled = self._settlement_texts(money, mlml_money)
         bodies = {}
         for member in self.member_ids:
             cleared = member.paid_off_with if self.with_liquidity else member.set_off_without
@@ -765,8 +816,8 @@ class MlmlCompensation(models.Model):
                     "Compensation %(run)s confirmed: %(paid)s of your bills and %(collected)s "
                     "of your invoices set off.",
                     run=self.name,
-                    paid=formatLang(self.env, cleared, currency_obj=self.currency_id),
-                    collected=formatLang(self.env, collected, currency_obj=self.currency_id),
+                    paid=money(cleared),
+                    collected=money(collected),
                 )
             ]
             if self.with_liquidity and member.transfer_ids:
@@ -774,16 +825,111 @@ class MlmlCompensation(models.Model):
                     self.env._(
                         "MLML transfers of the liquidity part: %(transfers)s (%(amount)s).",
                         transfers=", ".join(member.transfer_ids.mapped("name")),
-                        amount=formatLang(
-                            self.env, member.mlml_transfer, currency_obj=self.mlml_currency_id
-                        ),
+                        amount=mlml_money(member.mlml_transfer),
                     )
                 )
-            lines += Line.browse(cleared_lines.get(member.partner_id.id, []))._settlement_texts(
-                member.partner_id
+            lines += settled.get(member.partner_id.id, [])
+            bodies[member.partner_id.id] = lines
+        self._log_notes(self.member_ids.partner_id, bodies)
+
+    def _log_notes(self, partners, bodies):
+        """A note on each partner's card, ``bodies``: {partner id: its lines of text},
+        logged together. The sanitizer of the messages' bodies would parse each
+        body twice, the longest part of a confirmation after the texts: the bodies
+        ``note_html`` can write as the sanitizer does are written so, the others
+        go through it."""
+        html = {partner_id: note_html(lines) for partner_id, lines in bodies.items()}
+        messages = partners.sudo()._message_log_batch(
+            {
+                partner_id: Markup("<br/>").join(lines)
+                for partner_id, lines in bodies.items()
+                if html[partner_id] is None
+            }
+        )
+        written = [
+            (message.id, html[message.res_id])
+            for message in messages
+            if html.get(message.res_id) is not None
+        ]
+        if written:
+            self.env.cr.execute(
+                """
+                UPDATE mail_message m SET body = t.body
+                  FROM unnest(%s::int[], %s::text[]) AS t(id, body)
+                 WHERE m.id = t.id
+                """,
+                [[id_ for id_, _body in written], [body for _id, body in written]],
             )
-            bodies[member.partner_id.id] = Markup("<br/>").join(lines)
-        self.member_ids.partner_id.sudo()._message_log_batch(bodies)
+            messages.invalidate_recordset(["body"])
+
+    def _settlement_texts(self, money, mlml_money):
+        """{member id: its texts}: per invoice and bill of each member the confirmed
+        run cleared, in the order of the run's lines, what was set off and what was
+        paid in MLML (``money``, ``mlml_money``: ``money_formatter``). Read in one
+        query, each sentence translated once: a run clears a whole network's
+        invoices, and a translation looked up per invoice cost more than the rest
+        of the confirmation."""
+        if self.with_liquidity:
+            invoice_text = self.env._(
+                "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off, %(mlml)s "
+                "received on your MLML account."
+            )
+            bill_text = self.env._(
+                "Your bill %(invoice)s of %(partner)s: %(set_off)s set off, %(mlml)s "
+                "paid from your MLML account."
+            )
+        else:
+            invoice_text = self.env._(
+                "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off."
+            )
+            bill_text = self.env._("Your bill %(invoice)s of %(partner)s: %(set_off)s set off.")
+        self.env["mlml.obligation"].flush_model(["name", "creditor_id", "debtor_id"])
+        self.env["mlml.compensation.line"].flush_model(
+            [
+                "compensation_id",
+                "obligation_id",
+                "status",
+                "amount_cleared",
+                "received_with",
+                "paid_with",
+            ]
+        )
+        self.env.cr.execute(
+            """
+            SELECT o.name, o.creditor_id, o.debtor_id, l.amount_cleared, l.received_with,
+                   l.paid_with
+              FROM mlml_compensation_line l
+              JOIN mlml_obligation o ON o.id = l.obligation_id
+             WHERE l.compensation_id = %s AND l.status = 'in' AND l.amount_cleared <> 0
+             ORDER BY l.id
+            """,
+            [self.id],
+        )
+        rows = self.env.cr.fetchall()
+        names = {
+            partner.id: partner.display_name
+            for partner in self.env["res.partner"].browse(
+                {partner_id for row in rows for partner_id in row[1:3]}
+            )
+        }
+        texts = {}
+        for invoice, creditor, debtor, cleared, received, paid in rows:
+            for member in dict.fromkeys((creditor, debtor)):
+                # Without liquidity, all that is cleared is set off.
+                if member == creditor:
+                    mlml = (received or 0.0) if self.with_liquidity else 0.0
+                    text, partner = invoice_text, debtor
+                else:
+                    mlml = (paid or 0.0) if self.with_liquidity else 0.0
+                    text, partner = bill_text, creditor
+                values = {
+                    "invoice": invoice,
+                    "partner": names[partner],
+                    "set_off": money(cleared - mlml),
+                    "mlml": mlml_money(mlml),
+                }
+                texts.setdefault(member, []).append(text % values)
+        return texts
 
     # ------------------------------------------------------------------
     # API
@@ -990,65 +1136,6 @@ class MlmlCompensationLine(models.Model):
         if not self.compensation_id.with_liquidity:
             return 0.0
         return self.received_with if self.obligation_id.creditor_id == member else self.paid_with
-
-    def _settlement_texts(self, member):
-        """Per invoice and bill of ``member`` the confirmed run cleared: what was set
-        off and what was paid in MLML."""
-        formatters = {}
-
-        def money(amount, currency):
-            if currency not in formatters:
-                formatters[currency] = money_formatter(self.env, currency)
-            return formatters[currency](amount)
-
-        texts = []
-        # The obligation's own fields: the line's related ones cost a computation each.
-        for line in self.filtered(
-            lambda line: (
-                member in (line.obligation_id.creditor_id, line.obligation_id.debtor_id)
-                and line.amount_cleared
-            )
-        ):
-            obligation = line.obligation_id
-            mlml = line._amount_mlml(member)
-            values = {
-                "invoice": obligation.name,
-                "set_off": money(line.amount_cleared - mlml, line.compensation_id.currency_id),
-                "mlml": money(mlml, line.compensation_id.mlml_currency_id),
-            }
-            if not line.compensation_id.with_liquidity:
-                texts.append(
-                    self.env._(
-                        "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off.",
-                        partner=obligation.debtor_id.display_name,
-                        **values,
-                    )
-                    if obligation.creditor_id == member
-                    else self.env._(
-                        "Your bill %(invoice)s of %(partner)s: %(set_off)s set off.",
-                        partner=obligation.creditor_id.display_name,
-                        **values,
-                    )
-                )
-            elif obligation.creditor_id == member:
-                texts.append(
-                    self.env._(
-                        "Your invoice %(invoice)s to %(partner)s: %(set_off)s set off, %(mlml)s "
-                        "received on your MLML account.",
-                        partner=obligation.debtor_id.display_name,
-                        **values,
-                    )
-                )
-            else:
-                texts.append(
-                    self.env._(
-                        "Your bill %(invoice)s of %(partner)s: %(set_off)s set off, %(mlml)s "
-                        "paid from your MLML account.",
-                        partner=obligation.creditor_id.display_name,
-                        **values,
-                    )
-                )
-        return texts
 
     def write(self, vals):
         if not is_booking(self.env) and self.filtered(

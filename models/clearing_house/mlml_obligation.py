@@ -25,6 +25,15 @@ from .mlml_transfer import MlmlRefusal
 IN_NETWORK = (ACTIVE, SUSPENDED)
 
 
+def mlml_accepted_cents(amount_open, mlml_declared, mlml_open):
+    """What a run may pay the creditor in MLML on an obligation, in cents, within
+    what is open (all of it when the creditor declared no MLML part)."""
+    open_cents = cents(amount_open)
+    if not mlml_declared:
+        return open_cents
+    return min(open_cents, cents(mlml_open))
+
+
 class MlmlObligation(models.Model):
     """An open invoice between two members, declared for the compensation.
 
@@ -497,10 +506,29 @@ class MlmlObligation(models.Model):
         """What a run may pay the creditor in MLML on it, in cents, within what is
         open (all of it when the creditor declared no MLML part)."""
         self.ensure_one()
-        open_cents = cents(self.amount_open)
-        if not self.mlml_declared:
-            return open_cents
-        return min(open_cents, cents(self.mlml_open))
+        return mlml_accepted_cents(self.amount_open, self.mlml_declared, self.mlml_open)
+
+    def _run_figures(self):
+        """(id, debtor id, creditor id, amount open, ``_mlml_accepted_cents``) of each
+        of these obligations, in their order, read in one query: a run takes a whole
+        network's."""
+        self.flush_recordset(
+            ["debtor_id", "creditor_id", "amount_open", "mlml_declared", "mlml_open"]
+        )
+        self.env.cr.execute(
+            """
+            SELECT id, debtor_id, creditor_id, coalesce(amount_open, 0), mlml_declared,
+                   coalesce(mlml_open, 0)
+              FROM mlml_obligation
+             WHERE id = ANY(%s)
+            """,
+            [self.ids],
+        )
+        rows = {row[0]: row for row in self.env.cr.fetchall()}
+        return [
+            (id_, debtor, creditor, amount_open, mlml_accepted_cents(amount_open, declared, mlml))
+            for id_, debtor, creditor, amount_open, declared, mlml in map(rows.get, self.ids)
+        ]
 
     def _check_one_debtor(self, others):
         """Refuse a creditor's declaration of its invoice with a debtor when it declared
@@ -639,7 +667,23 @@ class MlmlObligation(models.Model):
     def _bump_feed(self):
         """The next positions of the clearing house's feed of obligations: a member
         reading after its last position sees each change once."""
+        positions = self._feed_positions()
+        self.env.cr.execute(
+            """
+            UPDATE mlml_obligation o SET feed_position = p.position
+              FROM unnest(%s::int[], %s::int[]) AS p(id, position)
+             WHERE o.id = p.id
+            """,
+            [list(positions), list(positions.values())],
+        )
+        self.invalidate_recordset(["feed_position"])
+
+    def _feed_positions(self):
+        """{obligation id: its next position in its clearing house's feed}, in the
+        order of ``self``, the numbers taken at once per company (a run moves
+        thousands); the caller writes them."""
         Transfer = self.env["mlml.transfer"]
+        positions = {}
         for company in self.company_id:
             obligations = self.filtered(lambda o, company=company: o.company_id == company)
             sequence = Transfer._sequence(
@@ -647,7 +691,6 @@ class MlmlObligation(models.Model):
                 "mlml.obligation.feed",
                 self.env._("Obligations of %(company)s (feed)", company=company.name),
             )
-            # One number each, in their order, taken at once (a run bumps thousands).
             self.env.cr.execute(
                 """
                 UPDATE ir_sequence SET number_next = number_next + %s
@@ -658,15 +701,8 @@ class MlmlObligation(models.Model):
             )
             first = self.env.cr.fetchone()[0]
             sequence.invalidate_recordset(["number_next"])
-            self.env.cr.execute(
-                """
-                UPDATE mlml_obligation o SET feed_position = p.position
-                  FROM unnest(%s::int[], %s::int[]) AS p(id, position)
-                 WHERE o.id = p.id
-                """,
-                [obligations.ids, list(range(first, first + len(obligations)))],
-            )
-        self.invalidate_recordset(["feed_position"])
+            positions.update((id_, n) for n, id_ in enumerate(obligations.ids, first))
+        return positions
 
     def _withdraw_from_runs(self, reason):
         """Take these obligations out of the runs not confirmed yet, with ``reason``:
