@@ -113,9 +113,11 @@ class Compensation:
     its amount). ``transfers`` maps each member to its MLML transfer (positive:
     it receives, negative: it pays out), empty without liquidity; for every
     member, (cleared as creditor) - (cleared as debtor) == its transfer.
-    ``received`` maps each obligation's id to what its creditor received on
-    it in MLML (at most its ``mlml_cents`` and what is cleared on it; the rest
-    of what is cleared is set off), empty without liquidity.
+    ``received`` maps the id of each obligation on which its creditor
+    received MLML to what it received (more than 0, at most its
+    ``mlml_cents`` and what is cleared on it; the rest of what is cleared is
+    set off); an obligation that brought no MLML is not in it (``received_on``
+    reads 0 for it). Empty without liquidity.
     """
 
     cleared: dict
@@ -145,6 +147,10 @@ class Compensation:
     def percent_removed(self):
         """The share of the total debt cleared, in percent, to 0.01 (0 with no debt)."""
         return percent(self.total_cleared_cents, self.total_debt_cents)
+
+    def received_on(self, obligation_id):
+        """What the obligation's creditor received on it in MLML, in cents (0: none)."""
+        return self.received.get(obligation_id, 0)
 
     def transfer(self, member):
         """The member's MLML transfer (0 for a member without one)."""
@@ -256,14 +262,14 @@ def _load_solver():
 
 
 def _columns(obligations):
-    """The obligations, checked, as columns: (ids, debtors, creditors, cents, mlml).
+    """The obligations as columns: (obligations, ids, debtors, creditors, cents, mlml).
 
-    ``mlml``: what each creditor accepts in MLML on it, at most its amount
-    (``None`` read as the whole amount).
-
-    The checks of :func:`check_obligations`, done on whole columns (a few
-    C-level passes instead of a Python loop over 140,000 invoices); only when
-    one fails does the loop run, to name the first obligation at fault.
+    ``mlml``: what each creditor accepts in MLML on it, ``None`` when no
+    obligation gives a part (each accepts its whole amount). Only the types
+    are checked here, on whole columns (a few C-level passes instead of a
+    Python loop over 140,000 invoices); :func:`compensate` checks the values
+    on its arrays. When a check fails, :func:`check_obligations` runs, to
+    name the first obligation at fault.
     """
     obligations = list(obligations)
     ids = list(map(operator.attrgetter("id"), obligations))
@@ -271,26 +277,57 @@ def _columns(obligations):
     creditors = list(map(operator.attrgetter("creditor"), obligations))
     cents = list(map(operator.attrgetter("cents"), obligations))
     mlml = list(map(operator.attrgetter("mlml_cents"), obligations))
-    given = [] if mlml.count(None) == len(mlml) else [part for part in mlml if part is not None]
-    if not (
-        set(map(type, cents)) <= {int}
-        and (not cents or min(cents) > 0)
-        and set(map(type, given)) <= {int}
-        and (not given or min(given) >= 0)
-        and not any(map(operator.eq, debtors, creditors))
-        and len(set(ids)) == len(ids)
-    ):
+    mlml_types = set(map(type, mlml))
+    if not set(map(type, cents)) <= {int} or not mlml_types <= {int, type(None)}:
         check_obligations(obligations)  # raises, but for integers of another type
         cents = [int(amount) for amount in cents]
         mlml = [None if part is None else int(part) for part in mlml]
-    if given:
-        mlml = [
-            amount if part is None or part > amount else part
-            for amount, part in zip(cents, mlml, strict=True)
-        ]
-    else:
-        mlml = cents
-    return ids, debtors, creditors, cents, mlml
+        mlml_types = set(map(type, mlml))
+    if int not in mlml_types:
+        mlml = None
+    elif type(None) in mlml_types:
+        mlml = [amount if part is None else part for amount, part in zip(cents, mlml, strict=True)]
+    return obligations, ids, debtors, creditors, cents, mlml
+
+
+def _liquidity_columns(liquidity):
+    """The liquidity as columns (members, can_pay, can_receive with -1 for no ceiling).
+
+    The checks of :func:`check_liquidity` on whole columns; only when one
+    fails does it run, to name the member at fault.
+    """
+    liquidity = list(liquidity)
+    members = list(map(operator.attrgetter("member"), liquidity))
+    can_pay = list(map(operator.attrgetter("can_pay_cents"), liquidity))
+    can_receive = list(map(operator.attrgetter("can_receive_cents"), liquidity))
+    receive_types = set(map(type, can_receive))
+    if (
+        len(set(members)) != len(members)
+        or not set(map(type, can_pay)) <= {int}
+        or not receive_types <= {int, type(None)}
+        or (can_pay and min(can_pay) < 0)
+        or (int in receive_types and min(part for part in can_receive if part is not None) < 0)
+    ):
+        bounds = check_liquidity(liquidity)  # raises, but for integers of another type
+        can_pay = [pay for pay, _receive in bounds.values()]
+        can_receive = [receive for _pay, receive in bounds.values()]
+        receive_types = set(map(type, can_receive))
+    if type(None) in receive_types:
+        can_receive = [-1 if part is None else part for part in can_receive]
+    return members, can_pay, can_receive
+
+
+def _check_values(obligations, tails, heads, capacities, accepts, numpy):
+    """Refuse what the types let through: amounts not positive, MLML parts
+    negative, a member owing itself (see :func:`check_obligations`, which
+    names the first at fault). An id given twice is found when the result
+    is keyed by id."""
+    if (
+        (len(capacities) and capacities.min() <= 0)
+        or (accepts is not None and len(accepts) and accepts.min() < 0)
+        or bool((tails == heads).any())
+    ):
+        check_obligations(obligations)
 
 
 def _spread(pair_flows, pair_capacities, order, pair_of_sorted, capacities, numpy):
@@ -311,6 +348,13 @@ def _spread(pair_flows, pair_capacities, order, pair_of_sorted, capacities, nump
     return flows
 
 
+def _sort_nodes(nodes, house, numpy):
+    """The order that sorts ``nodes`` (members' indexes), stably."""
+    if house < 2**16:
+        return numpy.argsort(nodes.astype(numpy.uint16), kind="stable")  # a radix sort
+    return numpy.argsort(nodes, kind="stable")
+
+
 def _pairs(tails, heads, capacities, house, numpy):
     """The invoices merged by (debtor, creditor): one arc a pair, a faster solve.
 
@@ -321,7 +365,12 @@ def _pairs(tails, heads, capacities, house, numpy):
     """
     count = len(tails)
     keys = tails.astype(numpy.int64) * (house + 1) + heads
-    if (house + 1) ** 2 * (count + 1) < 2**62:
+    if house < 2**16:
+        # By creditor, then by debtor, each a stable radix sort of 16-bit
+        # nodes: by pair, in the order given within a pair.
+        by_head = _sort_nodes(heads, house, numpy)
+        order = by_head[_sort_nodes(tails[by_head], house, numpy)]
+    elif (house + 1) ** 2 * (count + 1) < 2**62:
         # Sorting pair and position together, all distinct, is as stable as
         # a stable sort, and several times faster.
         order = numpy.argsort(keys * count + numpy.arange(count, dtype=numpy.int64))
@@ -338,25 +387,17 @@ def _pairs(tails, heads, capacities, house, numpy):
     return pairs, pair_capacities, order, pair_of_sorted
 
 
-def _liquidity_arcs(bounds, index, payable, accepted, split, house, numpy):
+def _liquidity_arcs(rooms, payable, accepted, split, house, numpy):
     """Each member's MLML room as arcs [tail, head, capacity] to and from the house.
 
-    The member receives on the arc from its receipts node (``house + 1`` + its
-    index, where it accepts only part of its invoices in MLML: ``split``; else
-    the member itself) to the house, and pays on the arc from the house to
-    it; the receiving arcs come first. What it accepts in MLML on its
-    invoices and its payables bound what its transfer can carry: an
-    unbounded side ("no ceiling", -1 here) gets that finite capacity. A
-    member without invoices has nothing to move.
+    ``rooms``: per member with invoices, [its node, can pay, can receive or
+    -1 for no ceiling]. The member receives on the arc from its receipts
+    node (``house + 1`` + its index, where it accepts only part of its
+    invoices in MLML: ``split``; else the member itself) to the house, and
+    pays on the arc from the house to it; the receiving arcs come first.
+    What it accepts in MLML on its invoices and its payables bound what its
+    transfer can carry: an unbounded side gets that finite capacity.
     """
-    rooms = numpy.array(
-        [
-            (index[member], can_pay, -1 if can_receive is None else can_receive)
-            for member, (can_pay, can_receive) in bounds.items()
-            if member in index
-        ],
-        dtype=numpy.int64,
-    ).reshape(-1, 3)
     nodes = rooms[:, 0]
     to_receive = numpy.where(
         (rooms[:, 2] < 0) | (rooms[:, 2] > accepted[nodes]), accepted[nodes], rooms[:, 2]
@@ -431,19 +472,28 @@ def compensate(obligations, liquidity=None):
     them oldest first), their MLML parts before their euro parts with
     liquidity.
     """
-    ids, debtors, creditors, cents, mlml = _columns(obligations)
-    bounds = None if liquidity is None else check_liquidity(liquidity)
-    min_cost_flow, numpy = _load_solver()
+    obligations, ids, debtors, creditors, cents, mlml = _columns(obligations)
+    try:
+        min_cost_flow, numpy = _load_solver()
+    except SolverMissing:
+        # The refusals come first, also without the solver.
+        check_obligations(obligations)
+        if liquidity is not None:
+            check_liquidity(liquidity)
+        raise
 
     members = list(dict.fromkeys(itertools.chain(debtors, creditors)))
     index = dict(zip(members, range(len(members)), strict=True))
     house = len(members)  # the clearing house's node, no member's
     count = len(ids)
-    tails = numpy.fromiter(map(index.__getitem__, debtors), dtype=numpy.int32, count=count)
-    heads = numpy.fromiter(map(index.__getitem__, creditors), dtype=numpy.int32, count=count)
+    tails = numpy.array(list(map(index.__getitem__, debtors)), dtype=numpy.int32)
+    heads = numpy.array(list(map(index.__getitem__, creditors)), dtype=numpy.int32)
     capacities = numpy.array(cents, dtype=numpy.int64)
-    payable = numpy.zeros(len(members), dtype=numpy.int64)
-    receivable = numpy.zeros(len(members), dtype=numpy.int64)
+    accepts = None if mlml is None else numpy.array(mlml, dtype=numpy.int64)
+    _check_values(obligations, tails, heads, capacities, accepts, numpy)
+    rooms = None if liquidity is None else _liquidity_columns(liquidity)
+    payable = numpy.zeros(house, dtype=numpy.int64)
+    receivable = numpy.zeros(house, dtype=numpy.int64)
     numpy.add.at(payable, tails, capacities)
     numpy.add.at(receivable, heads, capacities)
     positions = receivable - payable
@@ -452,7 +502,7 @@ def compensate(obligations, liquidity=None):
 
     flows = numpy.zeros(0, dtype=numpy.int64)
     received = numpy.zeros(0, dtype=numpy.int64)
-    if count and bounds is None:
+    if count and rooms is None:
         # Each cent cleared on an invoice costs -1.
         pair_flows = _solve(
             pairs[:, 0],
@@ -466,13 +516,38 @@ def compensate(obligations, liquidity=None):
     elif count:
         # A cent through the house costs nothing; a creditor receives only
         # through its receipts node, which only MLML parts reach.
-        accepts = numpy.array(mlml, dtype=numpy.int64)
-        accepted = numpy.zeros(len(members), dtype=numpy.int64)
-        numpy.add.at(accepted, heads, accepts)
-        pair_accepts = numpy.zeros(len(pairs), dtype=numpy.int64)
-        numpy.add.at(pair_accepts, pair_of_sorted, accepts[order])
+        if accepts is None:
+            accepts, accepted, pair_accepts = capacities, receivable, pair_capacities
+        else:
+            accepts = numpy.minimum(accepts, capacities)
+            accepted = numpy.zeros(house, dtype=numpy.int64)
+            numpy.add.at(accepted, heads, accepts)
+            pair_accepts = numpy.zeros(len(pairs), dtype=numpy.int64)
+            numpy.add.at(pair_accepts, pair_of_sorted, accepts[order])
         split = (accepted < receivable).astype(numpy.int64)
-        liquidity_arcs = _liquidity_arcs(bounds, index, payable, accepted, split, house, numpy)
+        # The rooms of the members with invoices: a member without has nothing to move.
+        room_members, can_pay, can_receive = rooms
+        nodes = numpy.fromiter(
+            (index.get(member, -1) for member in room_members),
+            dtype=numpy.int64,
+            count=len(room_members),
+        )
+        with_invoices = nodes >= 0
+        liquidity_arcs = _liquidity_arcs(
+            numpy.stack(
+                [
+                    nodes,
+                    numpy.array(can_pay, dtype=numpy.int64),
+                    numpy.array(can_receive, dtype=numpy.int64),
+                ],
+                axis=1,
+            ).reshape(-1, 3)[with_invoices],
+            payable,
+            accepted,
+            split,
+            house,
+            numpy,
+        )
         network, euro, mlml = _liquid_network(
             pairs,
             pair_capacities,
@@ -489,49 +564,67 @@ def compensate(obligations, liquidity=None):
         euro_flows[euro] = all_flows[:euro_count]
         mlml_flows = numpy.zeros(len(pairs), dtype=numpy.int64)
         mlml_flows[mlml] = all_flows[euro_count : euro_count + int(mlml.sum())]
-        mlml_parts = _spread(mlml_flows, pair_accepts, order, pair_of_sorted, accepts, numpy)
-        euro_parts = _spread(
-            euro_flows,
-            pair_capacities - pair_accepts,
-            order,
-            pair_of_sorted,
-            capacities - accepts,
-            numpy,
-        )
-        flows = mlml_parts + euro_parts
+        # A network whose creditors accept everything in MLML has no euro
+        # part, and one where nobody accepts MLML no MLML part: one spread.
+        mlml_parts = numpy.zeros(count, dtype=numpy.int64)
+        if mlml.any():
+            mlml_parts = _spread(mlml_flows, pair_accepts, order, pair_of_sorted, accepts, numpy)
+        flows = mlml_parts
+        if euro_count:
+            flows = mlml_parts + _spread(
+                euro_flows,
+                pair_capacities - pair_accepts,
+                order,
+                pair_of_sorted,
+                capacities - accepts,
+                numpy,
+            )
 
     transfers = {}
     remaining_nid = None
-    if bounds is not None:
+    if rooms is not None:
         moved = numpy.zeros(len(members), dtype=numpy.int64)
         numpy.add.at(moved, heads, flows)
         numpy.subtract.at(moved, tails, flows)
-        transfers = dict.fromkeys(bounds, 0)
+        transfers = dict.fromkeys(rooms[0], 0)
         transfers.update(zip(members, moved.tolist(), strict=True))
         left = positions - moved
         remaining_nid = int(left[left > 0].sum())
         if count:
             # What each member receives, net (a member may pay out and take
             # in the same cents through the house), spread on its invoices'
-            # MLML parts cleared: they carry at least what it took in.
-            member_parts = numpy.zeros(len(members), dtype=numpy.int64)
-            numpy.add.at(member_parts, heads, mlml_parts)
-            by_creditor = numpy.argsort(heads, kind="stable")
-            received = _spread(
-                numpy.maximum(moved, 0),
-                member_parts,
-                by_creditor,
-                heads[by_creditor],
-                mlml_parts,
-                numpy,
-            )
+            # MLML parts cleared: they carry at least what it took in. Only
+            # the invoices of the members that receive are spread on.
+            receives = numpy.maximum(moved, 0)
+            carrying = numpy.flatnonzero((receives[heads] > 0) & (mlml_parts > 0))
+            received = numpy.zeros(count, dtype=numpy.int64)
+            if len(carrying):
+                carrying_heads = heads[carrying]
+                member_parts = numpy.zeros(len(members), dtype=numpy.int64)
+                numpy.add.at(member_parts, carrying_heads, mlml_parts[carrying])
+                by_creditor = _sort_nodes(carrying_heads, house, numpy)
+                received[carrying] = _spread(
+                    receives,
+                    member_parts,
+                    by_creditor,
+                    carrying_heads[by_creditor],
+                    mlml_parts[carrying],
+                    numpy,
+                )
+    cleared = dict(zip(ids, flows.tolist(), strict=True))
+    if len(cleared) != count:
+        check_obligations(obligations)  # an id given twice
+    bringing = numpy.flatnonzero(received)
     return Compensation(
-        cleared=dict(zip(ids, flows.tolist(), strict=True)),
+        cleared=cleared,
         transfers=transfers,
-        total_debt_cents=sum(cents),
+        total_debt_cents=int(capacities.sum()),
         net_internal_debt_cents=int(positions[positions > 0].sum()),
         remaining_net_internal_debt_cents=remaining_nid,
-        received={} if bounds is None else dict(zip(ids, received.tolist(), strict=True)),
+        received={
+            ids[number]: cents
+            for number, cents in zip(bringing.tolist(), received[bringing].tolist(), strict=True)
+        },
     )
 
 

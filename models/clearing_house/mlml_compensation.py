@@ -403,7 +403,7 @@ class MlmlCompensation(models.Model):
                     "cleared_without": from_cents(without.cleared[id_]),
                     "cleared_with": from_cents(with_liquidity.cleared[id_]),
                     "mlml_accepted": from_cents(accepted),
-                    "received_with": from_cents(with_liquidity.received[id_]),
+                    "received_with": from_cents(with_liquidity.received_on(id_)),
                     "paid_with": from_cents(paid[id_]),
                     "status": "in",
                 }
