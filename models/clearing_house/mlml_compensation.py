@@ -937,7 +937,11 @@ class MlmlCompensation(models.Model):
 
     def _json(self, member):
         self.ensure_one()
-        share = self.member_ids.filtered(lambda m: m.partner_id == member)
+        # Its own row only: reading the run's thousands to keep one made each
+        # member's reading grow with the network.
+        share = self.env["mlml.compensation.member"].search(
+            [("compensation_id", "=", self.id), ("partner_id", "=", member.id)], limit=1
+        )
         # The member's lines only: a run holds the whole network's.
         lines = self.env["mlml.compensation.line"].search(
             [
@@ -991,7 +995,7 @@ class MlmlCompensationMember(models.Model):
         ondelete="cascade",
     )
     partner_id = fields.Many2one(
-        comodel_name="res.partner", string="Member", required=True, readonly=True
+        comodel_name="res.partner", string="Member", required=True, readonly=True, index=True
     )
     member_number = fields.Char(related="partner_id.mlml_member_number", store=True)
     currency_id = fields.Many2one(related="compensation_id.currency_id")
