@@ -279,6 +279,17 @@ class TestClearingCompensation(ObligationsApiCommon):
         self.assertIn("simulate again", str(caught.exception))
         self.assertEqual(self.ab.amount_cleared, 80.0)
 
+    def test_a_member_gone_after_the_simulation_is_not_confirmed(self):
+        self.run.action_simulate()
+        self.gamma.action_mlml_resign()
+        with self.assert_refused(UserError, "changed since compensation") as caught:
+            self.run.action_confirm_with()
+        self.assertIn("is no longer a member of the network", str(caught.exception))
+        self.assertIn("simulate again", str(caught.exception))
+        self.assertEqual(self.run.state, "simulated")
+        self.assertEqual((self.ab.amount_cleared, self.bc.state), (0.0, "confirmed"))
+        self.assertFalse(self.run.transfer_ids)
+
     def test_cut_off_and_missing_solver(self):
         self.run.cutoff_date = "2026-12-30"
         self.run.action_simulate()

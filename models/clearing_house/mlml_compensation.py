@@ -553,18 +553,12 @@ class MlmlCompensation(models.Model):
                     )
                 )
             run = booking(self)
-            # Prefetched among themselves: the run's cache is cleared on the way.
-            lines = run.line_ids.with_prefetch()
-            self._check_unchanged(lines)
+            lines, obligation_ids = run._counted_lines()
+            self._check_unchanged(lines, obligation_ids)
             booked = self.env["mlml.transfer"]
             if with_liquidity:
-                # Each member's MLML movement, from the obligations just checked.
-                movements = dict.fromkeys(run.member_ids.partner_id.ids, 0)
-                for line in lines:
-                    movements[line.obligation_id.creditor_id.id] += cents(line.cleared_with)
-                    movements[line.obligation_id.debtor_id.id] -= cents(line.cleared_with)
-                booked = self._book_transfers(settlement_transfers(movements))
-            self._record_cleared(lines, with_liquidity)
+                booked = self._book_transfers(settlement_transfers(run._movements(lines)))
+            self._record_cleared(lines, obligation_ids, with_liquidity)
             run._link_member_transfers(booked)
             sequence = self.env["mlml.transfer"]._sequence(
                 self.company_id,
@@ -584,13 +578,54 @@ class MlmlCompensation(models.Model):
             run._notify_members()
         return True
 
-    def _record_cleared(self, lines, with_liquidity):
-        """What the run clears on each line's obligation, written in two queries (a
-        run sets off many thousands): the line's amount cleared, the obligation's
-        amount cleared and open, its state (``_counted_state``: both sides declared
-        it, which ``_check_unchanged`` made sure of) and its next position in the
-        feed (``_feed_positions``: each obligation of the run changed)."""
-        positions = lines.obligation_id._feed_positions()
+    def _counted_lines(self):
+        """The run's counted lines and their obligations' ids, in the lines' order,
+        read in one query: a run counts many thousands, which the records would
+        read a thousand at a time."""
+        Line = self.env["mlml.compensation.line"]
+        Line.flush_model(["compensation_id", "status", "obligation_id"])
+        self.env.cr.execute(
+            """
+            SELECT id, obligation_id FROM mlml_compensation_line
+             WHERE compensation_id = %s AND status = 'in'
+             ORDER BY id
+            """,
+            [self.id],
+        )
+        rows = self.env.cr.fetchall()
+        return Line.browse([id_ for id_, _obligation in rows]), [o for _id, o in rows]
+
+    def _movements(self, lines):
+        """{partner id: cents}: each member's MLML movement in the run with
+        liquidity, what its invoices of ``lines`` bring less what its bills take
+        (every member of the run, 0 for one that does not move), summed in one
+        query."""
+        movements = dict.fromkeys(self.member_ids.partner_id.ids, 0)
+        lines.flush_recordset(["obligation_id", "cleared_with"])
+        self.env.cr.execute(
+            """
+            SELECT m.partner_id, sum(m.amount)
+              FROM mlml_compensation_line l
+              JOIN mlml_obligation o ON o.id = l.obligation_id,
+                   LATERAL (VALUES (o.creditor_id, l.cleared_with),
+                                   (o.debtor_id, -l.cleared_with)) AS m(partner_id, amount)
+             WHERE l.id = ANY(%s) AND l.cleared_with <> 0
+             GROUP BY m.partner_id
+            """,
+            [lines.ids],
+        )
+        for partner_id, amount in self.env.cr.fetchall():
+            movements[partner_id] += cents(amount)
+        return movements
+
+    def _record_cleared(self, lines, obligation_ids, with_liquidity):
+        """What the run clears on each line's obligation (``obligation_ids``, in the
+        lines' order), written in two queries (a run sets off many thousands): the
+        line's amount cleared, the obligation's amount cleared and open, its state
+        (``_counted_state``: both sides declared it, which ``_check_unchanged`` made
+        sure of) and its next position in the feed (``_feed_positions``: each
+        obligation of the run changed)."""
+        positions = self.env["mlml.obligation"].browse(obligation_ids)._feed_positions()
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -680,9 +715,12 @@ class MlmlCompensation(models.Model):
         )
         return {row[0] for row in self.env.cr.fetchall()}
 
-    def _check_unchanged(self, lines):
-        """Refuse the confirmation when an obligation changed since the simulation."""
-        obligations = lines.obligation_id
+    def _check_unchanged(self, lines, obligation_ids):
+        """Refuse the confirmation when an obligation changed since the simulation
+        (``obligation_ids``: the lines', in their order). The obligations are locked,
+        and the lines whose obligation changed or is no longer counted are found in
+        two queries; only those are read to say what changed."""
+        obligations = self.env["mlml.obligation"].browse(obligation_ids)
         if obligations:
             self.env.cr.execute(
                 "SELECT id FROM mlml_obligation WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
@@ -690,11 +728,13 @@ class MlmlCompensation(models.Model):
             )
             obligations.invalidate_recordset()
         counted_ids = obligations._counted_ids()
-        changed = self._lines_changed(lines)
-        for line in lines:
+        suspects = self._lines_changed(lines) | {
+            line_id
+            for line_id, obligation_id in zip(lines.ids, obligation_ids, strict=True)
+            if obligation_id not in counted_ids
+        }
+        for line in lines.browse([id_ for id_ in lines.ids if id_ in suspects]):
             obligation = line.obligation_id
-            if line.id not in changed and obligation.id in counted_ids:
-                continue
             if obligation.id in counted_ids and (
                 obligation._mlml_accepted_cents() != cents(line.mlml_accepted)
             ):
@@ -740,11 +780,17 @@ class MlmlCompensation(models.Model):
     def _book_transfers(self, transfers):
         """Book the run's MLML transfers (``[(payer id, payee id, cents)]``), all or
         none: the first one refused stops the confirmation."""
-        Partner = self.env["res.partner"]
+        # Read together: thousands of members, which one by one took a query each.
+        partners = {
+            partner.id: partner
+            for partner in self.env["res.partner"].browse(
+                {partner_id for transfer in transfers for partner_id in transfer[:2]}
+            )
+        }
         try:
             return self.env["mlml.transfer"]._book_many(
                 [
-                    (Partner.browse(payer_id), Partner.browse(payee_id), from_cents(amount_cents))
+                    (partners[payer_id], partners[payee_id], from_cents(amount_cents))
                     for payer_id, payee_id, amount_cents in transfers
                 ],
                 reference=self.name,

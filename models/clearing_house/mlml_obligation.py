@@ -681,11 +681,18 @@ class MlmlObligation(models.Model):
     def _feed_positions(self):
         """{obligation id: its next position in its clearing house's feed}, in the
         order of ``self``, the numbers taken at once per company (a run moves
-        thousands); the caller writes them."""
+        thousands, whose companies are read in one query); the caller writes them."""
         Transfer = self.env["mlml.transfer"]
+        self.flush_recordset(["company_id"])
+        self.env.cr.execute(
+            "SELECT id, company_id FROM mlml_obligation WHERE id = ANY(%s)", [self.ids]
+        )
+        company_of = dict(self.env.cr.fetchall())
         positions = {}
-        for company in self.company_id:
-            obligations = self.filtered(lambda o, company=company: o.company_id == company)
+        for company in self.env["res.company"].browse(
+            dict.fromkeys(company_of[id_] for id_ in self.ids)
+        ):
+            obligations = self.browse([id_ for id_ in self.ids if company_of[id_] == company.id])
             sequence = Transfer._sequence(
                 company,
                 "mlml.obligation.feed",
