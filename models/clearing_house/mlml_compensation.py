@@ -557,7 +557,12 @@ class MlmlCompensation(models.Model):
             self._check_unchanged(lines, obligation_ids)
             booked = self.env["mlml.transfer"]
             if with_liquidity:
-                booked = self._book_transfers(settlement_transfers(run._movements(lines)))
+                # Each member's MLML movement as simulated: its obligations were
+                # just checked unchanged.
+                movements = {
+                    member.partner_id.id: cents(member.mlml_transfer) for member in run.member_ids
+                }
+                booked = self._book_transfers(settlement_transfers(movements))
             self._record_cleared(lines, obligation_ids, with_liquidity)
             run._link_member_transfers(booked)
             sequence = self.env["mlml.transfer"]._sequence(
@@ -594,29 +599,6 @@ class MlmlCompensation(models.Model):
         )
         rows = self.env.cr.fetchall()
         return Line.browse([id_ for id_, _obligation in rows]), [o for _id, o in rows]
-
-    def _movements(self, lines):
-        """{partner id: cents}: each member's MLML movement in the run with
-        liquidity, what its invoices of ``lines`` bring less what its bills take
-        (every member of the run, 0 for one that does not move), summed in one
-        query."""
-        movements = dict.fromkeys(self.member_ids.partner_id.ids, 0)
-        lines.flush_recordset(["obligation_id", "cleared_with"])
-        self.env.cr.execute(
-            """
-            SELECT m.partner_id, sum(m.amount)
-              FROM mlml_compensation_line l
-              JOIN mlml_obligation o ON o.id = l.obligation_id,
-                   LATERAL (VALUES (o.creditor_id, l.cleared_with),
-                                   (o.debtor_id, -l.cleared_with)) AS m(partner_id, amount)
-             WHERE l.id = ANY(%s) AND l.cleared_with <> 0
-             GROUP BY m.partner_id
-            """,
-            [lines.ids],
-        )
-        for partner_id, amount in self.env.cr.fetchall():
-            movements[partner_id] += cents(amount)
-        return movements
 
     def _record_cleared(self, lines, obligation_ids, with_liquidity):
         """What the run clears on each line's obligation (``obligation_ids``, in the
